@@ -1,0 +1,100 @@
+/**
+ * One error class per idea, each with a fixed `name`, the exit code it maps to and its context.
+ * The original error (if any) is kept as `cause`. The top-level catch in cli.ts is the only
+ * place that turns these into an exit code and a single stderr line.
+ *
+ * Exit codes (shared by every command, documented in README.md):
+ *   0 ok · 2 usage · 3 authentication/authorization · 4 webhook not found or ambiguous ·
+ *   5 platform failure after retries · 6 DLQ file unusable · 7 some replays failed ·
+ *   75 DLQ file busy (EX_TEMPFAIL from sysexits.h: try again later)
+ */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  auth: 3,
+  webhook: 4,
+  platform: 5,
+  dlqFile: 6,
+  replayFailed: 7,
+  busy: 75,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export abstract class DlqError extends Error {
+  abstract readonly exitCode: ExitCodeValue;
+}
+
+/** Bad flags, missing configuration, unknown delivery ids: exit 2. */
+export class UsageError extends DlqError {
+  override readonly name = 'UsageError';
+  readonly exitCode = ExitCode.usage;
+}
+
+/** Login rejected, token refused, missing scopes: exit 3. */
+export class AuthError extends DlqError {
+  override readonly name = 'AuthError';
+  readonly exitCode = ExitCode.auth;
+  readonly status: number | undefined;
+  constructor(message: string, options: { status?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.status = options.status;
+  }
+}
+
+/** The webhook name matched nothing, or more than one integration: exit 4. */
+export class WebhookResolutionError extends DlqError {
+  override readonly name = 'WebhookResolutionError';
+  readonly exitCode = ExitCode.webhook;
+  readonly candidates: readonly { id: string; name: string }[];
+  constructor(message: string, candidates: readonly { id: string; name: string }[] = []) {
+    super(message);
+    this.candidates = candidates;
+  }
+}
+
+/** The platform kept failing (after retries), or answered with a non-retryable 4xx: exit 5. */
+export class PlatformError extends DlqError {
+  override readonly name = 'PlatformError';
+  readonly exitCode = ExitCode.platform;
+  readonly status: number | undefined;
+  readonly code: string | undefined;
+  readonly correlationId: string | undefined;
+  constructor(
+    message: string,
+    options: { status?: number; code?: string; correlationId?: string; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.status = options.status;
+    this.code = options.code;
+    this.correlationId = options.correlationId;
+  }
+}
+
+/** The DLQ file cannot be read, parsed or written: exit 6. The file is left as it was. */
+export class DlqFileError extends DlqError {
+  override readonly name = 'DlqFileError';
+  readonly exitCode = ExitCode.dlqFile;
+  readonly path: string;
+  constructor(path: string, problem: string, options: { cause?: unknown } = {}) {
+    super(`${path}: ${problem}`, { cause: options.cause });
+    this.path = path;
+  }
+}
+
+/** Another run holds the DLQ file's lock past --lock-timeout: exit 75. */
+export class LockBusyError extends DlqError {
+  override readonly name = 'LockBusyError';
+  readonly exitCode = ExitCode.busy;
+  readonly path: string;
+  readonly since: Date | undefined;
+  constructor(path: string, message: string, since?: Date) {
+    super(message);
+    this.path = path;
+    this.since = since;
+  }
+}
+
+export function isDlqError(error: unknown): error is DlqError {
+  return error instanceof DlqError;
+}
