@@ -1,0 +1,60 @@
+/**
+ * Everything human-facing on stderr goes through a Reporter: plain one-line messages when stderr
+ * is not a terminal (cron, CI, pipes), an ora spinner on a terminal, nothing with --quiet.
+ * Every line is passed through redactSecrets.
+ */
+import ora, { type Ora } from 'ora';
+import { interactiveStderr, type Io } from '../io.js';
+import { redactSecrets } from './redact.js';
+
+export interface Reporter {
+  /** A normal progress/log line (suppressed by --quiet). */
+  info(message: string): void;
+  /** Only with --verbose. */
+  debug(message: string): void;
+  /** A warning: shown even with --quiet? No: --quiet means nothing; errors go through the top-level catch. */
+  warn(message: string): void;
+  /** Updates the spinner text on a terminal; on a pipe, prints the line only if `logLine` is true. */
+  progress(message: string, logLine?: boolean): void;
+  /** Stops the spinner (if any), leaving stderr clean for the final line. */
+  stop(): void;
+}
+
+export interface ReporterOptions {
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+export function createReporter(io: Io, options: ReporterOptions = {}): Reporter {
+  const write = (line: string) => void io.stderr.write(`${redactSecrets(line, io.env)}\n`);
+  if (options.quiet) {
+    return { info() {}, debug() {}, warn() {}, progress() {}, stop() {} };
+  }
+  const interactive = interactiveStderr(io);
+  let spinner: Ora | undefined;
+  const withSpinnerPaused = (fn: () => void) => {
+    if (spinner?.isSpinning) {
+      spinner.clear();
+      fn();
+      spinner.render();
+    } else fn();
+  };
+  return {
+    info: (m) => withSpinnerPaused(() => write(m)),
+    debug: (m) => {
+      if (options.verbose) withSpinnerPaused(() => write(m));
+    },
+    warn: (m) => withSpinnerPaused(() => write(`warning: ${m}`)),
+    progress: (m, logLine = false) => {
+      if (interactive) {
+        const text = redactSecrets(m, io.env);
+        if (!spinner) spinner = ora({ text, stream: io.stderr as NodeJS.WritableStream, discardStdin: false }).start();
+        else spinner.text = text;
+      } else if (logLine) write(m);
+    },
+    stop: () => {
+      spinner?.stop();
+      spinner = undefined;
+    },
+  };
+}
