@@ -1,9 +1,248 @@
+/**
+ * `dlq fetch`: log in, resolve the webhook, harvest its failed deliveries, merge them into the
+ * DLQ file under its lock. What was harvested before a failure is still merged and saved.
+ */
+import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
+import { parseDuration, parsePositiveInt } from '../duration.js';
+import { DlqFileError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
+import { createReporter, type Reporter } from '../output/reporter.js';
+import { registerSecret } from '../output/redact.js';
+import { readDlqFile, updateDlqFile } from '../store/dlq-file.js';
+import { harvestHistory, type HarvestOutcome } from '../harvest/harvest-history.js';
+import { mergeHarvest } from '../harvest/merge-harvest.js';
+import { RateLimitPacer } from '../harvest/rate-limit-pacer.js';
+import { RequestRunner } from '../harvest/request-runner.js';
+import { resolveWebhook } from '../harvest/resolve-webhook.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../harvest/retry-policy.js';
 
-export interface FetchOptions {
-  [flag: string]: unknown;
+export interface FetchOptions extends CommonOptions {
+  webhook?: string;
+  webhookId?: string;
+  environment?: string;
+  gateway?: string;
+  maxItems?: string;
+  /** Total time rate-limit waits may add up to (default 10m). */
+  maxWait?: string;
+  /** History pages in flight at once (default 4). */
+  concurrency?: string;
+  lockTimeout?: string;
 }
 
-export async function fetchCommand(_options: FetchOptions, _io: Io): Promise<number> {
-  throw new Error('fetch: not implemented yet');
+/** Test seams: faster backoff, a different clock. */
+export interface FetchDeps {
+  retryPolicy?: Partial<RetryPolicy>;
+}
+
+export interface FetchSummary {
+  webhook: { id: string; name: string | null };
+  fetched: number;
+  new: number;
+  updated: number;
+  duplicates: number;
+  pages: number;
+  retries: number;
+  rateLimitWaits: number;
+  durationMs: number;
+  file: string;
+  error?: string;
+}
+
+const DEFAULT_ENVIRONMENT = 'mypurecloud.com';
+
+interface FetchConfig {
+  clientId: string;
+  clientSecret: string;
+  environment: string;
+  gateway: URL | undefined;
+  webhookName: string | undefined;
+  webhookId: string | undefined;
+  maxItems: number | undefined;
+  maxWaitMs: number;
+  concurrency: number;
+  lockTimeoutMs: number;
+  file: string;
+}
+
+/** Flags win over the environment (whose names are the contract's, §6). */
+export function resolveFetchConfig(options: FetchOptions, env: NodeJS.ProcessEnv, cwd: string): FetchConfig {
+  const val = (v: string | undefined) => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
+  const clientId = val(env['GENESYS_CLIENT_ID']);
+  const clientSecret = env['GENESYS_CLIENT_SECRET'] !== '' ? env['GENESYS_CLIENT_SECRET'] : undefined;
+  registerSecret(clientSecret);
+  const webhookId = val(options.webhookId);
+  const webhookName = val(options.webhook) ?? (webhookId ? undefined : val(env['GENESYS_WEBHOOK_NAME']));
+  const missing: string[] = [];
+  if (!clientId) missing.push('GENESYS_CLIENT_ID');
+  if (!clientSecret) missing.push('GENESYS_CLIENT_SECRET');
+  if (!webhookName && !webhookId) missing.push('the webhook (--webhook <name>, --webhook-id <id> or GENESYS_WEBHOOK_NAME)');
+  if (missing.length > 0) throw new UsageError(`missing configuration: ${missing.join(', ')}`);
+
+  const environment = (val(options.environment) ?? val(env['GENESYS_ENVIRONMENT']) ?? DEFAULT_ENVIRONMENT)
+    .replace(/^https?:\/\//, '')
+    .replace(/^(api|login)\./, '')
+    .replace(/\/+$/, '');
+  if (!/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(environment)) {
+    throw new UsageError(`--environment: '${environment}' is not a Genesys Cloud environment (e.g. mypurecloud.com, mypurecloud.ie)`);
+  }
+  const gatewayText = val(options.gateway) ?? val(env['GENESYS_GATEWAY']);
+  let gateway: URL | undefined;
+  if (gatewayText) {
+    try {
+      gateway = new URL(gatewayText);
+    } catch {
+      throw new UsageError(`--gateway: '${gatewayText}' is not a URL (example: http://127.0.0.1:8080)`);
+    }
+    if (gateway.protocol !== 'http:' && gateway.protocol !== 'https:') {
+      throw new UsageError(`--gateway: only http and https URLs are supported, not '${gateway.protocol}'`);
+    }
+  }
+  const maxItemsText = val(options.maxItems) ?? val(env['MAX_DLQ_ITEMS']);
+  const maxItems = maxItemsText !== undefined ? parsePositiveInt(maxItemsText, options.maxItems ? '--max-items' : 'MAX_DLQ_ITEMS') : undefined;
+  return {
+    clientId: clientId as string,
+    clientSecret: clientSecret as string,
+    environment,
+    gateway,
+    webhookName,
+    webhookId,
+    maxItems,
+    maxWaitMs: parseDuration(options.maxWait ?? '10m', '--max-wait'),
+    concurrency: parsePositiveInt(options.concurrency ?? '4', '--concurrency', { max: 32 }),
+    lockTimeoutMs: parseDuration(options.lockTimeout ?? '30s', '--lock-timeout'),
+    file: resolveDlqPath(options.file, env, cwd),
+  };
+}
+
+export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDeps = {}): Promise<number> {
+  const started = performance.now();
+  const env = effectiveEnv(io, options.envFile);
+  const config = resolveFetchConfig(options, env, io.cwd);
+  const reporter = createReporter({ ...io, env }, { quiet: options.quiet, verbose: options.verbose });
+
+  // Fail fast on an unusable DLQ file, before spending any API quota. (It is read again, under
+  // the lock, for the merge.)
+  await readDlqFile(config.file);
+
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxRateLimitWaitMs: config.maxWaitMs, ...deps.retryPolicy };
+  const pacer = new RateLimitPacer({
+    maxWaitMs: policy.maxRateLimitWaitMs,
+    onWait: (ms, reason) =>
+      reporter.progress(
+        reason === 'retry-after'
+          ? `rate limited (429): waiting ${seconds(ms)} as Retry-After asks`
+          : `rate-limit budget spent: waiting ${seconds(ms)} for the window to reset`,
+        true,
+      ),
+  });
+  const runner = new RequestRunner(pacer, policy, {
+    onRetry: ({ error, attempt }) => reporter.progress(`retrying after attempt ${attempt} failed: ${error}`, true),
+  });
+
+  const { GenesysClient } = await import('../genesys/client.js');
+  const client = await GenesysClient.create(
+    { clientId: config.clientId, clientSecret: config.clientSecret, environment: config.environment, gateway: config.gateway },
+    { onReauthenticated: () => reporter.info('access token refused (401): logged in again') },
+  );
+  const target = config.gateway ? config.gateway.origin : config.environment;
+  reporter.progress(`logging in to ${target}`, false);
+  reporter.debug(`logging in to ${target} as client ${config.clientId}`);
+  try {
+    await runner.run('login', async () => {
+      await client.login();
+      return { status: 200, headers: {}, body: {} };
+    });
+
+    let webhook: { id: string; name: string | undefined };
+    if (config.webhookId) {
+      webhook = { id: config.webhookId, name: config.webhookName };
+    } else {
+      reporter.progress(`resolving webhook '${config.webhookName}'`, false);
+      const resolved = await resolveWebhook(client, runner, config.webhookName as string, () =>
+        reporter.debug('webhook search answered 404: resolving through the integrations listing'),
+      );
+      webhook = { id: resolved.id, name: resolved.name };
+      reporter.debug(`webhook '${resolved.name}' is integration ${resolved.id} (via ${resolved.via})`);
+    }
+
+    const outcome = await harvestHistory(client, runner, {
+      integrationId: webhook.id,
+      maxItems: config.maxItems,
+      concurrency: config.concurrency,
+      onPage: ({ page, items, total, unique }) => {
+        const of = total > 0 ? ` of ${total}` : '';
+        reporter.progress(`history: ${unique}${of} failed deliveries (page ${page})`, false);
+        reporter.debug(`history page ${page}: ${items} items; total ${total}`);
+      },
+    });
+
+    const summary = await save(config, webhook, outcome, io, runner, pacer, started);
+    reporter.stop();
+    if (outcome.failure) {
+      summary.error = outcome.failure.message;
+      print(summary, options, io);
+      reporter.info(`saved the ${summary.new + summary.updated} deliveries harvested before the failure`);
+      throw outcome.failure;
+    }
+    print(summary, options, io);
+    return 0;
+  } finally {
+    reporter.stop();
+  }
+}
+
+async function save(
+  config: FetchConfig,
+  webhook: { id: string; name: string | undefined },
+  outcome: HarvestOutcome,
+  io: Io,
+  runner: RequestRunner,
+  pacer: RateLimitPacer,
+  started: number,
+): Promise<FetchSummary> {
+  const seenAt = io.now().toISOString();
+  const merged = await updateDlqFile(
+    config.file,
+    ({ entries, exists }) => {
+      if (outcome.items.length === 0 && exists) return { entries: null, result: { added: 0, updated: 0 } };
+      const result = mergeHarvest(entries, outcome.items, { webhookId: webhook.id, webhookName: webhook.name, seenAt });
+      return { entries: result.entries, result: { added: result.added, updated: result.updated } };
+    },
+    { lockTimeoutMs: config.lockTimeoutMs },
+  ).catch((error: unknown) => {
+    if (error instanceof Error && !(error instanceof DlqFileError) && !('exitCode' in error)) {
+      throw new DlqFileError(config.file, `cannot save: ${error.message}`, { cause: error });
+    }
+    throw error;
+  });
+  return {
+    webhook: { id: webhook.id, name: webhook.name ?? null },
+    fetched: outcome.fetched,
+    new: merged.added,
+    updated: merged.updated,
+    duplicates: outcome.duplicates,
+    pages: outcome.pages,
+    retries: runner.stats.retries,
+    rateLimitWaits: pacer.waits,
+    durationMs: Math.round(performance.now() - started),
+    file: config.file,
+  };
+}
+
+function print(summary: FetchSummary, options: FetchOptions, io: Io): void {
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify(summary)}\n`);
+    return;
+  }
+  const name = summary.webhook.name ? `'${summary.webhook.name}' (${summary.webhook.id})` : summary.webhook.id;
+  io.stdout.write(
+    `${summary.error ? 'partial harvest' : 'fetched'} ${summary.fetched} failed deliveries of ${name}: ` +
+      `${summary.new} new, ${summary.updated} updated, ${summary.duplicates} duplicates; ` +
+      `${summary.pages} pages, ${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` +
+      `${seconds(summary.durationMs)} -> ${summary.file}\n`,
+  );
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`;
 }

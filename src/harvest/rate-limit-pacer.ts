@@ -1,0 +1,134 @@
+/**
+ * Spreads requests over the platform's rate-limit budget, shared by all concurrent workers.
+ *
+ * Every response carries `inin-ratelimit-count` (used in this window), `inin-ratelimit-allowed`
+ * and `inin-ratelimit-reset` (seconds until the window resets) — contract §4. From the newest
+ * response we know how much budget is left; every request sent after that one is subtracted.
+ * When the budget is spent, every worker waits for the window to reset instead of running into a
+ * 429. When a 429 happens anyway, `pause()` holds every worker until Retry-After has passed.
+ * Waiting is tracked as wall time during which the run was held (overlapping waits count once)
+ * and bounded by `maxWaitMs`.
+ */
+export interface RateLimitHeaders {
+  count: number;
+  allowed: number;
+  resetMs: number;
+}
+
+/** Pure: reads the inin-ratelimit-* headers; undefined when any is missing or malformed. */
+export function parseRateLimitHeaders(headers: Readonly<Record<string, string | undefined>>): RateLimitHeaders | undefined {
+  const num = (name: string) => {
+    const v = headers[name];
+    if (v === undefined || !/^\s*\d+(\.\d+)?\s*$/.test(v)) return undefined;
+    return Number(v);
+  };
+  const count = num('inin-ratelimit-count');
+  const allowed = num('inin-ratelimit-allowed');
+  const reset = num('inin-ratelimit-reset');
+  if (count === undefined || allowed === undefined || reset === undefined || allowed <= 0) return undefined;
+  return { count, allowed, resetMs: reset * 1000 };
+}
+
+export class RateLimitWaitExceeded extends Error {
+  override readonly name = 'RateLimitWaitExceeded';
+  constructor(
+    readonly waitedMs: number,
+    readonly neededMs: number,
+    readonly maxWaitMs: number,
+  ) {
+    super(`rate-limit waits would exceed the maximum of ${Math.round(maxWaitMs / 1000)}s`);
+  }
+}
+
+export interface PacerOptions {
+  maxWaitMs: number;
+  /** Extra time after a window's announced reset before sending again (the header is in whole seconds). */
+  resetMarginMs?: number;
+  /** Called when the pacer starts holding all requests. */
+  onWait?: (ms: number, reason: 'rate-limit-budget' | 'retry-after') => void;
+  now?: () => number;
+}
+
+interface Snapshot {
+  remaining: number;
+  /** Sequence number of the request whose response gave this snapshot. */
+  seq: number;
+  windowEndsAt: number;
+}
+
+export class RateLimitPacer {
+  private readonly options: Required<Omit<PacerOptions, 'onWait'>> & Pick<PacerOptions, 'onWait'>;
+  private issued = 0;
+  private snapshot: Snapshot | undefined;
+  private pausedUntil = 0;
+  private waitedMs = 0;
+  waits = 0;
+
+  constructor(options: PacerOptions) {
+    this.options = { resetMarginMs: 100, now: () => performance.timeOrigin + performance.now(), ...options };
+  }
+
+  get totalWaitMs(): number {
+    return this.waitedMs;
+  }
+
+  /** Waits until a request may be sent; returns its sequence number for `observe`. */
+  async acquire(): Promise<number> {
+    for (;;) {
+      const now = this.options.now();
+      if (this.pausedUntil > now) {
+        await sleepUntil(this.pausedUntil, this.options.now);
+        continue;
+      }
+      const s = this.snapshot;
+      if (s) {
+        if (now >= s.windowEndsAt) {
+          this.snapshot = undefined; // a new window: unknown until the next response tells us
+        } else if (s.remaining - (this.issued - s.seq) <= 0) {
+          this.hold(s.windowEndsAt + this.options.resetMarginMs - now, 'rate-limit-budget');
+          continue;
+        }
+      }
+      this.issued += 1;
+      return this.issued;
+    }
+  }
+
+  /** Feeds the rate-limit headers of the response to request `seq`. */
+  observe(seq: number, headers: Readonly<Record<string, string | undefined>>): void {
+    const parsed = parseRateLimitHeaders(headers);
+    if (!parsed) return;
+    if (this.snapshot && seq < this.snapshot.seq) return; // older news
+    this.snapshot = {
+      remaining: parsed.allowed - parsed.count,
+      seq,
+      windowEndsAt: this.options.now() + parsed.resetMs,
+    };
+  }
+
+  /** A 429 said "wait ms": hold every worker for at least that long. */
+  pause(ms: number): void {
+    this.hold(ms, 'retry-after');
+  }
+
+  private hold(ms: number, reason: 'rate-limit-budget' | 'retry-after'): void {
+    const now = this.options.now();
+    const until = now + Math.max(0, ms);
+    if (until <= this.pausedUntil) return;
+    const added = until - Math.max(now, this.pausedUntil);
+    if (this.waitedMs + added > this.options.maxWaitMs) {
+      throw new RateLimitWaitExceeded(this.waitedMs, added, this.options.maxWaitMs);
+    }
+    this.waitedMs += added;
+    this.waits += 1;
+    this.pausedUntil = until;
+    this.options.onWait?.(until - now, reason);
+  }
+}
+
+/** Sleeps until `deadline` by the given clock, never returning early (timers may fire a little early). */
+async function sleepUntil(deadline: number, now: () => number): Promise<void> {
+  for (let left = deadline - now(); left > 0; left = deadline - now()) {
+    await new Promise((resolve) => setTimeout(resolve, Math.ceil(left)));
+  }
+}
