@@ -1,0 +1,57 @@
+/**
+ * Turns what the user typed (full delivery ids or unique prefixes, like git short hashes) into
+ * entries. Shared by `dlq inspect` and `dlq replay`.
+ */
+import type { DlqEntry } from '../dlq-entry.js';
+import { UsageError } from '../errors.js';
+
+/** How many candidates an ambiguity message names before "and N more". */
+const MAX_CANDIDATES = 10;
+
+/** Full ids or unique prefixes → entries, in argument order, de-duplicated. Unknown → UsageError `no dead letter with id 'x'`;
+ *  ambiguous prefix → UsageError listing the candidates (at most ~10, then "and N more"). */
+export function resolveIds(entries: readonly DlqEntry[], ids: readonly string[]): DlqEntry[] {
+  // An exact id always wins, even when it is also a prefix of a longer id.
+  const byId = new Map<string, DlqEntry>();
+  for (const e of entries) if (!byId.has(e.delivery_id)) byId.set(e.delivery_id, e);
+  // Built only when some argument is a prefix: thousands of ids from xargs stay O(n log n).
+  let sortedIds: string[] | undefined;
+
+  const out: DlqEntry[] = [];
+  const seen = new Set<DlqEntry>();
+  for (const raw of ids) {
+    const id = raw.trim();
+    if (id === '') throw new UsageError(`empty delivery id`);
+    let entry = byId.get(id);
+    if (entry === undefined) {
+      sortedIds ??= [...byId.keys()].sort();
+      const matches = prefixRange(sortedIds, id);
+      if (matches.length === 0) throw new UsageError(`no dead letter with id '${id}'`);
+      if (matches.length > 1) {
+        const shown = matches.slice(0, MAX_CANDIDATES).join(', ');
+        const more = matches.length > MAX_CANDIDATES ? ` and ${matches.length - MAX_CANDIDATES} more` : '';
+        throw new UsageError(`id prefix '${id}' is ambiguous: ${matches.length} dead letters match (${shown}${more})`);
+      }
+      entry = byId.get(matches[0] as string) as DlqEntry;
+    }
+    if (!seen.has(entry)) {
+      seen.add(entry);
+      out.push(entry);
+    }
+  }
+  return out;
+}
+
+/** The ids in `sorted` that start with `prefix` (they are contiguous in sorted order). */
+function prefixRange(sorted: readonly string[], prefix: string): string[] {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as string) < prefix) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: string[] = [];
+  for (let i = lo; i < sorted.length && (sorted[i] as string).startsWith(prefix); i++) out.push(sorted[i] as string);
+  return out;
+}

@@ -1,0 +1,74 @@
+/**
+ * Parses the value of --since / --until: an ISO 8601 date or date-time, or a relative age such as
+ * `90m`, `24h`, `7d`, `2w`, `1h30m` meaning "now minus that". `now` is passed in so tests (and a
+ * single command run) use one pinned instant for every comparison.
+ */
+import { UsageError } from '../errors.js';
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+const RELATIVE = /^(?:\d+(?:\.\d+)?[smhdw])+$/;
+const RELATIVE_PART = /(\d+(?:\.\d+)?)([smhdw])/g;
+// Date, optional time (with optional seconds and fraction), optional zone.
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+export interface TimeBound {
+  /** The instant in epoch milliseconds. */
+  ms: number;
+  /** True when the user gave a calendar date without a time of day. */
+  dateOnly: boolean;
+}
+
+/**
+ * Returns the instant the flag names. ISO values without a zone are local time (the table shows
+ * local time, so what the user reads is what they can type back). Throws UsageError naming the flag.
+ */
+export function parseTimeFlag(text: string, flag: string, now: Date): TimeBound {
+  const value = text.trim();
+  if (RELATIVE.test(value)) {
+    let total = 0;
+    for (const m of value.matchAll(RELATIVE_PART)) total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+    return { ms: now.getTime() - Math.round(total), dateOnly: false };
+  }
+  const m = ISO.exec(value);
+  if (m) {
+    const [year, month, day, hour, minute, second, fraction, zone] = [
+      Number(m[1]),
+      Number(m[2]),
+      Number(m[3]),
+      m[4] === undefined ? 0 : Number(m[4]),
+      m[5] === undefined ? 0 : Number(m[5]),
+      m[6] === undefined ? 0 : Number(m[6]),
+      m[7] === undefined ? 0 : Math.floor(Number(`0.${m[7]}`) * 1000),
+      m[8],
+    ];
+    const inRange =
+      month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 59;
+    if (inRange) {
+      let ms: number;
+      if (zone === undefined) {
+        ms = new Date(year, month - 1, day, hour, minute, second, fraction).getTime();
+      } else {
+        ms = Date.UTC(year, month - 1, day, hour, minute, second, fraction) - zoneOffsetMs(zone);
+      }
+      if (Number.isFinite(ms)) return { ms, dateOnly: m[4] === undefined };
+    }
+  }
+  throw new UsageError(
+    `${flag}: '${text}' is not a time (ISO 8601 such as 2026-03-01 or 2026-03-01T14:00:00Z, or relative such as 90m, 24h, 7d)`,
+  );
+}
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+function zoneOffsetMs(zone: string): number {
+  if (zone.toUpperCase() === 'Z') return 0;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  const hours = Number(digits.slice(0, 2));
+  const minutes = digits.length > 2 ? Number(digits.slice(2, 4)) : 0;
+  return sign * (hours * 60 + minutes) * 60_000;
+}
