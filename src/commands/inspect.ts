@@ -1,9 +1,47 @@
-import type { Io } from '../io.js';
+/**
+ * `dlq inspect <id>`: one dead letter in full, offline. Never loads the Genesys SDK.
+ */
+import { Chalk } from 'chalk';
+import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
+import { DlqFileError, ExitCode, UsageError } from '../errors.js';
+import { colorEnabled, type Io } from '../io.js';
+import { escapeText } from '../output/escape-text.js';
+import { formatEntry } from '../output/format-entry.js';
+import { resolveIds } from '../select/resolve-ids.js';
+import { readDlqFile } from '../store/dlq-file.js';
 
-export interface InspectOptions {
-  [flag: string]: unknown;
+/** The commander keys of `dlq inspect` (the id argument is merged in by cli.ts). */
+export interface InspectOptions extends CommonOptions {
+  id: string;
+  body?: boolean;
 }
 
-export async function inspectCommand(_options: InspectOptions, _io: Io): Promise<number> {
-  throw new Error('inspect: not implemented yet');
+const DEFAULT_WIDTH = 100;
+
+export async function inspectCommand(options: InspectOptions, io: Io): Promise<number> {
+  if (options.body && options.json) throw new UsageError('--body and --json cannot be combined');
+  if (typeof options.id !== 'string' || options.id.trim() === '') throw new UsageError('inspect: a delivery id is required');
+
+  const path = resolveDlqPath(options.file, effectiveEnv(io, options.envFile), io.cwd);
+  const loaded = await readDlqFile(path);
+  if (!loaded.exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
+  const [entry] = resolveIds(loaded.entries, [options.id]);
+  if (entry === undefined) throw new UsageError(`no dead letter with id '${options.id}'`);
+
+  if (options.body) {
+    // Exactly the stored text: no newline added, nothing escaped, so `--body | jq` and
+    // `--body > payload.bin` get the payload as it was sent.
+    const body = entry.request_body;
+    if (typeof body === 'string') io.stdout.write(body);
+    else if (!options.quiet) io.stderr.write(`warning: ${escapeText(entry.delivery_id)} has no request body\n`);
+    return ExitCode.ok;
+  }
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify(entry, null, 2)}\n`);
+    return ExitCode.ok;
+  }
+  const chalk = new Chalk({ level: colorEnabled(io, io.stdout) ? 1 : 0 });
+  const width = io.stdout.columns && io.stdout.columns > 0 ? io.stdout.columns : DEFAULT_WIDTH;
+  io.stdout.write(formatEntry(entry, { chalk, width }));
+  return ExitCode.ok;
 }
