@@ -55,7 +55,7 @@ function safeTarget(target: unknown): string {
   return escapeText(target.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/i, '$1***@'));
 }
 
-function renderReplays(replays: readonly ReplayAttempt[], width: number): string {
+function renderReplays(replays: readonly ReplayAttempt[]): string {
   const rows: Cell[][] = replays.map((r) => {
     const at = typeof r.at === 'string' && !Number.isNaN(Date.parse(r.at)) ? formatLocalTime(Date.parse(r.at)) : inline(r.at ?? '-');
     return [
@@ -71,11 +71,12 @@ function renderReplays(replays: readonly ReplayAttempt[], width: number): string
       { header: 'AT' },
       { header: 'HTTP', align: 'right' },
       { header: 'DURATION', align: 'right' },
-      { header: 'TARGET', maxWidth: 48 },
+      { header: 'TARGET' },
       { header: 'ERROR', flex: true },
     ],
     rows,
-    { width: width - 2 },
+    // inspect shows everything: long errors wrap rather than being cut.
+    { width: Number.MAX_SAFE_INTEGER },
   );
   return table
     .split('\n')
@@ -131,7 +132,7 @@ export function formatEntry(entry: DlqEntry, options: { chalk: ChalkInstance; wi
     } else if (replays.length === 0) {
       out += `${chalk.bold('replays')} ${chalk.dim('(none)')}\n`;
     } else {
-      out += `${chalk.bold(`replays (${replays.length})`)}\n${renderReplays(replays, options.width)}`;
+      out += `${chalk.bold(`replays (${replays.length})`)}\n${renderReplays(replays)}`;
     }
   }
   return out;
