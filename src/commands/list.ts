@@ -43,7 +43,9 @@ export async function listCommand(options: ListOptions, io: Io): Promise<number>
   if (formats.length > 1) throw new UsageError(`--${formats[0]} and --${formats[1]} cannot be combined`);
   const format = formats[0] ?? 'table';
 
-  const filter = buildFilter(options, io.now());
+  // Validated now (before reading the file); built again below with the entries for --webhook names.
+  const now = io.now();
+  buildFilter(options, now);
   const groupBy = options.groupBy === undefined ? undefined : parseGroupField(options.groupBy);
   if (groupBy !== undefined) {
     if (format === 'ndjson' || format === 'ids') throw new UsageError(`--group-by cannot be combined with --${format}`);
@@ -59,7 +61,7 @@ export async function listCommand(options: ListOptions, io: Io): Promise<number>
   const loaded = await readDlqFile(path);
   if (!loaded.exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
 
-  const matches = loaded.entries.filter(filter);
+  const matches = loaded.entries.filter(buildFilter(options, now, options.webhook === undefined ? undefined : loaded.entries));
   const chalk = new Chalk({ level: colorEnabled(io, io.stdout) ? 1 : 0 });
   const width = io.stdout.columns && io.stdout.columns > 0 ? io.stdout.columns : DEFAULT_WIDTH;
   const note = (line: string) => {

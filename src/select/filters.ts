@@ -7,7 +7,8 @@
  * - --since / --until: inclusive bounds on `timestamp`; entries without a parseable timestamp never
  *   match a time filter. A date-only --until covers that whole (local) day.
  * - --status-code: comma list of exact codes (503) and classes (5xx, case-insensitive).
- * - --webhook: the exact `webhook_id`, or `webhook_name` compared case-insensitively.
+ * - --webhook: the exact `webhook_id`, or `webhook_name` compared case-insensitively (with `knownEntries`,
+ *   also entries whose id another entry gives that name).
  * - --replay-status: comma list of pending|succeeded|failed (a missing status is pending).
  * - --grep: case-sensitive plain substring of request_body, response_body or status_message.
  */
@@ -26,8 +27,12 @@ export interface FilterFlags {
 
 type Predicate = (entry: DlqEntry) => boolean;
 
-/** Validates every flag (UsageError naming the flag on bad input) and returns a predicate. `now` pins relative times. */
-export function buildFilter(flags: FilterFlags, now: Date): (entry: DlqEntry) => boolean {
+/**
+ * Validates every flag (UsageError naming the flag on bad input) and returns a predicate. `now` pins relative times.
+ * `knownEntries` (optional, usually the whole file) lets `--webhook <name>` also match seven-field entries, which
+ * carry only the webhook id, when another entry gives that id the name.
+ */
+export function buildFilter(flags: FilterFlags, now: Date, knownEntries?: readonly DlqEntry[]): (entry: DlqEntry) => boolean {
   const tests: Predicate[] = [];
 
   const since = flags.since === undefined ? undefined : parseTimeFlag(flags.since, '--since', now).ms;
@@ -55,10 +60,11 @@ export function buildFilter(flags: FilterFlags, now: Date): (entry: DlqEntry) =>
     const wanted = flags.webhook.trim();
     if (wanted === '') throw new UsageError(`--webhook: empty name or id`);
     const wantedLower = wanted.toLowerCase();
-    tests.push(
-      (e) =>
-        e.webhook_id === wanted || (typeof e.webhook_name === 'string' && e.webhook_name.toLowerCase() === wantedLower),
-    );
+    const nameMatches = (e: DlqEntry) => typeof e.webhook_name === 'string' && e.webhook_name.toLowerCase() === wantedLower;
+    // Seven-field entries carry only webhook_id: the ids that other entries name `wanted` match too.
+    const ids = new Set<string>([wanted]);
+    for (const e of knownEntries ?? []) if (typeof e.webhook_id === 'string' && nameMatches(e)) ids.add(e.webhook_id);
+    tests.push((e) => (typeof e.webhook_id === 'string' && ids.has(e.webhook_id)) || nameMatches(e));
   }
 
   if (flags.replayStatus !== undefined) {

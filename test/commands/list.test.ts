@@ -241,6 +241,8 @@ test('filters are applied (each flag, and combined)', async () => {
   assert.deepEqual(await ids({ statusCode: '4xx' }), ['aaaa-0001', 'dddd-0004']);
   assert.deepEqual(await ids({ webhook: 'orders' }), ['bbbb-0002', 'cccc-0003']);
   assert.deepEqual(await ids({ webhook: 'wh-2' }), ['aaaa-0001', 'dddd-0004']);
+  // dddd-0004 has only webhook_id wh-2, which aaaa-0001 calls Billing.
+  assert.deepEqual(await ids({ webhook: 'billing' }), ['aaaa-0001', 'dddd-0004']);
   assert.deepEqual(await ids({ replayStatus: 'pending' }), ['bbbb-0002', 'dddd-0004']);
   assert.deepEqual(await ids({ grep: 'order-1' }), ['bbbb-0002']);
   assert.deepEqual(await ids({ webhook: 'Orders', replayStatus: 'failed', since: '30d' }), ['cccc-0003']);

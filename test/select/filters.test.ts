@@ -112,6 +112,7 @@ test('--webhook matches the exact id or the name case-insensitively', () => {
   assert.deepEqual(ids({ webhook: 'Orders' }), ['a1', 'b2']);
   assert.deepEqual(ids({ webhook: 'orders' }), ['a1', 'b2']);
   assert.deepEqual(ids({ webhook: 'wh-billing' }), ['c3', 'd4']);
+  assert.deepEqual(ids({ webhook: 'Billing' }), ['c3']);
   assert.deepEqual(ids({ webhook: 'WH-BILLING' }), []);
   assert.deepEqual(ids({ webhook: 'Order' }), []);
   throwsUsage({ webhook: ' ' }, '--webhook');
@@ -142,4 +143,11 @@ test('flags combine with AND', () => {
 test('validation happens before any entry is looked at', () => {
   // A bad later flag is reported even though earlier flags are fine.
   throwsUsage({ since: '1h', statusCode: '5xx', replayStatus: 'nope' }, '--replay-status');
+});
+
+test('with the known entries, --webhook <name> also matches seven-field entries of that webhook id', () => {
+  const known = buildFilter({ webhook: 'billing' }, now, entries);
+  assert.deepEqual(entries.filter(known).map((e) => e.delivery_id), ['c3', 'd4']);
+  // Without them only entries carrying the name match.
+  assert.deepEqual(ids({ webhook: 'billing' }), ['c3']);
 });
