@@ -47,6 +47,8 @@ export interface PacerOptions {
   /** Called when the pacer starts holding all requests. */
   onWait?: (ms: number, reason: 'rate-limit-budget' | 'retry-after') => void;
   now?: () => number;
+  /** How to wait (tests pair a fake clock with an instant sleep). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 interface Snapshot {
@@ -65,7 +67,12 @@ export class RateLimitPacer {
   waits = 0;
 
   constructor(options: PacerOptions) {
-    this.options = { resetMarginMs: 100, now: () => performance.timeOrigin + performance.now(), ...options };
+    this.options = {
+      resetMarginMs: 100,
+      now: () => performance.timeOrigin + performance.now(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      ...options,
+    };
   }
 
   get totalWaitMs(): number {
@@ -77,7 +84,7 @@ export class RateLimitPacer {
     for (;;) {
       const now = this.options.now();
       if (this.pausedUntil > now) {
-        await sleepUntil(this.pausedUntil, this.options.now);
+        await sleepUntil(this.pausedUntil, this.options.now, this.options.sleep);
         continue;
       }
       const s = this.snapshot;
@@ -127,8 +134,6 @@ export class RateLimitPacer {
 }
 
 /** Sleeps until `deadline` by the given clock, never returning early (timers may fire a little early). */
-async function sleepUntil(deadline: number, now: () => number): Promise<void> {
-  for (let left = deadline - now(); left > 0; left = deadline - now()) {
-    await new Promise((resolve) => setTimeout(resolve, Math.ceil(left)));
-  }
+async function sleepUntil(deadline: number, now: () => number, sleep: (ms: number) => Promise<void>): Promise<void> {
+  for (let left = deadline - now(); left > 0; left = deadline - now()) await sleep(Math.ceil(left));
 }
