@@ -1,0 +1,76 @@
+/** What `dlq replay --dry-run` prints: counts grouped by status code and webhook, and the first ids. */
+import type { DlqEntry } from '../dlq-entry.js';
+import { statusCodeOf } from '../select/filters.js';
+import type { Selection } from './select-entries.js';
+
+export const DRY_RUN_SHOWN_IDS = 5;
+
+export interface DryRunSummary {
+  dryRun: true;
+  target: string;
+  total: number;
+  skipped: number;
+  skippedSucceeded: number;
+  skippedMaxReplays: number;
+  byStatusCode: Record<string, number>;
+  byWebhook: Record<string, number>;
+  firstIds: string[];
+}
+
+export function summarizeDryRun(selection: Selection, target: string): DryRunSummary {
+  const byStatusCode: Record<string, number> = {};
+  const byWebhook: Record<string, number> = {};
+  for (const entry of selection.toSend) {
+    const code = String(statusCodeOf(entry) ?? 'unknown');
+    byStatusCode[code] = (byStatusCode[code] ?? 0) + 1;
+    const hook = webhookLabel(entry);
+    byWebhook[hook] = (byWebhook[hook] ?? 0) + 1;
+  }
+  return {
+    dryRun: true,
+    target,
+    total: selection.toSend.length,
+    skipped: selection.skippedSucceeded.length + selection.skippedMaxReplays.length,
+    skippedSucceeded: selection.skippedSucceeded.length,
+    skippedMaxReplays: selection.skippedMaxReplays.length,
+    byStatusCode: sortByCount(byStatusCode),
+    byWebhook: sortByCount(byWebhook),
+    firstIds: selection.toSend.slice(0, DRY_RUN_SHOWN_IDS).map((e) => e.delivery_id),
+  };
+}
+
+export function formatDryRun(s: DryRunSummary): string {
+  const plural = s.total === 1 ? 'dead letter' : 'dead letters';
+  const lines = [`dry run: would replay ${s.total} ${plural} to ${s.target}${skippedNote(s)}; nothing sent, nothing changed`];
+  if (s.total > 0) {
+    lines.push(`  by status code: ${counts(s.byStatusCode)}`);
+    lines.push(`  by webhook:     ${counts(s.byWebhook)}`);
+    const more = s.total > s.firstIds.length ? ` (and ${s.total - s.firstIds.length} more)` : '';
+    lines.push(`  first ids:      ${s.firstIds.join(', ')}${more}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function skippedNote(s: DryRunSummary): string {
+  if (s.skipped === 0) return '';
+  const parts: string[] = [];
+  if (s.skippedSucceeded > 0) parts.push(`${s.skippedSucceeded} already succeeded`);
+  if (s.skippedMaxReplays > 0) parts.push(`${s.skippedMaxReplays} at --max-replays`);
+  return ` (${s.skipped} skipped: ${parts.join(', ')})`;
+}
+
+function webhookLabel(entry: DlqEntry): string {
+  if (typeof entry.webhook_name === 'string' && entry.webhook_name !== '') return entry.webhook_name;
+  if (typeof entry.webhook_id === 'string' && entry.webhook_id !== '') return entry.webhook_id;
+  return 'unknown';
+}
+
+function sortByCount(record: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(record).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+}
+
+function counts(record: Record<string, number>): string {
+  return Object.entries(record)
+    .map(([k, n]) => `${k} ×${n}`)
+    .join(', ');
+}

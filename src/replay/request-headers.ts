@@ -1,0 +1,81 @@
+/**
+ * The headers of a replay request: dlq's own, then the user's `--header 'Name: value'` extras.
+ * Headers that describe the body or the connection, and the ones dlq computes per request
+ * (idempotency, attempt counter, signature), cannot be overridden: a replay whose
+ * Idempotency-Key or signature disagrees with its body would defeat their purpose.
+ */
+import { UsageError } from '../errors.js';
+import { registerSecret } from '../output/redact.js';
+
+/** RFC 9110 §5.6.2 token characters. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const RESERVED = new Set([
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'host',
+  'keep-alive',
+  'upgrade',
+  'idempotency-key',
+  'x-dlq-delivery-id',
+  'x-dlq-attempt',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+]);
+
+/** Names whose values are credentials: registered so no stderr line can ever show them. */
+const SENSITIVE = /auth|token|key|secret|signature|cookie|session|password/i;
+
+export type HeaderList = ReadonlyArray<readonly [name: string, value: string]>;
+
+/** Parses the repeatable --header values. Throws UsageError naming the flag and the header. */
+export function parseHeaderFlags(values: readonly string[] | undefined): HeaderList {
+  const out: [string, string][] = [];
+  for (const raw of values ?? []) {
+    const colon = raw.indexOf(':');
+    if (colon <= 0) throw new UsageError(`--header: expected 'Name: value', got '${raw.slice(0, 40)}'`);
+    const name = raw.slice(0, colon).trim();
+    const value = raw.slice(colon + 1).trim();
+    if (!TOKEN.test(name)) throw new UsageError(`--header: '${name}' is not a valid header name`);
+    // A CR/LF would let one header smuggle another; node:http would reject it later anyway.
+    if (/[\r\n\0]/.test(value)) throw new UsageError(`--header: the value of '${name}' contains a line break`);
+    if (RESERVED.has(name.toLowerCase())) throw new UsageError(`--header: '${name}' is set by dlq and cannot be overridden`);
+    if (SENSITIVE.test(name)) {
+      registerSecret(value);
+      // "Bearer abc": the token alone must be hidden too.
+      const parts = value.split(/\s+/);
+      if (parts.length > 1) registerSecret(parts[parts.length - 1]);
+    }
+    out.push([name, value]);
+  }
+  return out;
+}
+
+export interface RequestHeaderInput {
+  deliveryId: string;
+  /** Tries across all runs, this one included (previous `replays` + 1). */
+  attempt: number;
+  userAgent: string;
+  extra: HeaderList;
+  signature?: Record<string, string>;
+}
+
+export function buildRequestHeaders(input: RequestHeaderInput): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': input.userAgent,
+  };
+  // User extras may replace content-type and user-agent (checked case-insensitively), nothing reserved.
+  for (const [name, value] of input.extra) {
+    const lower = name.toLowerCase();
+    if (lower in headers && (lower === 'content-type' || lower === 'user-agent')) delete headers[lower];
+    headers[name] = value;
+  }
+  headers['idempotency-key'] = input.deliveryId;
+  headers['x-dlq-delivery-id'] = input.deliveryId;
+  headers['x-dlq-attempt'] = String(input.attempt);
+  if (input.signature) Object.assign(headers, input.signature);
+  return headers;
+}
