@@ -6,6 +6,7 @@ import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
 import { DlqFileError, ExitCode, UsageError } from '../errors.js';
 import { colorEnabled, type Io } from '../io.js';
 import { escapeText } from '../output/escape-text.js';
+import { ignoreBrokenPipe } from '../output/ignore-broken-pipe.js';
 import { formatEntry } from '../output/format-entry.js';
 import { resolveIds } from '../select/resolve-ids.js';
 import { readDlqFile } from '../store/dlq-file.js';
@@ -22,6 +23,7 @@ export async function inspectCommand(options: InspectOptions, io: Io): Promise<n
   if (options.body && options.json) throw new UsageError('--body and --json cannot be combined');
   if (typeof options.id !== 'string' || options.id.trim() === '') throw new UsageError('inspect: a delivery id is required');
 
+  ignoreBrokenPipe(io.stdout);
   const path = resolveDlqPath(options.file, effectiveEnv(io, options.envFile), io.cwd);
   const loaded = await readDlqFile(path);
   if (!loaded.exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');

@@ -11,6 +11,9 @@ const MAX_CANDIDATES = 10;
 /** Full ids or unique prefixes → entries, in argument order, de-duplicated. Unknown → UsageError `no dead letter with id 'x'`;
  *  ambiguous prefix → UsageError listing the candidates (at most ~10, then "and N more"). */
 export function resolveIds(entries: readonly DlqEntry[], ids: readonly string[]): DlqEntry[] {
+  // A few ids (inspect, a hand-typed replay): one scan per id beats indexing 100,000 entries.
+  if (ids.length <= LINEAR_SCAN_MAX_IDS) return dedupe(ids.map((raw) => resolveByScan(entries, raw)));
+
   // An exact id always wins, even when it is also a prefix of a longer id.
   const byId = new Map<string, DlqEntry>();
   for (const e of entries) if (!byId.has(e.delivery_id)) byId.set(e.delivery_id, e);
@@ -18,7 +21,6 @@ export function resolveIds(entries: readonly DlqEntry[], ids: readonly string[])
   let sortedIds: string[] | undefined;
 
   const out: DlqEntry[] = [];
-  const seen = new Set<DlqEntry>();
   for (const raw of ids) {
     const id = raw.trim();
     if (id === '') throw new UsageError(`empty delivery id`);
@@ -26,20 +28,42 @@ export function resolveIds(entries: readonly DlqEntry[], ids: readonly string[])
     if (entry === undefined) {
       sortedIds ??= [...byId.keys()].sort();
       const matches = prefixRange(sortedIds, id);
-      if (matches.length === 0) throw new UsageError(`no dead letter with id '${id}'`);
-      if (matches.length > 1) {
-        const shown = matches.slice(0, MAX_CANDIDATES).join(', ');
-        const more = matches.length > MAX_CANDIDATES ? ` and ${matches.length - MAX_CANDIDATES} more` : '';
-        throw new UsageError(`id prefix '${id}' is ambiguous: ${matches.length} dead letters match (${shown}${more})`);
-      }
+      checkUnique(id, matches);
       entry = byId.get(matches[0] as string) as DlqEntry;
     }
-    if (!seen.has(entry)) {
-      seen.add(entry);
-      out.push(entry);
-    }
+    out.push(entry);
   }
-  return out;
+  return dedupe(out);
+}
+
+/** Above this many ids, resolveIds indexes the entries once instead of scanning per id. */
+const LINEAR_SCAN_MAX_IDS = 8;
+
+function resolveByScan(entries: readonly DlqEntry[], raw: string): DlqEntry {
+  const id = raw.trim();
+  if (id === '') throw new UsageError(`empty delivery id`);
+  const matches: DlqEntry[] = [];
+  for (const e of entries) {
+    if (e.delivery_id === id) return e;
+    if (e.delivery_id.startsWith(id)) matches.push(e);
+  }
+  const ids = [...new Set(matches.map((e) => e.delivery_id))].sort();
+  checkUnique(id, ids);
+  return matches[0] as DlqEntry;
+}
+
+/** Throws the unknown / ambiguous UsageError unless exactly one id matched. */
+function checkUnique(id: string, matches: readonly string[]): void {
+  if (matches.length === 0) throw new UsageError(`no dead letter with id '${id}'`);
+  if (matches.length > 1) {
+    const shown = matches.slice(0, MAX_CANDIDATES).join(', ');
+    const more = matches.length > MAX_CANDIDATES ? ` and ${matches.length - MAX_CANDIDATES} more` : '';
+    throw new UsageError(`id prefix '${id}' is ambiguous: ${matches.length} dead letters match (${shown}${more})`);
+  }
+}
+
+function dedupe(list: readonly DlqEntry[]): DlqEntry[] {
+  return [...new Set(list)];
 }
 
 /** The ids in `sorted` that start with `prefix` (they are contiguous in sorted order). */

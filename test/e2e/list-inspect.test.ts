@@ -175,3 +175,21 @@ test('list and inspect never load the Genesys SDK', async () => {
     'false',
   );
 });
+
+test('a reader that stops early (| head -1) ends the run quietly, exit 0', async () => {
+  const big = join(dir, 'big.json');
+  writeFileSync(big, serializeDlq(makeDlqEntries(3000, { seed: 5, now })));
+  const result = await new Promise<{ code: number | null; stderr: string }>((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, 'list', '--ndjson', '--file', big], {
+      env: { PATH: process.env['PATH'] },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stdout.once('data', () => child.stdout.destroy());
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stderr }));
+  });
+  assert.equal(result.stderr, '');
+  assert.equal(result.code, 0);
+});

@@ -63,3 +63,22 @@ test('a very ambiguous prefix names ten candidates, then how many more', () => {
     },
   );
 });
+
+test('many ids (the indexed path) resolve exactly like a few (the scanning path)', () => {
+  // 0000-id … 012b-id, plus an exact id that is also a prefix of 00ff-id.
+  const big: DlqEntry[] = Array.from({ length: 300 }, (_, i) => ({ delivery_id: `${i.toString(16).padStart(4, '0')}-id` }));
+  big.push({ delivery_id: '00ff' });
+  const args = ['0001-id', '0120', '00ff', '00a0', '0001', '00f0-', '0100-id', '012b', '0003', '0004-'];
+  const expected = ['0001-id', '0120-id', '00ff', '00a0-id', '00f0-id', '0100-id', '012b-id', '0003-id', '0004-id'];
+  assert.ok(args.length > 8, 'enough ids for the indexed path');
+  assert.deepEqual(idsOf(resolveIds(big, args)), expected);
+  assert.deepEqual([...new Set(args.map((a) => idsOf(resolveIds(big, [a]))[0]))], expected);
+  for (const list of [['00'], [...args, '00']]) {
+    assert.throws(
+      () => resolveIds(big, list),
+      /^UsageError: id prefix '00' is ambiguous: 257 dead letters match \(0000-id, 0001-id, .*0009-id and 247 more\)$/,
+    );
+  }
+  assert.throws(() => resolveIds(big, [...args, 'zz']), /no dead letter with id 'zz'/);
+  assert.throws(() => resolveIds(big, [...args, ' ']), /empty delivery id/);
+});
