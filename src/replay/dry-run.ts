@@ -12,19 +12,20 @@ export interface DryRunSummary {
   skipped: number;
   skippedSucceeded: number;
   skippedMaxReplays: number;
-  byStatusCode: Record<string, number>;
-  byWebhook: Record<string, number>;
+  /** Most frequent first (arrays, because objects would reorder numeric keys). null: no status stored. */
+  byStatusCode: { status_code: number | null; count: number }[];
+  byWebhook: { webhook: string; count: number }[];
   firstIds: string[];
 }
 
 export function summarizeDryRun(selection: Selection, target: string): DryRunSummary {
-  const byStatusCode: Record<string, number> = {};
-  const byWebhook: Record<string, number> = {};
+  const byStatusCode = new Map<number | null, number>();
+  const byWebhook = new Map<string, number>();
   for (const entry of selection.toSend) {
-    const code = String(statusCodeOf(entry) ?? 'unknown');
-    byStatusCode[code] = (byStatusCode[code] ?? 0) + 1;
+    const code = statusCodeOf(entry) ?? null;
+    byStatusCode.set(code, (byStatusCode.get(code) ?? 0) + 1);
     const hook = webhookLabel(entry);
-    byWebhook[hook] = (byWebhook[hook] ?? 0) + 1;
+    byWebhook.set(hook, (byWebhook.get(hook) ?? 0) + 1);
   }
   return {
     dryRun: true,
@@ -33,8 +34,8 @@ export function summarizeDryRun(selection: Selection, target: string): DryRunSum
     skipped: selection.skippedSucceeded.length + selection.skippedMaxReplays.length,
     skippedSucceeded: selection.skippedSucceeded.length,
     skippedMaxReplays: selection.skippedMaxReplays.length,
-    byStatusCode: sortByCount(byStatusCode),
-    byWebhook: sortByCount(byWebhook),
+    byStatusCode: sortByCount(byStatusCode).map(([status_code, count]) => ({ status_code, count })),
+    byWebhook: sortByCount(byWebhook).map(([webhook, count]) => ({ webhook, count })),
     firstIds: selection.toSend.slice(0, DRY_RUN_SHOWN_IDS).map((e) => e.delivery_id),
   };
 }
@@ -43,8 +44,8 @@ export function formatDryRun(s: DryRunSummary): string {
   const plural = s.total === 1 ? 'dead letter' : 'dead letters';
   const lines = [`dry run: would replay ${s.total} ${plural} to ${s.target}${skippedNote(s)}; nothing sent, nothing changed`];
   if (s.total > 0) {
-    lines.push(`  by status code: ${counts(s.byStatusCode)}`);
-    lines.push(`  by webhook:     ${counts(s.byWebhook)}`);
+    lines.push(`  by status code: ${s.byStatusCode.map((g) => `${g.status_code ?? 'unknown'} ×${g.count}`).join(', ')}`);
+    lines.push(`  by webhook:     ${s.byWebhook.map((g) => `${g.webhook} ×${g.count}`).join(', ')}`);
     const more = s.total > s.firstIds.length ? ` (and ${s.total - s.firstIds.length} more)` : '';
     lines.push(`  first ids:      ${s.firstIds.join(', ')}${more}`);
   }
@@ -65,12 +66,6 @@ function webhookLabel(entry: DlqEntry): string {
   return 'unknown';
 }
 
-function sortByCount(record: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(record).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
-}
-
-function counts(record: Record<string, number>): string {
-  return Object.entries(record)
-    .map(([k, n]) => `${k} ×${n}`)
-    .join(', ');
+function sortByCount<K>(counts: Map<K, number>): [K, number][] {
+  return [...counts].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(String(b[0])));
 }

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { DlqEntry, ReplayAttempt } from '../../src/dlq-entry.js';
+import { UsageError } from '../../src/errors.js';
+import { failedReplayRuns, selectForReplay } from '../../src/replay/select-entries.js';
+
+const attempt = (status: number | null, run?: string): ReplayAttempt => ({
+  at: '2026-01-01T00:00:00.000Z',
+  target: 'http://x/h',
+  http_status: status,
+  error: status === null ? 'connection refused (ECONNREFUSED)' : null,
+  duration_ms: 3,
+  ...(run ? { run_id: run } : {}),
+});
+
+const entries: DlqEntry[] = [
+  { delivery_id: 'aaa111', status_code: 503, request_body: '{}' },
+  { delivery_id: 'aaa222', status_code: 500, request_body: '{}', replay_status: 'failed', replays: [attempt(500, 'r1')] },
+  { delivery_id: 'bbb333', status_code: 404, request_body: '{}', replay_status: 'succeeded', replays: [attempt(200, 'r1')] },
+  {
+    delivery_id: 'ccc444',
+    status_code: 503,
+    request_body: '{}',
+    replay_status: 'failed',
+    replays: [attempt(503, 'r1'), attempt(503, 'r1'), attempt(null, 'r2'), attempt(500, 'r3')],
+  },
+];
+const all = () => true;
+const ids = (list: DlqEntry[]) => list.map((e) => e.delivery_id);
+
+test('default: everything not yet succeeded; succeeded entries are counted as skipped', () => {
+  const s = selectForReplay(entries, { ids: [], filter: all, force: false, maxReplays: undefined });
+  assert.deepEqual(ids(s.toSend), ['aaa111', 'aaa222', 'ccc444']);
+  assert.deepEqual(ids(s.skippedSucceeded), ['bbb333']);
+});
+
+test('--force includes succeeded entries', () => {
+  const s = selectForReplay(entries, { ids: [], filter: all, force: true, maxReplays: undefined });
+  assert.deepEqual(ids(s.toSend), ['aaa111', 'aaa222', 'bbb333', 'ccc444']);
+});
+
+test('ids and unique prefixes pick entries in argument order; filters narrow them', () => {
+  const s = selectForReplay(entries, { ids: ['ccc', 'aaa111'], filter: all, force: false, maxReplays: undefined });
+  assert.deepEqual(ids(s.toSend), ['ccc444', 'aaa111']);
+  const narrowed = selectForReplay(entries, {
+    ids: ['ccc', 'aaa111'],
+    filter: (e) => e.status_code === 503 && e.delivery_id !== 'aaa111',
+    force: false,
+    maxReplays: undefined,
+  });
+  assert.deepEqual(ids(narrowed.toSend), ['ccc444']);
+  assert.throws(() => selectForReplay(entries, { ids: ['aaa'], filter: all, force: false, maxReplays: undefined }), UsageError);
+  assert.throws(() => selectForReplay(entries, { ids: ['zzz'], filter: all, force: false, maxReplays: undefined }), UsageError);
+});
+
+test('failed replays are counted per run, not per try; tries without run_id count alone', () => {
+  assert.equal(failedReplayRuns(entries[0] as DlqEntry), 0);
+  assert.equal(failedReplayRuns(entries[2] as DlqEntry), 0);
+  assert.equal(failedReplayRuns(entries[3] as DlqEntry), 3);
+  // A run that ended in success does not count, even after failed tries.
+  assert.equal(failedReplayRuns({ delivery_id: 'x', replays: [attempt(503, 'r'), attempt(200, 'r')] }), 0);
+  assert.equal(failedReplayRuns({ delivery_id: 'x', replays: [attempt(503), attempt(503)] }), 2);
+});
+
+test('--max-replays skips entries that already failed that many runs', () => {
+  const s = selectForReplay(entries, { ids: [], filter: all, force: false, maxReplays: 1 });
+  assert.deepEqual(ids(s.toSend), ['aaa111']);
+  assert.deepEqual(ids(s.skippedMaxReplays), ['aaa222', 'ccc444']);
+  const s3 = selectForReplay(entries, { ids: [], filter: all, force: false, maxReplays: 3 });
+  assert.deepEqual(ids(s3.toSend), ['aaa111', 'aaa222']);
+  assert.deepEqual(ids(s3.skippedMaxReplays), ['ccc444']);
+});

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { createAgent, send } from '../../src/replay/sender.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
+
+let receiver: Receiver;
+before(async () => {
+  receiver = await startReceiver();
+});
+after(async () => {
+  await receiver.close();
+});
+
+const body = Buffer.from('{"msg":"naïve café ✓ 日本"}', 'utf8');
+
+test('POSTs the exact bytes with the given headers and reports the status', async () => {
+  receiver.setResponder(() => ({ status: 201 }));
+  const r = await send({ url: new URL(receiver.url), headers: { 'x-a': '1' }, body, timeoutMs: 5000 });
+  assert.equal(r.status, 201);
+  assert.equal(r.error, null);
+  const got = receiver.requests.at(-1);
+  assert.equal(got?.method, 'POST');
+  assert.ok(got?.body.equals(body));
+  assert.equal(got?.headers['x-a'], '1');
+  assert.equal(got?.headers['content-length'], String(body.length));
+});
+
+test('Retry-After is passed on', async () => {
+  receiver.setResponder(() => ({ status: 429, headers: { 'retry-after': '7' } }));
+  const r = await send({ url: new URL(receiver.url), headers: {}, body, timeoutMs: 5000 });
+  assert.equal(r.status, 429);
+  assert.equal(r.retryAfter, '7');
+});
+
+test('a hang ends at the timeout; a hang-up and a refused connection are errors, not throws', async () => {
+  receiver.setResponder(() => ({ hang: true }));
+  const t = await send({ url: new URL(receiver.url), headers: {}, body, timeoutMs: 200 });
+  assert.deepEqual([t.status, t.error], [null, 'timed out after 200ms']);
+
+  receiver.setResponder(() => ({ hangUp: true }));
+  const h = await send({ url: new URL(receiver.url), headers: {}, body, timeoutMs: 5000 });
+  assert.equal(h.status, null);
+  assert.match(h.error ?? '', /ECONNRESET/);
+
+  const closed = await startReceiver();
+  const url = new URL(closed.url);
+  await closed.close();
+  const c = await send({ url, headers: {}, body, timeoutMs: 5000 });
+  assert.deepEqual([c.status, c.error], [null, 'connection refused (ECONNREFUSED)']);
+});
+
+test('an abort ends an in-flight request as "interrupted"', async () => {
+  receiver.setResponder(() => ({ hang: true }));
+  const controller = new AbortController();
+  const agent = createAgent(new URL(receiver.url), 2);
+  const pending = send({ url: new URL(receiver.url), headers: {}, body, timeoutMs: 10_000, signal: controller.signal, agent });
+  setTimeout(() => controller.abort(), 50);
+  const r = await pending;
+  agent.destroy();
+  assert.deepEqual([r.status, r.error], [null, 'interrupted']);
+});
