@@ -204,7 +204,8 @@ async function save(
   const merged = await updateDlqFile(
     config.file,
     ({ entries, exists }) => {
-      if (outcome.items.length === 0 && exists) return { entries: null, result: { added: 0, updated: 0 } };
+      // Nothing harvested: leave an existing file alone; create an empty one only after a clean run.
+      if (outcome.items.length === 0 && (exists || outcome.failure)) return { entries: null, result: { added: 0, updated: 0 } };
       const result = mergeHarvest(entries, outcome.items, { webhookId: webhook.id, webhookName: webhook.name, seenAt });
       return { entries: result.entries, result: { added: result.added, updated: result.updated } };
     },

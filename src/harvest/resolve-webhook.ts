@@ -44,7 +44,13 @@ export async function resolveWebhook(
       exact.map((c) => ({ id: c.id, name: c.name })),
     );
   }
-  const close = closeMatches(name, candidates.map((c) => c.name));
+  let names = candidates.map((c) => c.name);
+  if (via === 'search') {
+    // The search only returns names containing the text; to suggest near misses ("orders-webhook"
+    // for "OrdersWebhook") look at the whole listing. Best effort: this is already the error path.
+    names = names.concat(await listAllWebhooks(client, runner).then((all) => all.map((c) => c.name), () => []));
+  }
+  const close = closeMatches(name, names);
   const hint = close.length > 0 ? `; close matches: ${close.map((n) => `'${n}'`).join(', ')}` : '';
   throw new WebhookResolutionError(`no webhook integration named '${name}'${hint}`);
 }

@@ -1,0 +1,87 @@
+/**
+ * The built binary end to end: `node bin/dlq.js fetch` against the local Genesys-compatible
+ * server, checking stdout, stderr and the exit code as cron or a person would see them.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { FakeGenesys, makeFailures } from '../support/fake-genesys/index.js';
+import { runBin } from '../support/run-bin.js';
+
+const CLIENT_ID = 'e2e-client';
+const SECRET = 'e2e-secret-never-printed';
+const server = new FakeGenesys({
+  clients: { [CLIENT_ID]: SECRET },
+  integrations: [{ id: 'e2e-webhook-id', name: 'MyCriticalWebhook', failures: makeFailures(420, { seed: 11 }) }],
+});
+let url = '';
+const dir = mkdtempSync(join(tmpdir(), 'dlq-e2e-fetch-'));
+const env = () => ({ GENESYS_CLIENT_ID: CLIENT_ID, GENESYS_CLIENT_SECRET: SECRET, GENESYS_GATEWAY: url });
+
+before(async () => {
+  url = (await server.start()).url;
+});
+after(() => server.stop());
+
+test('dlq fetch harvests into ./dead_letter_queue.json: summary on stdout, log lines on stderr, exit 0', async () => {
+  const r = await runBin(['fetch', '--webhook', 'MyCriticalWebhook'], { cwd: dir, env: env() });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^fetched 420 failed deliveries of 'MyCriticalWebhook' \(e2e-webhook-id\): 420 new/);
+  assert.doesNotMatch(r.stderr, /\u001b\[/, 'no colours or spinner frames when stderr is a pipe');
+  assert.ok(!r.stdout.includes(SECRET) && !r.stderr.includes(SECRET));
+  const entries = JSON.parse(readFileSync(join(dir, 'dead_letter_queue.json'), 'utf8')) as unknown[];
+  assert.equal(entries.length, 420);
+});
+
+test('--json prints one object with the documented fields', async () => {
+  const r = await runBin(['fetch', '--webhook', 'MyCriticalWebhook', '--json', '--quiet'], { cwd: dir, env: env() });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  const s = JSON.parse(r.stdout) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(s).sort(), ['durationMs', 'duplicates', 'fetched', 'file', 'new', 'pages', 'rateLimitWaits', 'retries', 'updated', 'webhook'].sort());
+  assert.equal(s['new'], 0);
+  assert.equal(s['updated'], 420);
+});
+
+test('a wrong secret: exit 3, one line on stderr, the secret nowhere', async () => {
+  const r = await runBin(['fetch', '--webhook', 'MyCriticalWebhook', '--verbose'], {
+    cwd: dir,
+    env: { ...env(), GENESYS_CLIENT_SECRET: 'wrong-secret-value' },
+  });
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /^dlq: login rejected: HTTP 401: client not found/m);
+  assert.ok(!r.stderr.includes('wrong-secret-value') && !r.stdout.includes('wrong-secret-value'));
+});
+
+test('a corrupt DLQ file: exit 6, file byte-for-byte untouched', async () => {
+  const file = join(dir, 'corrupt.json');
+  writeFileSync(file, '[{"delivery_id":"x"},');
+  const r = await runBin(['fetch', '--webhook', 'MyCriticalWebhook', '--file', file], { cwd: dir, env: env() });
+  assert.equal(r.code, 6);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.equal(readFileSync(file, 'utf8'), '[{"delivery_id":"x"},');
+});
+
+test('usage errors: exit 2 with one line', async () => {
+  const r = await runBin(['fetch', '--bogus'], { cwd: dir, env: env() });
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  const missing = await runBin(['fetch'], { cwd: dir, env: { GENESYS_GATEWAY: url } });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /missing configuration: GENESYS_CLIENT_ID, GENESYS_CLIENT_SECRET, the webhook/);
+});
+
+test('--help (with examples) and --version', async () => {
+  const help = await runBin(['fetch', '--help'], { cwd: dir });
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Examples:/);
+  assert.match(help.stdout, /--webhook-id <id>/);
+  const top = await runBin(['--help'], { cwd: dir });
+  assert.equal(top.code, 0);
+  for (const cmd of ['fetch', 'list', 'inspect', 'replay']) assert.match(top.stdout, new RegExp(`\\b${cmd}\\b`));
+  const version = await runBin(['--version'], { cwd: dir });
+  assert.equal(version.code, 0);
+  assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
+});

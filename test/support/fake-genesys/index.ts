@@ -1,0 +1,387 @@
+/**
+ * The project's local Genesys-compatible HTTP server (loopback only, random port), implementing
+ * the endpoints of ../shared/genesys-dlq-contract.md with their shapes, errors and rate-limit
+ * headers, plus configurable latency, a per-client rate limit, injected faults and page growth.
+ * Tests, `npm run demo` and `npm run bench` drive the real SDK through it via the SDK's gateway
+ * setting (login at /oauth/token, API at /api/v2/...).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { seededRandom, uuidFrom, type HistoryItem } from './failures.js';
+
+export { makeFailures, type HistoryItem } from './failures.js';
+
+export interface FakeIntegration {
+  id: string;
+  name: string;
+  /** Default 'webhook'. */
+  integrationType?: string;
+  /** Newest first. */
+  failures: HistoryItem[];
+  successes?: HistoryItem[];
+}
+
+export interface FaultSpec {
+  route: 'token' | 'search' | 'history' | 'integrations';
+  kind: 'status' | 'drop' | 'invalid-json' | 'delay';
+  status?: number;
+  retryAfter?: string;
+  body?: unknown;
+  delayMs?: number;
+  /** How many matching requests it hits (default 1). */
+  times?: number;
+  /** Matching requests to let through first (default 0). */
+  skip?: number;
+  /** Only history requests for this page. */
+  page?: number;
+}
+
+export interface FakeGenesysOptions {
+  clients?: Record<string, string>;
+  scopes?: string[];
+  integrations?: FakeIntegration[];
+  searchAvailable?: boolean;
+  latencyMs?: number;
+  rateLimit?: { allowed: number; windowMs: number } | null;
+  pageGrowth?: { integrationId: string; perHistoryRequest: number } | null;
+  faults?: FaultSpec[];
+  tokenTtlSeconds?: number;
+}
+
+export interface FakeGenesysStats {
+  requests: { token: number; search: number; history: number; integrations: number; other: number };
+  rateLimited: number;
+  maxInFlight: number;
+  historyPages: number[];
+  historyBodies: unknown[];
+  authorizationHeaders: string[];
+}
+
+type Route = FaultSpec['route'] | 'other';
+
+interface Window {
+  startedAt: number;
+  count: number;
+}
+
+interface LiveFault extends FaultSpec {
+  hits: number;
+  seen: number;
+}
+
+const REQUIRED_SCOPE = 'integration:webhook:view';
+
+export class FakeGenesys {
+  readonly stats: FakeGenesysStats = emptyStats();
+  private readonly options: FakeGenesysOptions;
+  private readonly clients: Record<string, string>;
+  private readonly integrations: FakeIntegration[];
+  private readonly tokens = new Map<string, string>(); // token -> clientId
+  private readonly windows = new Map<string, Window>(); // clientId -> window
+  private readonly faults: LiveFault[] = [];
+  private readonly sockets = new Set<Socket>();
+  private server: http.Server | undefined;
+  private inFlight = 0;
+  private growthRandom = seededRandom(99);
+  private growthClock = Date.parse('2026-11-23T00:00:00Z');
+
+  constructor(options: FakeGenesysOptions = {}) {
+    this.options = options;
+    this.clients = options.clients ?? { 'dlq-test-client': 'dlq-test-secret' };
+    this.integrations = (options.integrations ?? []).map((i) => ({ ...i, failures: [...i.failures] }));
+    for (const f of options.faults ?? []) this.injectFault(f);
+  }
+
+  async start(): Promise<{ url: string; host: string; port: number }> {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 5000;
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}`, host: '127.0.0.1', port };
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  injectFault(fault: FaultSpec): void {
+    this.faults.push({ ...fault, hits: 0, seen: 0 });
+  }
+
+  revokeTokens(): void {
+    this.tokens.clear();
+  }
+
+  addFailures(integrationId: string, items: HistoryItem[]): void {
+    const integration = this.integrations.find((i) => i.id === integrationId);
+    if (!integration) throw new Error(`no integration ${integrationId}`);
+    integration.failures.unshift(...items);
+  }
+
+  resetStats(): void {
+    Object.assign(this.stats, emptyStats());
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const route = routeOf(req.method ?? 'GET', url.pathname);
+    if (route === 'token') return this.token(req, res, body);
+
+    this.stats.requests[route] += 1;
+    this.inFlight += 1;
+    this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.inFlight);
+    try {
+      if (this.options.latencyMs) await sleep(this.options.latencyMs);
+      await this.api(route, req, res, url, body);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  private async token(req: http.IncomingMessage, res: http.ServerResponse, body: string): Promise<void> {
+    this.stats.requests.token += 1;
+    if (await this.applyFault('token', res, undefined)) return;
+    const auth = req.headers.authorization ?? '';
+    const decoded = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString('utf8') : '';
+    const sep = decoded.indexOf(':');
+    const id = sep >= 0 ? decoded.slice(0, sep) : '';
+    const secret = sep >= 0 ? decoded.slice(sep + 1) : '';
+    if (new URLSearchParams(body).get('grant_type') !== 'client_credentials') {
+      return json(res, 400, { error: 'unsupported_grant_type', description: 'grant type not supported', error_description: 'grant type not supported' });
+    }
+    if (!id || this.clients[id] === undefined || this.clients[id] !== secret) {
+      return json(res, 401, { error: 'invalid_client', description: 'client not found', error_description: 'client not found' });
+    }
+    const token = randomBytes(24).toString('base64url');
+    this.tokens.set(token, id);
+    json(res, 200, { access_token: token, token_type: 'bearer', expires_in: this.options.tokenTtlSeconds ?? 86400 });
+  }
+
+  private async api(route: Route, req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string): Promise<void> {
+    const auth = req.headers.authorization ?? '';
+    this.stats.authorizationHeaders.push(auth);
+    const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+    const clientId = this.tokens.get(token);
+    if (!clientId) {
+      return json(res, 401, errorBody(401, 'bad.credentials', 'Invalid login credentials.'), this.rateHeaders(undefined));
+    }
+    // Rate limit: a fixed window per OAuth client, starting at its first request.
+    const limit = this.options.rateLimit;
+    const now = Date.now();
+    let window = this.windows.get(clientId);
+    if (!window || (limit && now - window.startedAt >= limit.windowMs)) {
+      window = { startedAt: now, count: 0 };
+      this.windows.set(clientId, window);
+    }
+    if (limit && window.count >= limit.allowed) {
+      this.stats.rateLimited += 1;
+      const resetSeconds = Math.max(1, Math.ceil((window.startedAt + limit.windowMs - now) / 1000));
+      return json(res, 429, errorBody(429, 'too.many.requests', `Rate limit exceeded the maximum. [${limit.allowed}] requests for [${limit.windowMs / 1000}] seconds`), {
+        ...this.rateHeaders(window),
+        'retry-after': String(resetSeconds),
+      });
+    }
+    window.count += 1;
+    const headers = this.rateHeaders(window);
+
+    let parsed: Record<string, unknown> = {};
+    if (req.method === 'POST') {
+      try {
+        parsed = (JSON.parse(body || '{}') as Record<string, unknown>) ?? {};
+      } catch {
+        return json(res, 400, errorBody(400, 'bad.request', 'The request could not be understood by the server due to malformed syntax.'), headers);
+      }
+    }
+    const page = route === 'history' ? Number(parsed['page']) : undefined;
+    if (route === 'history') {
+      this.stats.historyPages.push(page ?? NaN);
+      this.stats.historyBodies.push(parsed);
+    }
+    if (route !== 'other' && (await this.applyFault(route, res, page, headers))) return;
+    if (route !== 'other' && !(this.options.scopes ?? [REQUIRED_SCOPE, 'integration:webhook:read']).includes(REQUIRED_SCOPE)) {
+      return json(res, 403, errorBody(403, 'missing.permissions', `Missing required scope(s): ${REQUIRED_SCOPE}`), headers);
+    }
+
+    switch (route) {
+      case 'search':
+        return this.search(res, parsed, headers);
+      case 'integrations':
+        return this.list(res, url, headers);
+      case 'history':
+        return this.history(res, url, parsed, headers);
+      default:
+        return json(res, 404, errorBody(404, 'not.found', `Resource not found: ${url.pathname}`), headers);
+    }
+  }
+
+  private search(res: http.ServerResponse, body: Record<string, unknown>, headers: Record<string, string>): void {
+    if (this.options.searchAvailable === false) {
+      return json(res, 404, errorBody(404, 'not.found', 'Unable to find a resource at /api/v2/integrations/webhooks/search'), headers);
+    }
+    const paging = pagingOf(body['size'], body['page'], 200);
+    if (!paging) return json(res, 400, errorBody(400, 'bad.request', 'size must be 1..200 and page >= 1'), headers);
+    const wanted = String(body['name'] ?? '').toLowerCase();
+    const matches = this.integrations
+      .filter((i) => (i.integrationType ?? 'webhook') === 'webhook' && i.name.toLowerCase().includes(wanted))
+      .map((i) => ({ id: i.id, name: i.name, integrationType: { id: 'webhook' }, reportedState: { code: 'ACTIVE' } }));
+    json(res, 200, pageOf(matches, paging), headers);
+  }
+
+  private list(res: http.ServerResponse, url: URL, headers: Record<string, string>): void {
+    const paging = pagingOf(url.searchParams.get('pageSize') ?? 25, url.searchParams.get('pageNumber') ?? 1, 100);
+    if (!paging) return json(res, 400, errorBody(400, 'bad.request', 'pageSize must be 1..100 and pageNumber >= 1'), headers);
+    const all = this.integrations.map((i) => ({
+      id: i.id,
+      name: i.name,
+      integrationType: { id: i.integrationType ?? 'webhook' },
+      intendedState: 'ENABLED',
+      reportedState: { code: 'ACTIVE' },
+    }));
+    const page = pageOf(all, paging);
+    json(res, 200, { ...page, pageCount: Math.ceil(all.length / paging.size) }, headers);
+  }
+
+  private history(res: http.ServerResponse, url: URL, body: Record<string, unknown>, headers: Record<string, string>): void {
+    const id = decodeURIComponent(url.pathname.split('/')[4] ?? '');
+    const integration = this.integrations.find((i) => i.id === id);
+    if (!integration) return json(res, 404, errorBody(404, 'not.found', `Integration ${id} not found`), headers);
+    const paging = pagingOf(body['size'], body['page'], 200);
+    if (!paging) return json(res, 400, errorBody(400, 'bad.request', 'size must be 1..200 and page >= 1'), headers);
+    const growth = this.options.pageGrowth;
+    if (growth && growth.integrationId === id && growth.perHistoryRequest > 0) {
+      // New failures arrive at the front, shifting everything else to later offsets.
+      const fresh: HistoryItem[] = [];
+      for (let n = 0; n < growth.perHistoryRequest; n += 1) {
+        this.growthClock += 1000;
+        fresh.push({
+          id: uuidFrom(this.growthRandom),
+          timestamp: new Date(this.growthClock).toISOString(),
+          statusCode: 503,
+          statusMessage: 'Service Unavailable',
+          requestBody: '{"eventId":"late-arrival"}',
+          responseBody: '',
+        });
+      }
+      integration.failures.unshift(...fresh.reverse());
+    }
+    const items = body['status'] === 'failed' ? integration.failures : [...integration.failures, ...(integration.successes ?? [])];
+    json(res, 200, pageOf(items, paging), headers);
+  }
+
+  /** Applies the first matching live fault; true when it answered (or dropped) the request. */
+  private async applyFault(route: FaultSpec['route'], res: http.ServerResponse, page: number | undefined, headers: Record<string, string> = {}): Promise<boolean> {
+    const fault = this.faults.find((f) => f.route === route && (f.page === undefined || f.page === page) && f.hits < (f.times ?? 1));
+    if (!fault) return false;
+    fault.seen += 1;
+    if (fault.seen <= (fault.skip ?? 0)) return false;
+    fault.hits += 1;
+    switch (fault.kind) {
+      case 'drop':
+        res.socket?.destroy();
+        return true;
+      case 'invalid-json':
+        res.writeHead(200, { 'content-type': 'application/json', ...headers });
+        res.end('{"entities": [{"id": "trunc');
+        return true;
+      case 'delay':
+        await sleep(fault.delayMs ?? 1000);
+        return false;
+      case 'status': {
+        const status = fault.status ?? 500;
+        const extra: Record<string, string> = { ...headers };
+        if (fault.retryAfter !== undefined) extra['retry-after'] = fault.retryAfter;
+        const body = fault.body ?? (route === 'token' ? { error: 'server_error', error_description: 'injected' } : errorBody(status, codeFor(status), `Injected fault: HTTP ${status}`));
+        json(res, status, body, extra);
+        return true;
+      }
+    }
+  }
+
+  private rateHeaders(window: Window | undefined): Record<string, string> {
+    const limit = this.options.rateLimit;
+    const allowed = limit?.allowed ?? 300;
+    const windowMs = limit?.windowMs ?? 60_000;
+    const count = window?.count ?? 0;
+    const reset = window ? Math.max(0, Math.ceil((window.startedAt + windowMs - Date.now()) / 1000)) : Math.ceil(windowMs / 1000);
+    return {
+      'inin-ratelimit-count': String(limit ? count : 0),
+      'inin-ratelimit-allowed': String(allowed),
+      'inin-ratelimit-reset': String(reset),
+    };
+  }
+}
+
+function emptyStats(): FakeGenesysStats {
+  return {
+    requests: { token: 0, search: 0, history: 0, integrations: 0, other: 0 },
+    rateLimited: 0,
+    maxInFlight: 0,
+    historyPages: [],
+    historyBodies: [],
+    authorizationHeaders: [],
+  };
+}
+
+function routeOf(method: string, path: string): Route {
+  if (method === 'POST' && path === '/oauth/token') return 'token';
+  if (method === 'POST' && path === '/api/v2/integrations/webhooks/search') return 'search';
+  if (method === 'GET' && path === '/api/v2/integrations') return 'integrations';
+  if (method === 'POST' && /^\/api\/v2\/integrations\/[^/]+\/history$/.test(path)) return 'history';
+  return 'other';
+}
+
+function pagingOf(size: unknown, page: unknown, maxSize: number): { size: number; page: number } | undefined {
+  const s = Number(size ?? 25);
+  const p = Number(page ?? 1);
+  if (!Number.isInteger(s) || !Number.isInteger(p) || s < 1 || s > maxSize || p < 1) return undefined;
+  return { size: s, page: p };
+}
+
+function pageOf<T>(items: readonly T[], paging: { size: number; page: number }) {
+  const start = (paging.page - 1) * paging.size;
+  return { entities: items.slice(start, start + paging.size), pageSize: paging.size, pageNumber: paging.page, total: items.length };
+}
+
+function codeFor(status: number): string {
+  return (
+    { 400: 'bad.request', 401: 'bad.credentials', 403: 'missing.permissions', 404: 'not.found', 408: 'request.timeout', 429: 'too.many.requests', 500: 'internal.server.error', 502: 'bad.gateway', 503: 'service.unavailable', 504: 'gateway.timeout' } as Record<number, string>
+  )[status] ?? 'error';
+}
+
+function errorBody(status: number, code: string, message: string) {
+  return { message, code, status, contextId: randomUUID(), details: [], errors: [] };
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'inin-correlation-id': randomUUID(),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
