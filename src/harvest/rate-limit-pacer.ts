@@ -53,6 +53,7 @@ export interface PacerOptions {
 
 interface Snapshot {
   remaining: number;
+  count: number;
   /** Sequence number of the request whose response gave this snapshot. */
   seq: number;
   windowEndsAt: number;
@@ -68,7 +69,7 @@ export class RateLimitPacer {
 
   constructor(options: PacerOptions) {
     this.options = {
-      resetMarginMs: 100,
+      resetMarginMs: 50,
       now: () => performance.timeOrigin + performance.now(),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       ...options,
@@ -105,12 +106,16 @@ export class RateLimitPacer {
   observe(seq: number, headers: Readonly<Record<string, string | undefined>>): void {
     const parsed = parseRateLimitHeaders(headers);
     if (!parsed) return;
-    if (this.snapshot && seq < this.snapshot.seq) return; // older news
-    this.snapshot = {
-      remaining: parsed.allowed - parsed.count,
-      seq,
-      windowEndsAt: this.options.now() + parsed.resetMs,
-    };
+    const previous = this.snapshot;
+    if (previous && seq < previous.seq) return; // older news
+    // `reset` is in whole seconds, rounded up, so now + reset is never before the true end of the
+    // window; within one window (the count did not drop) the smallest such estimate is the
+    // tightest. The first response of a window is within one round trip of the truth.
+    let windowEndsAt = this.options.now() + parsed.resetMs;
+    const sameWindow =
+      previous !== undefined && previous.windowEndsAt > this.options.now() && parsed.count >= previous.count;
+    if (sameWindow) windowEndsAt = Math.min(windowEndsAt, previous.windowEndsAt);
+    this.snapshot = { remaining: parsed.allowed - parsed.count, count: parsed.count, seq, windowEndsAt };
   }
 
   /** A 429 said "wait ms": hold every worker for at least that long. */

@@ -3,7 +3,7 @@
  * is not a terminal (cron, CI, pipes), an ora spinner on a terminal, nothing with --quiet.
  * Every line is passed through redactSecrets.
  */
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import { interactiveStderr, type Io } from '../io.js';
 import { redactSecrets } from './redact.js';
 
@@ -12,7 +12,7 @@ export interface Reporter {
   info(message: string): void;
   /** Only with --verbose. */
   debug(message: string): void;
-  /** A warning: shown even with --quiet? No: --quiet means nothing; errors go through the top-level catch. */
+  /** A warning line (suppressed by --quiet, like everything here; errors go through the top-level catch). */
   warn(message: string): void;
   /** Updates the spinner text on a terminal; on a pipe, prints the line only if `logLine` is true. */
   progress(message: string, logLine?: boolean): void;
@@ -32,6 +32,10 @@ export function createReporter(io: Io, options: ReporterOptions = {}): Reporter 
   }
   const interactive = interactiveStderr(io);
   let spinner: Ora | undefined;
+  // ora is loaded only when a spinner is wanted: cron and pipes never pay for it.
+  let loading: Promise<void> | undefined;
+  let latest = '';
+  let stopped = false;
   const withSpinnerPaused = (fn: () => void) => {
     if (spinner?.isSpinning) {
       spinner.clear();
@@ -46,15 +50,26 @@ export function createReporter(io: Io, options: ReporterOptions = {}): Reporter 
     },
     warn: (m) => withSpinnerPaused(() => write(`warning: ${m}`)),
     progress: (m, logLine = false) => {
-      if (interactive) {
-        const text = redactSecrets(m, io.env);
-        if (!spinner) spinner = ora({ text, stream: io.stderr as NodeJS.WritableStream, discardStdin: false }).start();
-        else spinner.text = text;
-      } else if (logLine) write(m);
+      if (!interactive) {
+        if (logLine) write(m);
+        return;
+      }
+      latest = redactSecrets(m, io.env);
+      stopped = false;
+      if (spinner) {
+        spinner.text = latest;
+        return;
+      }
+      loading ??= import('ora').then(({ default: ora }) => {
+        if (stopped) return;
+        spinner = ora({ text: latest, stream: io.stderr as NodeJS.WritableStream, discardStdin: false }).start();
+      });
     },
     stop: () => {
+      stopped = true;
       spinner?.stop();
       spinner = undefined;
+      loading = undefined;
     },
   };
 }
