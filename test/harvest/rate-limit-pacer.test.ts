@@ -98,3 +98,28 @@ test('real timers: a pause is never cut short', async () => {
   await pacer.acquire();
   assert.ok(Date.now() - t0 >= 120, `waited ${Date.now() - t0} ms`);
 });
+
+test('the window end is the tightest estimate seen in that window (reset is rounded up to whole seconds)', async () => {
+  const { pacer, waits, advance } = fakeClockPacer();
+  const a = await pacer.acquire();
+  pacer.observe(a, headers(1, 3, 10)); // true end somewhere in (now+9s, now+10s]
+  advance(700);
+  const b = await pacer.acquire();
+  pacer.observe(b, headers(2, 3, 10)); // now+10s is later than the first estimate: keep the first
+  await pacer.acquire();
+  const pending = pacer.acquire();
+  assert.equal(waits[0]?.ms, 10_000 - 700);
+  advance(10_000);
+  await pending;
+});
+
+test('a new window (the count dropped) replaces the old estimate', async () => {
+  const { pacer, advance } = fakeClockPacer();
+  const a = await pacer.acquire();
+  pacer.observe(a, headers(9, 10, 1));
+  advance(1500); // the window has reset
+  const b = await pacer.acquire();
+  pacer.observe(b, headers(1, 10, 10));
+  for (let i = 0; i < 8; i += 1) await pacer.acquire();
+  assert.equal(pacer.totalWaitMs, 0);
+});
