@@ -1,15 +1,38 @@
 /**
- * THE ONLY MODULE THAT TOUCHES THE DLQ FILE. (Interface draft; hardened in issue #3.)
+ * THE ONLY MODULE THAT TOUCHES THE DLQ FILE (see README "Safety").
+ *
+ * - readDlqFile: lock-free read + validation (readers never block writers: files are only ever
+ *   replaced by rename, so a reader sees the old or the new version, never a mix).
+ * - updateDlqFile: read → update → atomic rewrite, all under the inter-process lock.
+ * An empty or whitespace-only file (0 bytes included) is an empty DLQ: it loads as no entries
+ * and the next update writes a proper JSON array over it, keeping its mode.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { DlqFileError } from '../errors.js';
+import { basename, dirname, join } from 'node:path';
+import type { BigIntStats } from 'node:fs';
+import { DlqFileError, LockBusyError } from '../errors.js';
 import type { DlqEntry } from '../dlq-entry.js';
+import { atomicWrite } from './atomic-write.js';
+import { EntryProblem, EntryValidator } from './entry-validator.js';
+import { acquireFileLock, DEFAULT_STALE_MS, isTempNameOf, type LockHolder } from './file-lock.js';
+import { describeFsError, identityOf, loadDlq, sameIdentity, type FileIdentity, type ReadOptions } from './load-dlq.js';
+import { DEFAULT_WRITE_CHUNK_BYTES, serializeDlq, serializeDlqChunks } from './serialize-dlq.js';
+import { errnoCode, nodeStoreFs, type StoreFs } from './store-fs.js';
+
+export { serializeDlq, serializeDlqChunks };
+export type { ReadOptions };
 
 export interface LockOptions {
   /** How long to wait for another run's lock before LockBusyError (exit 75). Default 30 s. */
   lockTimeoutMs?: number;
   /** Called (at most once per wait) when the file is busy and we start waiting. */
-  onLockWait?: (holder: { pid?: number; host?: string; since?: Date }) => void;
+  onLockWait?: (holder: LockHolder) => void;
+  /** A lock not refreshed for this long is stale and taken over. Default 20 s. */
+  staleMs?: number;
+  /** Test hooks: an injected file system, and the read/write chunk sizes. */
+  fs?: StoreFs;
+  chunkedThresholdBytes?: number;
+  readChunkBytes?: number;
+  writeChunkBytes?: number;
 }
 
 export interface LoadedDlq {
@@ -25,50 +48,118 @@ export interface UpdateOutcome<T> {
 }
 
 /** Reads and validates the DLQ file without taking the lock (readers never block writers). */
-export async function readDlqFile(path: string): Promise<LoadedDlq> {
-  let text: string;
+export async function readDlqFile(path: string, options: ReadOptions = {}): Promise<LoadedDlq> {
+  const { entries, exists } = await loadDlq(path, options);
+  return { entries, exists };
+}
+
+/** The file to lock and replace: a symlinked DLQ file is rewritten where it really lives. */
+async function resolveTarget(path: string, fs: StoreFs): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await fs.realpath(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], exists: false };
-    throw new DlqFileError(path, `cannot read: ${(error as Error).message}`, { cause: error });
+    if (errnoCode(error) !== 'ENOENT') throw new DlqFileError(path, `cannot resolve: ${describeFsError(error)}`, { cause: error });
   }
-  if (text.trim() === '') return { entries: [], exists: true };
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    return join(await fs.realpath(dirname(path)), basename(path));
   } catch (error) {
-    throw new DlqFileError(path, `not valid JSON (${(error as Error).message})`, { cause: error });
+    throw new DlqFileError(path, `cannot use its directory: ${describeFsError(error)}`, { cause: error });
   }
-  if (!Array.isArray(parsed)) throw new DlqFileError(path, 'not a JSON array');
-  parsed.forEach((e: unknown, i: number) => {
-    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new DlqFileError(path, `entry ${i} is not an object`);
-    if (typeof (e as DlqEntry).delivery_id !== 'string') throw new DlqFileError(path, `entry ${i} has no string delivery_id`);
-  });
-  return { entries: parsed as DlqEntry[], exists: true };
+}
+
+/**
+ * Removes temp files left by killed runs (`<name>.<16 hex>.tmp`, of the writer and of the lock).
+ * Only called while holding the lock, and only for files untouched for staleMs, so a live run's
+ * temp file is never removed.
+ */
+async function sweepTempFiles(target: string, staleMs: number, fs: StoreFs): Promise<void> {
+  const dir = dirname(target);
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch {
+    return;
+  }
+  const now = Date.now();
+  for (const name of names) {
+    if (!isTempNameOf(target, name)) continue;
+    const full = join(dir, name);
+    try {
+      const st = await fs.stat(full);
+      if (now - st.mtimeMs > staleMs) await fs.unlink(full);
+    } catch {
+      // gone already, or not ours to remove: leave it
+    }
+  }
+}
+
+async function currentIdentity(target: string, fs: StoreFs): Promise<FileIdentity | undefined> {
+  let handle;
+  try {
+    handle = await fs.open(target, 'r');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw new DlqFileError(target, `cannot open: ${describeFsError(error)}`, { cause: error });
+  }
+  try {
+    const st: BigIntStats = await handle.stat({ bigint: true });
+    return identityOf(st);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
 
 /**
  * Read-modify-write under the file's lock: read (validated), call `update`, write the returned
- * entries atomically (unless null), release. `update` must be pure with respect to the file.
+ * entries atomically (unless null), release. The lock is held from the read to the rename and
+ * released on every path. `update` must not touch the file itself.
  */
 export async function updateDlqFile<T>(
   path: string,
   update: (loaded: LoadedDlq) => UpdateOutcome<T> | Promise<UpdateOutcome<T>>,
-  _options: LockOptions = {},
+  options: LockOptions = {},
 ): Promise<T> {
-  const loaded = await readDlqFile(path);
-  const outcome = await update(loaded);
-  if (outcome.entries !== null) {
-    const tmp = `${path}.tmp-${process.pid}`;
-    await writeFile(tmp, serializeDlq(outcome.entries), { mode: 0o600 });
-    await rename(tmp, path);
+  const fs = options.fs ?? nodeStoreFs;
+  const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
+  const target = await resolveTarget(path, fs);
+  const lock = await acquireFileLock(target, {
+    staleMs,
+    fs,
+    ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+    ...(options.onLockWait ? { onLockWait: options.onLockWait } : {}),
+  });
+  try {
+    await sweepTempFiles(target, staleMs, fs);
+    const loaded = await loadDlq(target, {
+      fs,
+      ...(options.chunkedThresholdBytes !== undefined ? { chunkedThresholdBytes: options.chunkedThresholdBytes } : {}),
+      ...(options.readChunkBytes !== undefined ? { chunkBytes: options.readChunkBytes } : {}),
+    });
+    const outcome = await update({ entries: loaded.entries, exists: loaded.exists });
+    if (outcome.entries === null) return outcome.result;
+    // Never write a file that the next read would refuse.
+    const validator = new EntryValidator();
+    try {
+      outcome.entries.forEach((entry, index) => validator.check(entry, index));
+    } catch (error) {
+      if (error instanceof EntryProblem) throw new DlqFileError(target, `refusing to write: ${error.message}`, { cause: error });
+      throw error;
+    }
+    await atomicWrite(target, serializeDlqChunks(outcome.entries, options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK_BYTES), {
+      mode: loaded.mode ?? 0o600,
+      uid: loaded.uid,
+      gid: loaded.gid,
+      fs,
+      beforeRename: async () => {
+        await lock.verify(target);
+        // Belt and braces: the file must still be the version we read (no writer slipped in).
+        if (!sameIdentity(await currentIdentity(target, fs), loaded.identity)) {
+          throw new LockBusyError(target, `${target} was replaced by another writer while locked; nothing was written`);
+        }
+      },
+    });
+    return outcome.result;
+  } finally {
+    await lock.release();
   }
-  return outcome.result;
-}
-
-/** One entry per line inside the array: valid JSON, and grep- and diff-friendly. */
-export function serializeDlq(entries: readonly DlqEntry[]): string {
-  if (entries.length === 0) return '[]\n';
-  return `[\n${entries.map((e) => JSON.stringify(e)).join(',\n')}\n]\n`;
 }

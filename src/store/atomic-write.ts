@@ -1,0 +1,123 @@
+/**
+ * Replaces a file atomically, so a crash, a kill -9 or a full disk leaves either the old file or
+ * the complete new one, never a mix: temp file in the same directory (`<name>.<random>.tmp`,
+ * created 0600 and then given the target's mode), every byte written with each fs.write's byte
+ * count checked (short writes loop), fsync, rename, fsync of the directory. On any failure the
+ * temp file is removed and the target is untouched.
+ *
+ * Not write-file-atomic: its versions 7 and 8 issue a single fs.write and ignore the byte count it
+ * returns, so on a full disk a short write "succeeds" and a truncated file is renamed over the good
+ * one; it also needs the whole content as one string or Buffer, impossible for a DLQ file past
+ * V8's maximum string length (~512 MiB).
+ */
+import { dirname } from 'node:path';
+import { DlqFileError } from '../errors.js';
+import { tempPathFor } from './file-lock.js';
+import { describeFsError } from './load-dlq.js';
+import { errnoCode, nodeStoreFs, type StoreFileHandle, type StoreFs } from './store-fs.js';
+
+export interface AtomicWriteOptions {
+  /** Permission bits of the new file (the existing file's, or 0o600 for a new one). */
+  mode: number;
+  /** Owner to keep when root rewrites someone else's file (best effort). */
+  uid?: number | undefined;
+  gid?: number | undefined;
+  fs?: StoreFs;
+  /**
+   * Runs after the temp file is complete and on disk, right before the rename; throwing aborts
+   * the write (the lock check and the "file replaced meanwhile" check live here).
+   */
+  beforeRename?: () => Promise<void>;
+}
+
+class WriteStepError extends Error {
+  constructor(
+    readonly step: string,
+    readonly original: unknown,
+  ) {
+    super(step);
+  }
+}
+
+async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw new WriteStepError(name, error);
+  }
+}
+
+/** Writes all of `bytes`, looping on short writes; a write that makes no progress is an error. */
+async function writeAll(handle: StoreFileHandle, bytes: Uint8Array, position: number): Promise<number> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+    if (!Number.isInteger(bytesWritten) || bytesWritten <= 0) {
+      throw Object.assign(new Error(`write made no progress (${done} of ${bytes.length} bytes)`), { code: 'EIO' });
+    }
+    done += bytesWritten;
+  }
+  return done;
+}
+
+export async function atomicWrite(target: string, chunks: Iterable<Uint8Array>, options: AtomicWriteOptions): Promise<void> {
+  const fs = options.fs ?? nodeStoreFs;
+  const temp = tempPathFor(target);
+  let handle: StoreFileHandle | undefined;
+  let renamed = false;
+  try {
+    handle = await step('cannot create a temp file', () => fs.open(temp, 'wx', 0o600));
+    const h = handle;
+    // Exact mode despite the umask; never more than the target's (it IS the target's).
+    await step('cannot set the temp file mode', () => h.chmod(options.mode & 0o777));
+    if (options.uid !== undefined && options.gid !== undefined && process.getuid?.() === 0) {
+      await h.chown(options.uid, options.gid).catch(() => undefined);
+    }
+    let position = 0;
+    const iterator = chunks[Symbol.iterator]();
+    for (;;) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = iterator.next();
+      } catch (error) {
+        throw new WriteStepError('cannot serialise the entries', error);
+      }
+      if (next.done) break;
+      const chunk = next.value;
+      position += await step('cannot write', () => writeAll(h, chunk, position));
+    }
+    await step('cannot flush to disk', () => h.sync());
+    handle = undefined;
+    await step('cannot close the temp file', () => h.close());
+    if (options.beforeRename) await options.beforeRename();
+    await step('cannot replace the file', () => fs.rename(temp, target));
+    renamed = true;
+    await step('replaced the file but cannot flush its directory', () => syncDirectory(fs, dirname(target)));
+  } catch (error) {
+    if (handle) await handle.close().catch(() => undefined);
+    if (!renamed) await fs.unlink(temp).catch(() => undefined);
+    if (error instanceof WriteStepError) {
+      const code = errnoCode(error.original);
+      const why = code === 'ENOSPC' ? 'no space left on the device' : describeFsError(error.original);
+      throw new DlqFileError(
+        target,
+        `${error.step}: ${why}${renamed ? '' : '; the file was left as it was'}`,
+        { cause: error.original },
+      );
+    }
+    throw error;
+  }
+}
+
+async function syncDirectory(fs: StoreFs, dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } catch (error) {
+    // Some file systems cannot fsync a directory; the rename itself is still atomic there.
+    const code = errnoCode(error);
+    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EISDIR' && code !== 'EBADF') throw error;
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * Reads and validates a DLQ file. Two paths with the same result:
+ * - below `chunkedThresholdBytes` the whole file is decoded and JSON.parsed at once (fastest);
+ * - above it, the file is read in fixed-size chunks through JsonArrayScanner and each entry is
+ *   JSON.parsed on its own, so no string ever holds the whole file (V8 strings stop at
+ *   536,870,888 UTF-16 code units, ~512 MiB) and peak memory stays near the parsed entries' size.
+ * When the fast path's JSON.parse fails, the file's bytes go through the scanner too, so errors
+ * name the entry at fault the same way on both paths.
+ */
+import { DlqFileError } from '../errors.js';
+import type { DlqEntry } from '../dlq-entry.js';
+import { EntryProblem, EntryValidator } from './entry-validator.js';
+import { JsonArrayScanner, JsonScanError, type BatchSink } from './json-array-scanner.js';
+import { errnoCode, nodeStoreFs, type StoreFileHandle, type StoreFs } from './store-fs.js';
+
+/** Whole-file JSON.parse below this size; chunked parsing above. */
+export const DEFAULT_CHUNKED_THRESHOLD_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_READ_CHUNK_BYTES = 8 * 1024 * 1024;
+
+export interface ReadOptions {
+  /** Files of at least this many bytes are parsed in chunks (tests lower it to exercise that path). */
+  chunkedThresholdBytes?: number;
+  /** Read size of the chunked path. */
+  chunkBytes?: number;
+  fs?: StoreFs;
+}
+
+/** What identifies the file version that was read, to detect a replacement before writing over it. */
+export interface FileIdentity {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+export interface LoadedFile {
+  entries: DlqEntry[];
+  exists: boolean;
+  /** Permission bits of the file as read (undefined when it did not exist). */
+  mode: number | undefined;
+  uid: number | undefined;
+  gid: number | undefined;
+  identity: FileIdentity | undefined;
+}
+
+export function identityOf(st: {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}): FileIdentity {
+  return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+}
+
+export function sameIdentity(a: FileIdentity | undefined, b: FileIdentity | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
+}
+
+/** An fs error as a short phrase without the path (the DlqFileError message already names it). */
+export function describeFsError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return oneLine(message.replace(/, \w+ '.*'$/s, ''));
+}
+
+/** Collapses whitespace (V8's JSON messages quote the input, newlines included) and caps length. */
+export function oneLine(text: string, max = 200): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
+function isJsonWhitespaceOnly(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return false;
+  }
+  return true;
+}
+
+export async function loadDlq(path: string, options: ReadOptions = {}): Promise<LoadedFile> {
+  const fs = options.fs ?? nodeStoreFs;
+  let handle: StoreFileHandle;
+  try {
+    handle = await fs.open(path, 'r');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') {
+      return { entries: [], exists: false, mode: undefined, uid: undefined, gid: undefined, identity: undefined };
+    }
+    throw new DlqFileError(path, `cannot open: ${describeFsError(error)}`, { cause: error });
+  }
+  try {
+    let st;
+    try {
+      st = await handle.stat({ bigint: true });
+    } catch (error) {
+      throw new DlqFileError(path, `cannot stat: ${describeFsError(error)}`, { cause: error });
+    }
+    if ((st.mode & 0o170000n) !== 0o100000n) throw new DlqFileError(path, 'not a regular file');
+    const threshold = options.chunkedThresholdBytes ?? DEFAULT_CHUNKED_THRESHOLD_BYTES;
+    const entries =
+      Number(st.size) < threshold
+        ? await loadWhole(path, handle, Number(st.size))
+        : await loadChunked(path, handle, options.chunkBytes ?? DEFAULT_READ_CHUNK_BYTES);
+    return {
+      entries,
+      exists: true,
+      mode: Number(st.mode & 0o777n),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      identity: identityOf(st),
+    };
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+async function readExactly(path: string, handle: StoreFileHandle, buffer: Buffer, position: number): Promise<number> {
+  let filled = 0;
+  while (filled < buffer.length) {
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await handle.read(buffer, filled, buffer.length - filled, position + filled));
+    } catch (error) {
+      throw new DlqFileError(path, `cannot read: ${describeFsError(error)}`, { cause: error });
+    }
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled;
+}
+
+async function loadWhole(path: string, handle: StoreFileHandle, size: number): Promise<DlqEntry[]> {
+  // Read until EOF even if the size changed since fstat (a foreign writer): never parse a prefix.
+  const parts: Buffer[] = [];
+  let position = 0;
+  let want = Math.max(size, 1);
+  for (;;) {
+    const buffer = Buffer.allocUnsafe(want);
+    const got = await readExactly(path, handle, buffer, position);
+    parts.push(got === buffer.length ? buffer : buffer.subarray(0, got));
+    position += got;
+    if (got < buffer.length) break;
+    want = 64 * 1024;
+  }
+  let bytes: Buffer | undefined = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+  parts.length = 0;
+  const hasBom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  const text = bytes.toString('utf8', hasBom ? 3 : 0);
+  // Drop the bytes before parsing: peak memory is then the text plus the parsed entries.
+  bytes = undefined;
+  if (isJsonWhitespaceOnly(text)) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed)) {
+    // Let the scanner find and name the problem (entry number, truncation, top-level type).
+    await loadChunked(path, handle, DEFAULT_READ_CHUNK_BYTES);
+    throw new DlqFileError(path, 'not valid JSON');
+  }
+  const validator = new EntryValidator();
+  try {
+    for (let i = 0; i < parsed.length; i++) validator.check(parsed[i], i);
+  } catch (error) {
+    throw asFileError(path, error);
+  }
+  return parsed as DlqEntry[];
+}
+
+async function loadChunked(path: string, handle: StoreFileHandle, chunkBytes: number): Promise<DlqEntry[]> {
+  const scanner = new JsonArrayScanner();
+  const entries: DlqEntry[] = [];
+  const sink = batchParser(entries, new EntryValidator());
+  // One buffer reused for every read: the scanner copies what it carries over.
+  const buffer = Buffer.allocUnsafe(Math.max(1, chunkBytes));
+  let position = 0;
+  try {
+    for (;;) {
+      const got = await readExactly(path, handle, buffer, position);
+      if (got === 0) break;
+      position += got;
+      scanner.push(got === buffer.length ? buffer : buffer.subarray(0, got), sink);
+    }
+    scanner.end();
+  } catch (error) {
+    throw asFileError(path, error);
+  }
+  return entries;
+}
+
+/**
+ * Parses each batch of elements with one JSON.parse (per-element calls cost ~50% more on a
+ * 100,000-entry file); only when that fails are the elements parsed one by one to name the
+ * entry at fault.
+ */
+function batchParser(entries: DlqEntry[], validator: EntryValidator): BatchSink {
+  return (bytes, ranges, firstIndex) => {
+    const count = ranges.length / 2;
+    let values: unknown[] | undefined;
+    try {
+      const parsed: unknown = JSON.parse(`[${bytes.toString('utf8', ranges[0], ranges[ranges.length - 1])}]`);
+      if (Array.isArray(parsed) && parsed.length === count) values = parsed;
+    } catch {
+      values = undefined;
+    }
+    if (values === undefined) {
+      values = [];
+      for (let k = 0; k < count; k++) {
+        const text = bytes.toString('utf8', ranges[2 * k], ranges[2 * k + 1]);
+        try {
+          values.push(JSON.parse(text));
+        } catch (error) {
+          throw new EntryProblem(`entry ${firstIndex + k + 1}: invalid JSON (${oneLine((error as Error).message, 160)})`);
+        }
+      }
+    }
+    for (let k = 0; k < count; k++) entries.push(validator.check(values[k], firstIndex + k));
+  };
+}
+
+function asFileError(path: string, error: unknown): unknown {
+  if (error instanceof JsonScanError || error instanceof EntryProblem) {
+    return new DlqFileError(path, error.message, { cause: error });
+  }
+  if (error instanceof RangeError) {
+    // A single entry too large for a string, or out of memory: still one clear line.
+    return new DlqFileError(path, `cannot load: ${oneLine(error.message)}`, { cause: error });
+  }
+  return error;
+}

@@ -1,0 +1,54 @@
+/**
+ * The DLQ file layout: `[\n` + one JSON entry per line joined by `,\n` + `\n]\n` (`[]\n` when
+ * empty). Valid JSON, and grep- and diff-friendly. The chunked form never builds the file as one
+ * string (V8 strings stop at ~512 MiB): entries are stringified one at a time into a fixed buffer
+ * that is handed out whenever it fills.
+ */
+import type { DlqEntry } from '../dlq-entry.js';
+
+export const DEFAULT_WRITE_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** The whole file as one string: for small files (tests, samples) only. */
+export function serializeDlq(entries: readonly DlqEntry[]): string {
+  if (entries.length === 0) return '[]\n';
+  return `[\n${entries.map((e) => JSON.stringify(e)).join(',\n')}\n]\n`;
+}
+
+/**
+ * The same bytes as serializeDlq, as a sequence of Buffers of about `chunkBytes` each. The yielded
+ * Buffer is reused after the consumer resumes the generator: write it out before asking for more.
+ */
+export function* serializeDlqChunks(
+  entries: readonly DlqEntry[],
+  chunkBytes: number = DEFAULT_WRITE_CHUNK_BYTES,
+): Generator<Buffer, void, undefined> {
+  const size = Math.max(64, chunkBytes);
+  const buffer = Buffer.allocUnsafe(size);
+  let used = 0;
+  function* put(text: string): Generator<Buffer, void, undefined> {
+    // A UTF-16 code unit is at most 3 UTF-8 bytes, so text.length * 3 bytes always fit.
+    if (used + text.length * 3 > size) {
+      if (used > 0) {
+        yield buffer.subarray(0, used);
+        used = 0;
+      }
+      if (text.length * 3 > size) {
+        yield Buffer.from(text, 'utf8');
+        return;
+      }
+    }
+    used += buffer.write(text, used, 'utf8');
+  }
+  if (entries.length === 0) {
+    yield* put('[]\n');
+  } else {
+    for (let i = 0; i < entries.length; i++) {
+      const json = JSON.stringify(entries[i]);
+      if (typeof json !== 'string') throw new TypeError(`entry ${i + 1} cannot be serialised as JSON`);
+      yield* put(i === 0 ? '[\n' : ',\n');
+      yield* put(json);
+    }
+    yield* put('\n]\n');
+  }
+  if (used > 0) yield buffer.subarray(0, used);
+}
