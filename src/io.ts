@@ -42,5 +42,7 @@ export function interactiveStderr(io: Io): boolean {
   if (noColor !== undefined && noColor !== '') return false;
   if (io.env['CI'] !== undefined && io.env['CI'] !== '' && io.env['CI'] !== 'false') return false;
   if (io.env['TERM'] === 'dumb') return false;
-  return io.stderr.isTTY === true;
+  // A terminal that reports no width (`script` without a size, some `docker -t` setups) sends
+  // ora's line clearing into an endless loop (width / 0): treat it as a plain stream.
+  return io.stderr.isTTY === true && (io.stderr.columns ?? 0) > 0;
 }
