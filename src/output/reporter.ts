@@ -62,7 +62,8 @@ export function createReporter(io: Io, options: ReporterOptions = {}): Reporter 
       }
       loading ??= import('ora').then(({ default: ora }) => {
         if (stopped) return;
-        spinner = ora({ text: latest, stream: io.stderr as NodeJS.WritableStream, discardStdin: false }).start();
+        // Interactivity was decided by interactiveStderr (from our Io, not process.env).
+        spinner = ora({ text: latest, stream: io.stderr as NodeJS.WritableStream, discardStdin: false, isEnabled: true }).start();
       });
     },
     stop: () => {
