@@ -8,7 +8,8 @@ import { DlqFileError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter, type Reporter } from '../output/reporter.js';
 import { registerSecret } from '../output/redact.js';
-import { readDlqFile, updateDlqFile } from '../store/dlq-file.js';
+import { updateDlqFile } from '../store/dlq-file.js';
+import { quickCheckDlqFile } from '../store/quick-check.js';
 import { harvestHistory, type HarvestOutcome } from '../harvest/harvest-history.js';
 import { mergeHarvest } from '../harvest/merge-harvest.js';
 import { RateLimitPacer } from '../harvest/rate-limit-pacer.js';
@@ -120,9 +121,9 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
   const config = resolveFetchConfig(options, env, io.cwd);
   const reporter = createReporter({ ...io, env }, { quiet: options.quiet, verbose: options.verbose });
 
-  // Fail fast on an unusable DLQ file, before spending any API quota. (It is read again, under
-  // the lock, for the merge.)
-  await readDlqFile(config.file);
+  // Fail fast on an obviously unusable DLQ file before spending any API quota; the full
+  // validation happens when it is read under the lock for the merge.
+  await quickCheckDlqFile(config.file);
 
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxRateLimitWaitMs: config.maxWaitMs, ...deps.retryPolicy };
   const pacer = new RateLimitPacer({
