@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isDlqError } from './errors.js';
 import { processIo, type Io } from './io.js';
+import { ignoreBrokenPipe } from './output/ignore-broken-pipe.js';
 import { redactSecrets } from './output/redact.js';
 
 const VERSION: string = (
@@ -179,6 +180,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
  */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let exitCode: number = ExitCode.ok;
+  // `dlq list --ids | head -1` closes the pipe early: that is not an error for any command.
+  ignoreBrokenPipe(io.stdout);
+  ignoreBrokenPipe(io.stderr);
   const program = buildProgram(io, (code) => {
     exitCode = code;
   });
