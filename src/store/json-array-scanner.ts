@@ -20,6 +20,7 @@ const enum State {
   AfterArray,
 }
 
+const BOM = [0xef, 0xbb, 0xbf];
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
@@ -52,7 +53,8 @@ export class JsonArrayScanner {
   private carry: Buffer[] = [];
   /** Bytes consumed before the current chunk (for error positions). */
   private offset = 0;
-  private bomChecked = false;
+  /** Bytes of a leading UTF-8 BOM (EF BB BF) matched so far; 3 = done looking. */
+  private bomMatched = 0;
   /** Complete elements emitted so far. */
   count = 0;
   /** true once at least one non-whitespace byte was seen. */
@@ -69,16 +71,7 @@ export class JsonArrayScanner {
    * by the caller after push returns (carried bytes are copied).
    */
   push(input: Buffer, onBatch: BatchSink): void {
-    let chunk = input;
-    if (!this.bomChecked && chunk.length > 0) {
-      // A UTF-8 BOM (EF BB BF) is tolerated at the very start; JSON.parse of the decoded text
-      // path strips it the same way, so both read paths agree.
-      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) {
-        chunk = chunk.subarray(3);
-        this.offset += 3;
-      }
-      this.bomChecked = true;
-    }
+    const chunk = input;
     const n = chunk.length;
     let elementStart = this.state === State.InArray ? 0 : -1;
     let i = 0;
@@ -143,6 +136,14 @@ export class JsonArrayScanner {
             if (!isJsonWhitespace(c)) this.elementHasContent = true;
         }
       } else if (this.state === State.BeforeArray) {
+        // A UTF-8 BOM is tolerated at the very start (the whole-file path strips it too), even
+        // when it is split across chunks.
+        if (this.bomMatched < 3 && this.offset + i === this.bomMatched && c === BOM[this.bomMatched]) {
+          this.bomMatched++;
+          i++;
+          continue;
+        }
+        this.bomMatched = 3;
         if (!isJsonWhitespace(c)) {
           this.sawContent = true;
           if (c !== OPEN_BRACKET) {
