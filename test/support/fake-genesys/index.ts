@@ -77,7 +77,7 @@ export class FakeGenesys {
   private readonly options: FakeGenesysOptions;
   private readonly clients: Record<string, string>;
   private readonly integrations: FakeIntegration[];
-  private readonly tokens = new Map<string, string>(); // token -> clientId
+  private readonly tokens = new Map<string, { clientId: string; expiresAt: number }>();
   private readonly windows = new Map<string, Window>(); // clientId -> window
   private readonly faults: LiveFault[] = [];
   private readonly sockets = new Set<Socket>();
@@ -93,16 +93,31 @@ export class FakeGenesys {
     for (const f of options.faults ?? []) this.injectFault(f);
   }
 
-  async start(): Promise<{ url: string; host: string; port: number }> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+  /** Listens on 127.0.0.1 only; port 0 (the default) picks a free one. */
+  async start(port = 0): Promise<{ url: string; host: string; port: number }> {
+    if (this.server) throw new Error('FakeGenesys already started');
+    this.server = http.createServer((req, res) => {
+      // A handler failure must not take the test process down: answer 500 (or drop) instead.
+      this.handle(req, res).catch((err: unknown) => {
+        if (res.headersSent) res.destroy();
+        else json(res, 500, errorBody(500, 'internal.server.error', `fake server error: ${String(err)}`));
+      });
+    });
     this.server.keepAliveTimeout = 5000;
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    const { port } = this.server.address() as AddressInfo;
-    return { url: `http://127.0.0.1:${port}`, host: '127.0.0.1', port };
+    const server = this.server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = (server.address() as AddressInfo).port;
+    return { url: `http://127.0.0.1:${bound}`, host: '127.0.0.1', port: bound };
   }
 
   async stop(): Promise<void> {
@@ -124,7 +139,7 @@ export class FakeGenesys {
   addFailures(integrationId: string, items: HistoryItem[]): void {
     const integration = this.integrations.find((i) => i.id === integrationId);
     if (!integration) throw new Error(`no integration ${integrationId}`);
-    integration.failures.unshift(...items);
+    integration.failures = items.concat(integration.failures);
   }
 
   resetStats(): void {
@@ -163,15 +178,17 @@ export class FakeGenesys {
       return json(res, 401, { error: 'invalid_client', description: 'client not found', error_description: 'client not found' });
     }
     const token = randomBytes(24).toString('base64url');
-    this.tokens.set(token, id);
-    json(res, 200, { access_token: token, token_type: 'bearer', expires_in: this.options.tokenTtlSeconds ?? 86400 });
+    const ttl = this.options.tokenTtlSeconds ?? 86400;
+    this.tokens.set(token, { clientId: id, expiresAt: Date.now() + ttl * 1000 });
+    json(res, 200, { access_token: token, token_type: 'bearer', expires_in: ttl });
   }
 
   private async api(route: Route, req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string): Promise<void> {
     const auth = req.headers.authorization ?? '';
     this.stats.authorizationHeaders.push(auth);
     const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-    const clientId = this.tokens.get(token);
+    const grant = this.tokens.get(token);
+    const clientId = grant && grant.expiresAt > Date.now() ? grant.clientId : undefined;
     if (!clientId) {
       return json(res, 401, errorBody(401, 'bad.credentials', 'Invalid login credentials.'), this.rateHeaders(undefined));
     }
@@ -207,10 +224,11 @@ export class FakeGenesys {
       this.stats.historyPages.push(page ?? NaN);
       this.stats.historyBodies.push(parsed);
     }
-    if (route !== 'other' && (await this.applyFault(route, res, page, headers))) return;
+    // The permission check comes first, as a gateway would; injected faults model the backend.
     if (route !== 'other' && !(this.options.scopes ?? [REQUIRED_SCOPE, 'integration:webhook:read']).includes(REQUIRED_SCOPE)) {
-      return json(res, 403, errorBody(403, 'missing.permissions', `Missing required scope(s): ${REQUIRED_SCOPE}`), headers);
+      return json(res, 403, errorBody(403, 'missing.permissions', `Unable to perform the requested action. You are missing the following permission(s): ${REQUIRED_SCOPE}`), headers);
     }
+    if (route !== 'other' && (await this.applyFault(route, res, page, headers))) return;
 
     switch (route) {
       case 'search':
@@ -272,50 +290,62 @@ export class FakeGenesys {
           responseBody: '',
         });
       }
-      integration.failures.unshift(...fresh.reverse());
+      integration.failures = fresh.reverse().concat(integration.failures);
     }
-    const items = body['status'] === 'failed' ? integration.failures : [...integration.failures, ...(integration.successes ?? [])];
+    const items = body['status'] === 'failed' ? integration.failures : mergeNewestFirst(integration.failures, integration.successes ?? []);
     json(res, 200, pageOf(items, paging), headers);
   }
 
-  /** Applies the first matching live fault; true when it answered (or dropped) the request. */
+  /**
+   * Offers the request to each live fault of its route (and page) in order; each counts what it
+   * is offered, lets its first `skip` through and then hits `times` requests. 'delay' waits and
+   * lets later faults (and the normal answer) follow; the others answer. True when answered.
+   */
   private async applyFault(route: FaultSpec['route'], res: http.ServerResponse, page: number | undefined, headers: Record<string, string> = {}): Promise<boolean> {
-    const fault = this.faults.find((f) => f.route === route && (f.page === undefined || f.page === page) && f.hits < (f.times ?? 1));
-    if (!fault) return false;
-    fault.seen += 1;
-    if (fault.seen <= (fault.skip ?? 0)) return false;
-    fault.hits += 1;
-    switch (fault.kind) {
-      case 'drop':
-        res.socket?.destroy();
-        return true;
-      case 'invalid-json':
-        res.writeHead(200, { 'content-type': 'application/json', ...headers });
-        res.end('{"entities": [{"id": "trunc');
-        return true;
-      case 'delay':
-        await sleep(fault.delayMs ?? 1000);
-        return false;
-      case 'status': {
-        const status = fault.status ?? 500;
-        const extra: Record<string, string> = { ...headers };
-        if (fault.retryAfter !== undefined) extra['retry-after'] = fault.retryAfter;
-        const body = fault.body ?? (route === 'token' ? { error: 'server_error', error_description: 'injected' } : errorBody(status, codeFor(status), `Injected fault: HTTP ${status}`));
-        json(res, status, body, extra);
-        return true;
+    for (const fault of this.faults) {
+      if (fault.route !== route || (fault.page !== undefined && fault.page !== page) || fault.hits >= (fault.times ?? 1)) continue;
+      fault.seen += 1;
+      if (fault.seen <= (fault.skip ?? 0)) continue;
+      fault.hits += 1;
+      switch (fault.kind) {
+        case 'delay':
+          await sleep(fault.delayMs ?? 1000);
+          continue;
+        case 'drop':
+          res.socket?.destroy();
+          return true;
+        case 'invalid-json':
+          res.writeHead(200, { 'content-type': 'application/json', 'inin-correlation-id': randomUUID(), ...headers });
+          res.end('{"entities": [{"id": "trunc');
+          return true;
+        case 'status': {
+          const status = fault.status ?? 500;
+          const extra: Record<string, string> = { ...headers };
+          if (fault.retryAfter !== undefined) extra['retry-after'] = fault.retryAfter;
+          const body =
+            fault.body ??
+            (route === 'token'
+              ? { error: status === 401 ? 'invalid_client' : 'server_error', description: `injected HTTP ${status}`, error_description: `injected HTTP ${status}` }
+              : errorBody(status, codeFor(status), `Injected fault: HTTP ${status}`));
+          json(res, status, body, extra);
+          return true;
+        }
       }
     }
+    return false;
   }
 
   private rateHeaders(window: Window | undefined): Record<string, string> {
     const limit = this.options.rateLimit;
-    const allowed = limit?.allowed ?? 300;
-    const windowMs = limit?.windowMs ?? 60_000;
+    if (!limit) {
+      // No limit configured: platform-like values that never bind a client's pacing.
+      return { 'inin-ratelimit-count': '0', 'inin-ratelimit-allowed': '300', 'inin-ratelimit-reset': '60' };
+    }
     const count = window?.count ?? 0;
-    const reset = window ? Math.max(0, Math.ceil((window.startedAt + windowMs - Date.now()) / 1000)) : Math.ceil(windowMs / 1000);
+    const reset = window ? Math.max(0, Math.ceil((window.startedAt + limit.windowMs - Date.now()) / 1000)) : Math.ceil(limit.windowMs / 1000);
     return {
-      'inin-ratelimit-count': String(limit ? count : 0),
-      'inin-ratelimit-allowed': String(allowed),
+      'inin-ratelimit-count': String(count),
+      'inin-ratelimit-allowed': String(limit.allowed),
       'inin-ratelimit-reset': String(reset),
     };
   }
@@ -345,6 +375,20 @@ function pagingOf(size: unknown, page: unknown, maxSize: number): { size: number
   const p = Number(page ?? 1);
   if (!Number.isInteger(s) || !Number.isInteger(p) || s < 1 || s > maxSize || p < 1) return undefined;
   return { size: s, page: p };
+}
+
+/** Linear merge of two newest-first lists by timestamp (items without one sort last). */
+function mergeNewestFirst(a: readonly HistoryItem[], b: readonly HistoryItem[]): HistoryItem[] {
+  if (b.length === 0) return a as HistoryItem[];
+  const time = (h: HistoryItem | undefined) => (h?.timestamp ? Date.parse(h.timestamp) || 0 : 0);
+  const out: HistoryItem[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && time(a[i]) >= time(b[j]))) out.push(a[i++] as HistoryItem);
+    else out.push(b[j++] as HistoryItem);
+  }
+  return out;
 }
 
 function pageOf<T>(items: readonly T[], paging: { size: number; page: number }) {
