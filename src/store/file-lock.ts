@@ -57,7 +57,8 @@ interface Observed {
   mtimeMs: number;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+// Not unref'd: a run waiting for the lock must stay alive (only the refresh timer is unref'd).
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function describeHolder(holder: LockHolder): string {
   const who = holder.pid !== undefined ? `pid ${holder.pid}${holder.host ? ` on ${holder.host}` : ''}` : 'another run';
