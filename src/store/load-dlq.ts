@@ -13,7 +13,11 @@ import { EntryProblem, EntryValidator } from './entry-validator.js';
 import { JsonArrayScanner, JsonScanError, type BatchSink } from './json-array-scanner.js';
 import { errnoCode, nodeStoreFs, type StoreFileHandle, type StoreFs } from './store-fs.js';
 
-/** Whole-file JSON.parse below this size; chunked parsing above. */
+/**
+ * Whole-file JSON.parse below this size; chunked parsing above. Measured on the 2-core dev box
+ * with a 100 MB, 100,000-entry file: whole ~0.7 s but peak RSS ~530 MB for a 20k merge; chunked
+ * ~1.0 s at ~420 MB. The memory budget (500 MB) decides: 64 MiB.
+ */
 export const DEFAULT_CHUNKED_THRESHOLD_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_READ_CHUNK_BYTES = 8 * 1024 * 1024;
 
