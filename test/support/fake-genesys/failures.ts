@@ -22,7 +22,9 @@ export function seededRandom(seed: number): () => number {
 }
 
 export function uuidFrom(random: () => number): string {
-  const hex = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join('');
+  // Four 32-bit draws rather than 32 nibble draws: the bench generates tens of thousands.
+  let hex = '';
+  for (let k = 0; k < 4; k += 1) hex += Math.floor(random() * 4294967296).toString(16).padStart(8, '0');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${'89ab'[Math.floor(random() * 4)]}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
