@@ -49,9 +49,20 @@ export interface UpdateOutcome<T> {
 
 /** Reads and validates the DLQ file without taking the lock (readers never block writers). */
 export async function readDlqFile(path: string, options: ReadOptions = {}): Promise<LoadedDlq> {
-  const { entries, exists } = await loadDlq(path, options);
+  const { entries, exists } = await loadDlq(path, {
+    chunkedThresholdBytes: DEFAULT_READONLY_CHUNKED_THRESHOLD_BYTES,
+    ...options,
+  });
   return { entries, exists };
 }
+
+/**
+ * Read-only commands (list, inspect, replay --dry-run) parse files up to this size in one go:
+ * about 30% faster than the chunked path, at the price of memory they can afford because they
+ * hold nothing else. (256 MiB of UTF-8 is at most 256 Mi UTF-16 code units, safely under V8's
+ * string limit.) Updates keep the lower default so a merge stays under its memory target.
+ */
+export const DEFAULT_READONLY_CHUNKED_THRESHOLD_BYTES = 256 * 1024 * 1024;
 
 /** The file to lock and replace: a symlinked DLQ file is rewritten where it really lives. */
 async function resolveTarget(path: string, fs: StoreFs): Promise<string> {

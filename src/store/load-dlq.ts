@@ -143,7 +143,8 @@ async function loadWhole(path: string, handle: StoreFileHandle, size: number): P
   for (;;) {
     const buffer = Buffer.allocUnsafe(want);
     const got = await readExactly(path, handle, buffer, position);
-    parts.push(got === buffer.length ? buffer : buffer.subarray(0, got));
+    // (An empty last read adds no part: a single part is used as it is, without a 100 MB copy.)
+    if (got > 0) parts.push(got === buffer.length ? buffer : buffer.subarray(0, got));
     position += got;
     if (got < buffer.length) break;
     want = 64 * 1024;
