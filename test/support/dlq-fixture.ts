@@ -4,6 +4,7 @@
  * replay history) and some seven-field-only entries as the original script wrote them.
  */
 import type { DlqEntry, ReplayAttempt } from '../../src/dlq-entry.js';
+import { seededRandom } from './fake-genesys/failures.js';
 
 export interface FixtureWebhook {
   id: string;
@@ -22,18 +23,6 @@ export const DEFAULT_WEBHOOKS: readonly FixtureWebhook[] = [
   { id: '9b2d6a1e-0c44-4e8f-a3a7-51c1f0d2b9e4', name: 'Orders' },
   { id: 'c56a4180-65aa-42ec-a945-5fd21dec0538', name: 'Billing Events' },
 ];
-
-/** mulberry32: tiny, fast, and the same sequence on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FAILURES: readonly [code: number, message: string, weight: number][] = [
   [503, 'Service Unavailable', 30],
@@ -56,7 +45,7 @@ const TOPICS = [
 ];
 
 export function makeDlqEntries(count: number, options: FixtureOptions): DlqEntry[] {
-  const rand = prng(options.seed);
+  const rand = seededRandom(options.seed);
   const webhooks = options.webhooks ?? DEFAULT_WEBHOOKS;
   const nowMs = (options.now ?? new Date('2026-03-10T12:00:00.000Z')).getTime();
   const span = 30 * 86_400_000;
