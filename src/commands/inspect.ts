@@ -1,5 +1,6 @@
 /**
- * `dlq inspect <id>`: one dead letter in full, offline. Never loads the Genesys SDK.
+ * `dlq inspect <id>`: one dead letter in full, offline. Never loads the Genesys SDK. With a valid
+ * sidecar index (src/store/dlq-index.ts) only that entry's bytes are read and parsed.
  */
 import { Chalk } from 'chalk';
 import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
@@ -9,7 +10,9 @@ import { escapeText } from '../output/escape-text.js';
 import { ignoreBrokenPipe } from '../output/ignore-broken-pipe.js';
 import { formatEntry } from '../output/format-entry.js';
 import { resolveIds } from '../select/resolve-ids.js';
+import type { DlqEntry } from '../dlq-entry.js';
 import { readDlqFile } from '../store/dlq-file.js';
+import { DlqIndexStaleError, readDlqIndex, readEntriesAt } from '../store/dlq-index.js';
 
 /** The commander keys of `dlq inspect` (the id argument is merged in by cli.ts). */
 export interface InspectOptions extends CommonOptions {
@@ -25,10 +28,7 @@ export async function inspectCommand(options: InspectOptions, io: Io): Promise<n
 
   ignoreBrokenPipe(io.stdout);
   const path = resolveDlqPath(options.file, effectiveEnv(io, options.envFile), io.cwd);
-  const loaded = await readDlqFile(path);
-  if (!loaded.exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
-  const [entry] = resolveIds(loaded.entries, [options.id]);
-  if (entry === undefined) throw new UsageError(`no dead letter with id '${options.id}'`);
+  const entry = (await findViaIndex(path, options.id)) ?? (await findInFile(path, options.id));
 
   if (options.body) {
     // Exactly the stored text: no newline added, nothing escaped, so `--body | jq` and
@@ -46,4 +46,29 @@ export async function inspectCommand(options: InspectOptions, io: Io): Promise<n
   const width = io.stdout.columns && io.stdout.columns > 0 ? io.stdout.columns : DEFAULT_WIDTH;
   io.stdout.write(formatEntry(entry, { chalk, width }));
   return ExitCode.ok;
+}
+
+/**
+ * The entry through the sidecar index (resolving the id on its summaries, then reading that one
+ * entry's bytes): undefined when there is no valid index or the file changed under it.
+ */
+async function findViaIndex(path: string, id: string): Promise<DlqEntry | undefined> {
+  const index = await readDlqIndex(path);
+  if (index === undefined) return undefined;
+  const [summary] = resolveIds(index.entries, [id]);
+  if (summary === undefined) throw new UsageError(`no dead letter with id '${id}'`);
+  try {
+    return (await readEntriesAt(index, [summary]))[0];
+  } catch (error) {
+    if (error instanceof DlqIndexStaleError) return undefined;
+    throw error;
+  }
+}
+
+async function findInFile(path: string, id: string): Promise<DlqEntry> {
+  const loaded = await readDlqFile(path);
+  if (!loaded.exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
+  const [entry] = resolveIds(loaded.entries, [id]);
+  if (entry === undefined) throw new UsageError(`no dead letter with id '${id}'`);
+  return entry;
 }

@@ -14,9 +14,10 @@ import { ignoreBrokenPipe } from '../output/ignore-broken-pipe.js';
 import { renderGroupTable } from '../output/group-table.js';
 import { writeChunked } from '../output/write-chunked.js';
 import { buildFilter } from '../select/filters.js';
-import { groupEntries, parseGroupField } from '../select/group-entries.js';
-import { parseSortField, sortEntries } from '../select/sort-entries.js';
+import { groupEntries, parseGroupField, type GroupField } from '../select/group-entries.js';
+import { parseSortField, sortEntries, type SortField } from '../select/sort-entries.js';
 import { readDlqFile } from '../store/dlq-file.js';
+import { DlqIndexStaleError, readDlqIndex, readEntriesAt } from '../store/dlq-index.js';
 
 /** The commander keys of `dlq list` (values as the user typed them; validated here). */
 export interface ListOptions extends CommonOptions {
@@ -60,10 +61,46 @@ export async function listCommand(options: ListOptions, io: Io): Promise<number>
 
   ignoreBrokenPipe(io.stdout);
   const path = resolveDlqPath(options.file, effectiveEnv(io, options.envFile), io.cwd);
+  const view: ListView = { options, now, format, groupBy, sortField, limit };
+
+  // The sidecar index holds every field but the bodies and replays, so everything except --grep
+  // can skip parsing the whole file; whole entries (--json, --ndjson) are read for shown rows only.
+  const index = options.grep === undefined ? await readDlqIndex(path) : undefined;
+  if (index !== undefined) {
+    try {
+      return await showEntries(index.entries, (rows) => readEntriesAt(index, rows), view, io);
+    } catch (error) {
+      // The file changed under the index: nothing was written yet, so start over from the file.
+      if (!(error instanceof DlqIndexStaleError)) throw error;
+    }
+  }
   const loaded = await readDlqFile(path);
   if (!loaded.exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
+  return showEntries(loaded.entries, async (rows) => rows, view, io);
+}
 
-  const matches = loaded.entries.filter(buildFilter(options, now, options.webhook === undefined ? undefined : loaded.entries));
+interface ListView {
+  options: ListOptions;
+  now: Date;
+  format: 'json' | 'ndjson' | 'ids' | 'table';
+  groupBy: GroupField | undefined;
+  sortField: SortField;
+  limit: number | undefined;
+}
+
+/**
+ * Filters, sorts and prints `all` (whole entries, or index summaries). `whole` turns the rows to
+ * print into whole entries; it runs before anything is written, so when it throws (a stale index)
+ * the caller can start over without duplicate output.
+ */
+async function showEntries(
+  all: readonly DlqEntry[],
+  whole: (rows: DlqEntry[]) => Promise<DlqEntry[]>,
+  view: ListView,
+  io: Io,
+): Promise<number> {
+  const { options, now, format, groupBy, sortField, limit } = view;
+  const matches = all.filter(buildFilter(options, now, options.webhook === undefined ? undefined : all));
   const chalk = new Chalk({ level: colorEnabled(io, io.stdout) ? 1 : 0 });
   const width = io.stdout.columns && io.stdout.columns > 0 ? io.stdout.columns : DEFAULT_WIDTH;
   const note = (line: string) => {
@@ -86,7 +123,8 @@ export async function listCommand(options: ListOptions, io: Io): Promise<number>
   }
 
   // Rows past the limit are never sorted into place or formatted.
-  const rows = sortEntries(matches, sortField, { reverse: options.reverse === true, ...(limit === undefined ? {} : { limit }) });
+  const sorted = sortEntries(matches, sortField, { reverse: options.reverse === true, ...(limit === undefined ? {} : { limit }) });
+  const rows = format === 'json' || format === 'ndjson' ? await whole(sorted) : sorted;
   switch (format) {
     case 'json':
       if (rows.length === 0) io.stdout.write('[]\n');
@@ -111,7 +149,7 @@ export async function listCommand(options: ListOptions, io: Io): Promise<number>
       {
         // The id → name map costs a pass over the whole file: only build it when a row needs it.
         const needsNames = rows.some((e) => typeof e.webhook_name !== 'string' && typeof e.webhook_id === 'string');
-        const nameById = needsNames ? webhookNames(loaded.entries) : undefined;
+        const nameById = needsNames ? webhookNames(all) : undefined;
         io.stdout.write(renderEntryTable(rows, { width, chalk, ...(nameById ? { nameById } : {}) }));
       }
       if (matches.length === 0) note('no dead letters match');

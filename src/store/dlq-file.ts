@@ -15,7 +15,8 @@ import { atomicWrite } from './atomic-write.js';
 import { EntryProblem, EntryValidator } from './entry-validator.js';
 import { acquireFileLock, DEFAULT_STALE_MS, isTempNameOf, type LockHolder } from './file-lock.js';
 import { describeFsError, identityOf, loadDlq, sameIdentity, type FileIdentity, type ReadOptions } from './load-dlq.js';
-import { DEFAULT_WRITE_CHUNK_BYTES, serializeDlq, serializeDlqChunks } from './serialize-dlq.js';
+import { indexPathFor, writeDlqIndex } from './dlq-index.js';
+import { DEFAULT_WRITE_CHUNK_BYTES, serializeDlq, serializeDlqChunks, type EntryLayout } from './serialize-dlq.js';
 import { errnoCode, nodeStoreFs, type StoreFs } from './store-fs.js';
 
 export { serializeDlq, serializeDlqChunks };
@@ -93,7 +94,7 @@ async function sweepTempFiles(target: string, staleMs: number, fs: StoreFs): Pro
   }
   const now = Date.now();
   for (const name of names) {
-    if (!isTempNameOf(target, name)) continue;
+    if (!isTempNameOf(target, name) && !isTempNameOf(indexPathFor(target), name)) continue;
     const full = join(dir, name);
     try {
       const st = await fs.stat(full);
@@ -156,8 +157,10 @@ export async function updateDlqFile<T>(
       if (error instanceof EntryProblem) throw new DlqFileError(target, `refusing to write: ${error.message}`, { cause: error });
       throw error;
     }
-    await atomicWrite(target, serializeDlqChunks(outcome.entries, options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK_BYTES), {
-      mode: loaded.mode ?? 0o600,
+    const layout: EntryLayout = { offsets: [], lengths: [] };
+    const mode = loaded.mode ?? 0o600;
+    await atomicWrite(target, serializeDlqChunks(outcome.entries, options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK_BYTES, layout), {
+      mode,
       uid: loaded.uid,
       gid: loaded.gid,
       fs,
@@ -168,6 +171,14 @@ export async function updateDlqFile<T>(
           throw new LockBusyError(target, `${target} was replaced by another writer while locked; nothing was written`);
         }
       },
+    });
+    // Still under the lock, so no other writer's file can be indexed with our entries.
+    await writeDlqIndex(target, outcome.entries, layout, {
+      mode,
+      uid: loaded.uid,
+      gid: loaded.gid,
+      fs,
+      verifyLock: () => lock.verify(target),
     });
     return outcome.result;
   } finally {

@@ -14,17 +14,28 @@ export function serializeDlq(entries: readonly DlqEntry[]): string {
   return `[\n${entries.map((e) => JSON.stringify(e)).join(',\n')}\n]\n`;
 }
 
+/** Where each entry's JSON text sits in the serialised file (byte offset and byte length, by index). */
+export interface EntryLayout {
+  offsets: number[];
+  lengths: number[];
+}
+
 /**
  * The same bytes as serializeDlq, as a sequence of Buffers of about `chunkBytes` each. The yielded
  * Buffer is reused after the consumer resumes the generator: write it out before asking for more.
+ * With `layout`, records each entry's byte range as it goes (the sidecar index needs them, and only
+ * the serialiser knows them without a second pass).
  */
 export function* serializeDlqChunks(
   entries: readonly DlqEntry[],
   chunkBytes: number = DEFAULT_WRITE_CHUNK_BYTES,
+  layout?: EntryLayout,
 ): Generator<Buffer, void, undefined> {
   const size = Math.max(64, chunkBytes);
   const buffer = Buffer.allocUnsafe(size);
   let used = 0;
+  /** Bytes handed out so far plus `used`: the file offset of the next byte. */
+  let position = 0;
   function* put(text: string): Generator<Buffer, void, undefined> {
     // A UTF-16 code unit is at most 3 UTF-8 bytes, so text.length * 3 bytes always fit.
     if (used + text.length * 3 > size) {
@@ -33,11 +44,15 @@ export function* serializeDlqChunks(
         used = 0;
       }
       if (text.length * 3 > size) {
-        yield Buffer.from(text, 'utf8');
+        const big = Buffer.from(text, 'utf8');
+        position += big.length;
+        yield big;
         return;
       }
     }
-    used += buffer.write(text, used, 'utf8');
+    const n = buffer.write(text, used, 'utf8');
+    used += n;
+    position += n;
   }
   if (entries.length === 0) {
     yield* put('[]\n');
@@ -46,7 +61,12 @@ export function* serializeDlqChunks(
       const json = JSON.stringify(entries[i]);
       if (typeof json !== 'string') throw new TypeError(`entry ${i + 1} cannot be serialised as JSON`);
       yield* put(i === 0 ? '[\n' : ',\n');
+      const start = position;
       yield* put(json);
+      if (layout) {
+        layout.offsets.push(start);
+        layout.lengths.push(position - start);
+      }
     }
     yield* put('\n]\n');
   }
