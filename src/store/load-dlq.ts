@@ -10,6 +10,7 @@
 import { DlqFileError } from '../errors.js';
 import type { DlqEntry } from '../dlq-entry.js';
 import { EntryProblem, EntryValidator } from './entry-validator.js';
+import { loadByLines } from './load-by-lines.js';
 import { JsonArrayScanner, JsonScanError, type BatchSink } from './json-array-scanner.js';
 import { errnoCode, nodeStoreFs, type StoreFileHandle, type StoreFs } from './store-fs.js';
 
@@ -106,7 +107,7 @@ export async function loadDlq(path: string, options: ReadOptions = {}): Promise<
     const entries =
       Number(st.size) < threshold
         ? await loadWhole(path, handle, Number(st.size))
-        : await loadChunked(path, handle, options.chunkBytes ?? DEFAULT_READ_CHUNK_BYTES);
+        : await loadLarge(path, handle, options.chunkBytes ?? DEFAULT_READ_CHUNK_BYTES);
     return {
       entries,
       exists: true,
@@ -174,6 +175,17 @@ async function loadWhole(path: string, handle: StoreFileHandle, size: number): P
     throw asFileError(path, error);
   }
   return parsed as DlqEntry[];
+}
+
+/** dlq's own line layout fast (load-by-lines.ts); any other layout through the scanner. */
+async function loadLarge(path: string, handle: StoreFileHandle, chunkBytes: number): Promise<DlqEntry[]> {
+  let fast: DlqEntry[] | undefined;
+  try {
+    fast = await loadByLines(handle, chunkBytes, new EntryValidator(), (h, buffer, position) => readExactly(path, h, buffer, position));
+  } catch (error) {
+    throw asFileError(path, error);
+  }
+  return fast ?? (await loadChunked(path, handle, chunkBytes));
 }
 
 async function loadChunked(path: string, handle: StoreFileHandle, chunkBytes: number): Promise<DlqEntry[]> {
