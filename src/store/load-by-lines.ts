@@ -52,7 +52,7 @@ export async function loadByLines(
       if (atEnd) return entries;
       continue;
     }
-    let body = text.replace(/[ \t\r\n]+$/, '');
+    let body = trimJsonSpaceEnd(text);
     let last = false;
     if (body === ']') {
       last = true;
@@ -66,7 +66,7 @@ export async function loadByLines(
       // hold that one line back until then.
       const nl = body.lastIndexOf('\n');
       carry = Buffer.concat([Buffer.from(`${body.slice(nl + 1)}\n`), carry]);
-      body = nl < 0 ? '' : body.slice(0, nl).replace(/[ \t\r\n]+$/, '');
+      body = nl < 0 ? '' : trimJsonSpaceEnd(body.slice(0, nl));
       if (atEnd) return undefined;
     }
     if (last && body === '' && expectEntry) return undefined; // `,` then `]`: a trailing comma
@@ -82,6 +82,17 @@ export async function loadByLines(
     if (last) closed = true;
     if (atEnd) return closed ? entries : undefined;
   }
+}
+
+/** Drops trailing JSON whitespace only (String#trimEnd would also drop Unicode spaces, which are not JSON). */
+function trimJsonSpaceEnd(text: string): string {
+  let end = text.length;
+  for (;;) {
+    const c = text.charCodeAt(end - 1);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+    end -= 1;
+  }
+  return end === text.length ? text : text.slice(0, end);
 }
 
 function tryParse(text: string): unknown {
