@@ -28,6 +28,11 @@ export interface AtomicWriteOptions {
    * the write (the lock check and the "file replaced meanwhile" check live here).
    */
   beforeRename?: () => Promise<void>;
+  /**
+   * false skips the fsyncs (still atomic against other processes, not against power loss): for
+   * derived caches such as the sidecar index, which is checked against the file on every use.
+   */
+  durable?: boolean;
 }
 
 class WriteStepError extends Error {
@@ -73,26 +78,38 @@ export async function atomicWrite(target: string, chunks: Iterable<Uint8Array>, 
     if (options.uid !== undefined && options.gid !== undefined && process.getuid?.() === 0) {
       await h.chown(options.uid, options.gid).catch(() => undefined);
     }
+    // Pipelined: the next chunk is serialised while the previous one is being written, so the
+    // CPU work and the disk work overlap (the chunks must be distinct buffers, see
+    // serializeDlqChunks). Writes still go out one at a time, in order.
     let position = 0;
+    let inFlight: Promise<number> | undefined;
     const iterator = chunks[Symbol.iterator]();
     for (;;) {
       let next: IteratorResult<Uint8Array>;
       try {
         next = iterator.next();
       } catch (error) {
+        await inFlight?.catch(() => undefined);
         throw new WriteStepError('cannot serialise the entries', error);
       }
+      if (inFlight) await inFlight;
       if (next.done) break;
       const chunk = next.value;
-      position += await step('cannot write', () => writeAll(h, chunk, position));
+      const at = position;
+      position += chunk.length;
+      inFlight = step('cannot write', () => writeAll(h, chunk, at));
+      // Awaited on the next turn; until then a rejection must not count as unhandled.
+      inFlight.catch(() => undefined);
     }
-    await step('cannot flush to disk', () => h.sync());
+    if (options.durable !== false) await step('cannot flush to disk', () => h.sync());
     handle = undefined;
     await step('cannot close the temp file', () => h.close());
     if (options.beforeRename) await options.beforeRename();
     await step('cannot replace the file', () => fs.rename(temp, target));
     renamed = true;
-    await step('replaced the file but cannot flush its directory', () => syncDirectory(fs, dirname(target)));
+    if (options.durable !== false) {
+      await step('replaced the file but cannot flush its directory', () => syncDirectory(fs, dirname(target)));
+    }
   } catch (error) {
     if (handle) await handle.close().catch(() => undefined);
     if (!renamed) await fs.unlink(temp).catch(() => undefined);

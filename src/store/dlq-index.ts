@@ -160,6 +160,8 @@ export async function writeDlqIndex(
       uid: options.uid,
       gid: options.gid,
       fs,
+      // A cache, checked against the DLQ file's identity on every use: no fsync needed.
+      durable: false,
       beforeRename: async () => {
         await options.verifyLock?.();
         if (!sameIdentity(await fileIdentity(fs, target), identity)) throw new Error('replaced meanwhile');

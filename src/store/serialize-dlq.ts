@@ -21,8 +21,9 @@ export interface EntryLayout {
 }
 
 /**
- * The same bytes as serializeDlq, as a sequence of Buffers of about `chunkBytes` each. The yielded
- * Buffer is reused after the consumer resumes the generator: write it out before asking for more.
+ * The same bytes as serializeDlq, as a sequence of Buffers of about `chunkBytes` each. Every
+ * yielded Buffer is a fresh one, so the consumer may still be writing it while it asks for the
+ * next (atomicWrite overlaps serialising and writing).
  * With `layout`, records each entry's byte range as it goes (the sidecar index needs them, and only
  * the serialiser knows them without a second pass).
  */
@@ -32,7 +33,7 @@ export function* serializeDlqChunks(
   layout?: EntryLayout,
 ): Generator<Buffer, void, undefined> {
   const size = Math.max(64, chunkBytes);
-  const buffer = Buffer.allocUnsafe(size);
+  let buffer = Buffer.allocUnsafe(size);
   let used = 0;
   /** Bytes handed out so far plus `used`: the file offset of the next byte. */
   let position = 0;
@@ -41,6 +42,7 @@ export function* serializeDlqChunks(
     if (used + text.length * 3 > size) {
       if (used > 0) {
         yield buffer.subarray(0, used);
+        buffer = Buffer.allocUnsafe(size);
         used = 0;
       }
       if (text.length * 3 > size) {
