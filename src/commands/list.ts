@@ -13,20 +13,14 @@ import { escapeText } from '../output/escape-text.js';
 import { ignoreBrokenPipe } from '../output/ignore-broken-pipe.js';
 import { renderGroupTable } from '../output/group-table.js';
 import { writeChunked } from '../output/write-chunked.js';
-import { buildFilter } from '../select/filters.js';
+import { buildFilter, type FilterFlags } from '../select/filters.js';
 import { groupEntries, parseGroupField, type GroupField } from '../select/group-entries.js';
 import { parseSortField, sortEntries, type SortField } from '../select/sort-entries.js';
 import { readDlqFile } from '../store/dlq-file.js';
 import { DlqIndexStaleError, readDlqIndex, readEntriesAt } from '../store/dlq-index.js';
 
 /** The commander keys of `dlq list` (values as the user typed them; validated here). */
-export interface ListOptions extends CommonOptions {
-  since?: string;
-  until?: string;
-  statusCode?: string;
-  webhook?: string;
-  replayStatus?: string;
-  grep?: string;
+export interface ListOptions extends CommonOptions, FilterFlags {
   sort?: string;
   reverse?: boolean;
   limit?: string;

@@ -8,16 +8,15 @@ import { UsageError } from '../errors.js';
 import { parseHeaderFlags, type HeaderList } from './request-headers.js';
 import { parseSignSecret } from './signer.js';
 import { parseTarget, type ReplayTarget } from './target-url.js';
+import type { FilterFlags } from '../select/filters.js';
 
-export interface ReplayOptions extends CommonOptions {
+/** The `dlq list` filters replay accepts (all but --replay-status: replay selects by state itself). */
+type ReplayFilterFlags = Omit<FilterFlags, 'replayStatus'>;
+
+export interface ReplayOptions extends CommonOptions, ReplayFilterFlags {
   /** Delivery ids or unique prefixes (the positional arguments). */
   ids?: string[];
   to?: string;
-  since?: string;
-  until?: string;
-  statusCode?: string;
-  webhook?: string;
-  grep?: string;
   force?: boolean;
   maxReplays?: string;
   header?: string[];
