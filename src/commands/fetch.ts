@@ -4,7 +4,7 @@
  */
 import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
 import { parseDuration, parsePositiveInt } from '../duration.js';
-import { DlqFileError, UsageError } from '../errors.js';
+import { DlqFileError, isDlqError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter, type Reporter } from '../output/reporter.js';
 import { registerSecret } from '../output/redact.js';
@@ -16,6 +16,7 @@ import { RateLimitPacer } from '../harvest/rate-limit-pacer.js';
 import { RequestRunner } from '../harvest/request-runner.js';
 import { resolveWebhook } from '../harvest/resolve-webhook.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../harvest/retry-policy.js';
+import { SIGNAL_EXIT, trapSignals, type SignalSource } from '../signal-trap.js';
 
 export interface FetchOptions extends CommonOptions {
   webhook?: string;
@@ -30,9 +31,11 @@ export interface FetchOptions extends CommonOptions {
   lockTimeout?: string;
 }
 
-/** Test seams: faster backoff, a different clock. */
+/** Test seams: faster backoff, signals. */
 export interface FetchDeps {
   retryPolicy?: Partial<RetryPolicy>;
+  signals?: SignalSource;
+  forceExit?: (code: number) => void;
 }
 
 export interface FetchSummary {
@@ -125,8 +128,15 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
   // validation happens when it is read under the lock for the merge.
   await quickCheckDlqFile(config.file);
 
+  // Ctrl-C or a cron timeout's SIGTERM: stop paging, save what was harvested, exit 130/143.
+  const trap = trapSignals({
+    onFirst: (name) => reporter.info(`${name}: stopping; saving what was harvested (again to quit at once)`),
+    ...(deps.signals ? { signals: deps.signals } : {}),
+    ...(deps.forceExit ? { forceExit: deps.forceExit } : {}),
+  });
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxRateLimitWaitMs: config.maxWaitMs, ...deps.retryPolicy };
   const pacer = new RateLimitPacer({
+    signal: trap.signal,
     maxWaitMs: policy.maxRateLimitWaitMs,
     onWait: (ms, reason) =>
       reporter.progress(
@@ -136,19 +146,22 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
         true,
       ),
   });
-  const runner = new RequestRunner(pacer, policy, {
-    onRetry: ({ error, attempt }) => reporter.progress(`retrying after attempt ${attempt} failed: ${error}`, true),
-  });
-
-  const { GenesysClient } = await import('../genesys/client.js');
-  const client = await GenesysClient.create(
-    { clientId: config.clientId, clientSecret: config.clientSecret, environment: config.environment, gateway: config.gateway },
-    { onReauthenticated: () => reporter.info('access token refused (401): logged in again') },
+  const runner = new RequestRunner(
+    pacer,
+    policy,
+    { onRetry: ({ error, attempt }) => reporter.progress(`retrying after attempt ${attempt} failed: ${error}`, true) },
+    trap.signal,
   );
-  const target = config.gateway ? config.gateway.origin : config.environment;
-  reporter.progress(`logging in to ${target}`, false);
-  reporter.debug(`logging in to ${target} as client ${config.clientId}`);
+
   try {
+    const { GenesysClient } = await import('../genesys/client.js');
+    const client = await GenesysClient.create(
+      { clientId: config.clientId, clientSecret: config.clientSecret, environment: config.environment, gateway: config.gateway },
+      { onReauthenticated: () => reporter.info('access token refused (401): logged in again') },
+    );
+    const target = config.gateway ? config.gateway.origin : config.environment;
+    reporter.progress(`logging in to ${target}`, false);
+    reporter.debug(`logging in to ${target} as client ${config.clientId}`);
     await runner.run('login', async () => {
       await client.login();
       return { status: 200, headers: {}, body: {} };
@@ -170,6 +183,7 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
       integrationId: webhook.id,
       maxItems: config.maxItems,
       concurrency: config.concurrency,
+      signal: trap.signal,
       onPage: ({ page, items, total, unique }) => {
         const of = total > 0 ? ` of ${total}` : '';
         reporter.progress(`history: ${unique}${of} failed deliveries (page ${page})`, false);
@@ -179,6 +193,13 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
 
     const summary = await save(config, webhook, outcome, io, runner, pacer, started);
     reporter.stop();
+    const interrupted = trap.caught();
+    if (interrupted) {
+      summary.error = `interrupted by ${interrupted}`;
+      print(summary, options, io);
+      reporter.info(`${interrupted}: saved the ${summary.new + summary.updated} deliveries harvested before it`);
+      return SIGNAL_EXIT[interrupted];
+    }
     if (outcome.failure) {
       summary.error = outcome.failure.message;
       print(summary, options, io);
@@ -187,7 +208,13 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
     }
     print(summary, options, io);
     return 0;
+  } catch (error) {
+    // Interrupted before the harvest began (logging in, resolving): nothing to save.
+    const interrupted = trap.caught();
+    if (interrupted && !isDlqError(error)) return SIGNAL_EXIT[interrupted];
+    throw error;
   } finally {
+    trap.release();
     reporter.stop();
   }
 }

@@ -23,14 +23,11 @@ import { selectForReplay } from '../replay/select-entries.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../replay/retry-policy.js';
 import { createAgent, formatMs } from '../replay/sender.js';
 import { abortableSleep } from '../replay/sleep.js';
+import { SIGNAL_EXIT, trapSignals, type SignalName, type SignalSource } from '../signal-trap.js';
 
 export type { ReplayOptions } from '../replay/replay-config.js';
 
-type SignalName = 'SIGINT' | 'SIGTERM';
-export interface SignalSource {
-  on(event: SignalName, listener: () => void): unknown;
-  off(event: SignalName, listener: () => void): unknown;
-}
+export type { SignalSource } from '../signal-trap.js';
 
 /** Seams for tests; production uses the defaults. */
 export interface ReplayDeps {
@@ -44,7 +41,6 @@ export interface ReplayDeps {
 }
 
 export const FLUSH_INTERVAL_MS = 2000;
-const SIGNAL_EXIT: Record<SignalName, number> = { SIGINT: 130, SIGTERM: 143 };
 
 export async function replayCommand(options: ReplayOptions, io: Io, deps: ReplayDeps = {}): Promise<number> {
   const env = effectiveEnv(io, options.envFile);
@@ -93,29 +89,14 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
       reporter.info(`DLQ file busy${holder.pid ? ` (pid ${holder.pid})` : ''}: waiting up to ${formatMs(config.lockTimeoutMs)} to save`),
   });
   const agent = createAgent(config.target.url, config.concurrency);
-  const abort = new AbortController();
-  let caught: SignalName | undefined;
-  const signals = deps.signals ?? process;
-  const forceExit = deps.forceExit ?? ((code: number) => process.exit(code));
-  const handlers: Record<SignalName, () => void> = {
-    SIGINT: () => onSignal('SIGINT'),
-    SIGTERM: () => onSignal('SIGTERM'),
-  };
-  function onSignal(name: SignalName): void {
-    if (caught !== undefined) {
-      forceExit(SIGNAL_EXIT[name]);
-      return;
-    }
-    caught = name;
-    reporter.info(`${name}: stopping; saving results (again to quit at once)`);
-    abort.abort();
-  }
-
   const started = performance.now();
   const progress = new Progress(reporter, total, started);
   reporter.info(`replaying ${total} dead ${total === 1 ? 'letter' : 'letters'} to ${config.target.redacted}`);
-  signals.on('SIGINT', handlers.SIGINT);
-  signals.on('SIGTERM', handlers.SIGTERM);
+  const trap = trapSignals({
+    onFirst: (name) => reporter.info(`${name}: stopping; saving results (again to quit at once)`),
+    ...(deps.signals ? { signals: deps.signals } : {}),
+    ...(deps.forceExit ? { forceExit: deps.forceExit } : {}),
+  });
   recorder.startTimer(deps.flushIntervalMs ?? FLUSH_INTERVAL_MS, (error) =>
     reporter.warn(`could not save results yet (will retry): ${(error as Error).message}`),
   );
@@ -139,7 +120,7 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
         agent,
         sleep: abortableSleep,
         now: io.now,
-        signal: abort.signal,
+        signal: trap.signal,
         onResult: (r) => progress.done(r),
         onRetry: (id, tried, delayMs) =>
           reporter.debug(`retrying ${id} in ${formatMs(delayMs)}: ${tried.status === null ? tried.error : `HTTP ${tried.status}`}`),
@@ -153,11 +134,11 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
     try {
       await recorder.flush();
     } finally {
-      signals.off('SIGINT', handlers.SIGINT);
-      signals.off('SIGTERM', handlers.SIGTERM);
+      trap.release();
     }
   }
 
+  const caught = trap.caught();
   const durationMs = Math.round(performance.now() - started);
   const failed = results.filter((r) => r.status === 'failed').length;
   reporter.info(

@@ -24,6 +24,8 @@ export interface HarvestOptions {
   concurrency: number;
   pageSize?: number;
   onPage?: (info: { page: number; items: number; total: number; unique: number }) => void;
+  /** Aborting it stops the harvest before the next page (SIGINT/SIGTERM); the outcome keeps what came before. */
+  signal?: AbortSignal;
 }
 
 export interface HarvestOutcome {
@@ -57,6 +59,7 @@ export async function harvestHistory(
   const seen = new Set<string>();
 
   const fetchPage = async (page: number): Promise<HistoryItem[]> => {
+    options.signal?.throwIfAborted();
     const res = await runner.run(`history page ${page}`, () => client.historyPage(options.integrationId, page, size));
     const entities = Array.isArray(res.body.entities) ? (res.body.entities as HistoryItem[]) : [];
     const total = typeof res.body.total === 'number' ? res.body.total : 0;

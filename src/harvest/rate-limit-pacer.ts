@@ -49,6 +49,8 @@ export interface PacerOptions {
   now?: () => number;
   /** How to wait (tests pair a fake clock with an instant sleep). */
   sleep?: (ms: number) => Promise<void>;
+  /** Aborting it ends every wait at once (acquire then rejects with the signal's reason). */
+  signal?: AbortSignal;
 }
 
 interface Snapshot {
@@ -60,7 +62,7 @@ interface Snapshot {
 }
 
 export class RateLimitPacer {
-  private readonly options: Required<Omit<PacerOptions, 'onWait'>> & Pick<PacerOptions, 'onWait'>;
+  private readonly options: Required<Omit<PacerOptions, 'onWait' | 'signal'>> & Pick<PacerOptions, 'onWait' | 'signal'>;
   private issued = 0;
   private snapshot: Snapshot | undefined;
   private pausedUntil = 0;
@@ -71,7 +73,7 @@ export class RateLimitPacer {
     this.options = {
       resetMarginMs: 50,
       now: () => performance.timeOrigin + performance.now(),
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      sleep: (ms) => abortableSleep(ms, options.signal),
       ...options,
     };
   }
@@ -83,9 +85,10 @@ export class RateLimitPacer {
   /** Waits until a request may be sent; returns its sequence number for `observe`. */
   async acquire(): Promise<number> {
     for (;;) {
+      this.options.signal?.throwIfAborted();
       const now = this.options.now();
       if (this.pausedUntil > now) {
-        await sleepUntil(this.pausedUntil, this.options.now, this.options.sleep);
+        await sleepUntil(this.pausedUntil, this.options.now, this.options.sleep, this.options.signal);
         continue;
       }
       const s = this.snapshot;
@@ -138,7 +141,27 @@ export class RateLimitPacer {
   }
 }
 
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** Sleeps until `deadline` by the given clock, never returning early (timers may fire a little early). */
-async function sleepUntil(deadline: number, now: () => number, sleep: (ms: number) => Promise<void>): Promise<void> {
-  for (let left = deadline - now(); left > 0; left = deadline - now()) await sleep(Math.ceil(left));
+async function sleepUntil(
+  deadline: number,
+  now: () => number,
+  sleep: (ms: number) => Promise<void>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  for (let left = deadline - now(); left > 0; left = deadline - now()) {
+    await sleep(Math.ceil(left));
+    signal?.throwIfAborted();
+  }
 }

@@ -27,6 +27,8 @@ export class RequestRunner {
     readonly pacer: RateLimitPacer,
     private readonly policy: RetryPolicy,
     private readonly events: RunnerEvents = {},
+    /** Aborting it stops retry backoffs (and the pacer's waits, through its own signal). */
+    private readonly signal?: AbortSignal,
   ) {}
 
   async run<T>(operation: string, call: () => Promise<ApiResponse<T>>): Promise<ApiResponse<T>> {
@@ -37,6 +39,7 @@ export class RequestRunner {
         minTimeout: this.policy.minTimeoutMs,
         maxTimeout: this.policy.maxTimeoutMs,
         randomize: this.policy.randomize,
+        ...(this.signal ? { signal: this.signal } : {}),
         shouldRetry: ({ error }) => isTransient(error),
         onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
           if (isTransient(error) && retriesLeft > 0) {
