@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
+// The `--` ends Node's own options: Node 20 otherwise looks at every argument named --env-file,
+// even after the script, and exits 9 when that file is missing, before dlq can say anything
+// (https://github.com/nodejs/node/issues/54232).
 // Thin entry point: all logic lives in src/ (compiled to dist/ by `npm ci`'s prepare step).
 import { main } from '../dist/src/cli.js';
 

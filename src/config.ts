@@ -57,7 +57,8 @@ export function effectiveEnv(io: Io, envFile: string | undefined): NodeJS.Proces
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`--env-file ${envFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`--env-file ${envFile}: ${code === 'ENOENT' ? 'no such file' : (code ?? (error as Error).message)}`);
   }
   const fromFile = parseEnvFile(text, envFile);
   const env: NodeJS.ProcessEnv = { ...fromFile };

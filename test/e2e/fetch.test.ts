@@ -3,12 +3,13 @@
  * server, checking stdout, stderr and the exit code as cron or a person would see them.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FakeGenesys, makeFailures } from '../support/fake-genesys/index.js';
-import { runBin } from '../support/run-bin.js';
+import { BIN, runBin } from '../support/run-bin.js';
 
 const CLIENT_ID = 'e2e-client';
 const SECRET = 'e2e-secret-never-printed';
@@ -84,4 +85,12 @@ test('--help (with examples) and --version', async () => {
   const version = await runBin(['--version'], { cwd: dir });
   assert.equal(version.code, 0);
   assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
+});
+
+test('the installed command (shebang) reports a missing --env-file itself: exit 2, one line', () => {
+  // Run as `dlq ...` would be (the executable file, not `node bin/dlq.js`): Node 20 must not
+  // intercept the script's own --env-file argument (nodejs/node#54232).
+  const r = spawnSync(BIN, ['fetch', '--env-file', 'no-such.env'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env['PATH'] } });
+  assert.equal(r.status, 2, r.stderr);
+  assert.equal(r.stderr, 'dlq: --env-file no-such.env: no such file\n');
 });
