@@ -74,6 +74,7 @@ async function main(): Promise<void> {
   await run(['inspect', first.slice(0, 8)]);
   await run(['replay', '--dry-run', '--status-code', '5xx']);
   rejectOne = ids[1] ?? '';
+  process.stderr.write(`\ndemo: the receiver now rejects ${rejectOne} for good (HTTP 422), so this replay ends with exit 7, as a CI job would see it\n`);
   await run(['replay', '--status-code', '5xx', '--since', '30d']);
   await run(['list', '--group-by', 'replay_status']);
   process.stderr.write(`\ndemo: the receiver got ${receiver.requests.length} requests; the DLQ file is ${env.DLQ_FILE}\n`);
