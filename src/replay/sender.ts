@@ -37,6 +37,7 @@ export function send(request: SendRequest): Promise<SendResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (result: Omit<SendResult, 'durationMs'>) => {
       if (settled) return;
       settled = true;
@@ -47,12 +48,20 @@ export function send(request: SendRequest): Promise<SendResult> {
     const fail = (error: string) => finish({ status: null, statusText: null, retryAfter: undefined, error });
 
     const mod = request.url.protocol === 'https:' ? https : http;
-    const req = mod.request(request.url, {
-      method: 'POST',
-      headers: { ...request.headers, 'content-length': String(request.body.length) },
-      ...(request.agent ? { agent: request.agent } : {}),
-    });
-    const timer = setTimeout(() => {
+    let req: http.ClientRequest;
+    try {
+      req = mod.request(request.url, {
+        method: 'POST',
+        headers: { ...request.headers, 'content-length': String(request.body.length) },
+        ...(request.agent ? { agent: request.agent } : {}),
+      });
+    } catch (error) {
+      // Node validates headers synchronously: a delivery id that cannot be a header value (say,
+      // non-Latin-1 text) fails this delivery, not the whole run.
+      fail(describeNetworkError(error as NodeJS.ErrnoException));
+      return;
+    }
+    timer = setTimeout(() => {
       fail(`timed out after ${formatMs(request.timeoutMs)}`);
       req.destroy();
     }, request.timeoutMs);

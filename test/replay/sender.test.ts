@@ -59,3 +59,11 @@ test('an abort ends an in-flight request as "interrupted"', async () => {
   agent.destroy();
   assert.deepEqual([r.status, r.error], [null, 'interrupted']);
 });
+
+test('a header value Node refuses (a non-Latin-1 delivery id) fails that request, it does not throw', async () => {
+  const before = receiver.requests.length;
+  const r = await send({ url: new URL(receiver.url), headers: { 'x-dlq-delivery-id': '日-2' }, body, timeoutMs: 5000 });
+  assert.equal(r.status, null);
+  assert.match(r.error ?? '', /Invalid character in header content/);
+  assert.equal(receiver.requests.length, before, 'nothing was sent');
+});
