@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isDlqError } from './errors.js';
 import { processIo, type Io } from './io.js';
 import { ignoreBrokenPipe } from './output/ignore-broken-pipe.js';
+import { escapeText } from './output/escape-text.js';
 import { redactSecrets } from './output/redact.js';
 
 const VERSION: string = (
@@ -202,15 +203,18 @@ export function reportError(error: unknown, io: Io): number {
     // Commander already printed its one-line message; every argv problem is a usage error.
     return ExitCode.usage;
   }
+  // Messages can quote the platform or the file (server messages, names, ids): escaping keeps
+  // them to one line and keeps control sequences off the terminal.
+  const line = (text: string) => escapeText(redactSecrets(text, io.env));
   if (isDlqError(error)) {
-    io.stderr.write(`dlq: ${redactSecrets(error.message, io.env)}\n`);
+    io.stderr.write(`dlq: ${line(error.message)}\n`);
     return error.exitCode;
   }
   // An unexpected failure: still one line, still redacted; the stack only with DLQ_DEBUG.
   const message = error instanceof Error ? error.message : String(error);
-  io.stderr.write(`dlq: unexpected error: ${redactSecrets(message, io.env)}\n`);
+  io.stderr.write(`dlq: unexpected error: ${line(message)}\n`);
   if (io.env['DLQ_DEBUG'] && error instanceof Error && error.stack) {
-    io.stderr.write(`${redactSecrets(error.stack, io.env)}\n`);
+    io.stderr.write(`${escapeText(redactSecrets(error.stack, io.env), { multiline: true })}\n`);
   }
   return ExitCode.failure;
 }

@@ -5,6 +5,7 @@
  */
 import type { Ora } from 'ora';
 import { interactiveStderr, type Io } from '../io.js';
+import { escapeText } from './escape-text.js';
 import { redactSecrets } from './redact.js';
 
 export interface Reporter {
@@ -26,7 +27,8 @@ export interface ReporterOptions {
 }
 
 export function createReporter(io: Io, options: ReporterOptions = {}): Reporter {
-  const write = (line: string) => void io.stderr.write(`${redactSecrets(line, io.env)}\n`);
+  // One line each, whatever text from the platform or the file it quotes (escapeText).
+  const write = (line: string) => void io.stderr.write(`${escapeText(redactSecrets(line, io.env))}\n`);
   if (options.quiet) {
     return { info() {}, debug() {}, warn() {}, progress() {}, stop() {} };
   }
@@ -54,7 +56,7 @@ export function createReporter(io: Io, options: ReporterOptions = {}): Reporter 
         if (logLine) write(m);
         return;
       }
-      latest = redactSecrets(m, io.env);
+      latest = escapeText(redactSecrets(m, io.env));
       stopped = false;
       if (spinner) {
         spinner.text = latest;

@@ -1,4 +1,5 @@
 /** What `dlq replay --dry-run` prints: counts grouped by status code and webhook, and the first ids. */
+import { escapeText } from '../output/escape-text.js';
 import type { DlqEntry } from '../dlq-entry.js';
 import { statusCodeOf } from '../select/filters.js';
 import type { Selection } from './select-entries.js';
@@ -45,9 +46,10 @@ export function formatDryRun(s: DryRunSummary): string {
   const lines = [`dry run: would replay ${s.total} ${plural} to ${s.target}${skippedNote(s)}; nothing sent, nothing changed`];
   if (s.total > 0) {
     lines.push(`  by status code: ${s.byStatusCode.map((g) => `${g.status_code ?? 'unknown'} ×${g.count}`).join(', ')}`);
-    lines.push(`  by webhook:     ${s.byWebhook.map((g) => `${g.webhook} ×${g.count}`).join(', ')}`);
+    // Names and ids come from the file: shown escaped, like everything list and inspect print.
+    lines.push(`  by webhook:     ${s.byWebhook.map((g) => `${escapeText(g.webhook)} ×${g.count}`).join(', ')}`);
     const more = s.total > s.firstIds.length ? ` (and ${s.total - s.firstIds.length} more)` : '';
-    lines.push(`  first ids:      ${s.firstIds.join(', ')}${more}`);
+    lines.push(`  first ids:      ${s.firstIds.map((id) => escapeText(id)).join(', ')}${more}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -52,3 +52,9 @@ test('on a terminal: an ora spinner on stderr, stopped cleanly', async () => {
   assert.match(io.err(), /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] history: 400 of 3000/u, 'a spinner frame, then the latest text');
   assert.equal(io.out(), '');
 });
+
+test('quoted remote text cannot add lines or drive the terminal', () => {
+  const io = captureIo();
+  createReporter(io).info('history page 2: HTTP 500: boom\nsecond line \u001b[2J');
+  assert.equal(io.err(), 'history page 2: HTTP 500: boom\\nsecond line \\x1b[2J\n');
+});

@@ -31,3 +31,12 @@ test('nothing selected: one line', () => {
   const s = summarizeDryRun({ toSend: [], skippedSucceeded: [], skippedMaxReplays: [] }, 'http://h/x');
   assert.equal(formatDryRun(s), 'dry run: would replay 0 dead letters to http://h/x; nothing sent, nothing changed\n');
 });
+
+test('names and ids from the file are shown escaped: no terminal control, no extra lines', () => {
+  const s = summarizeDryRun({ toSend: [e('a\nb', 503, 'Ord\u001b]0;pwn\u0007ers')], skippedSucceeded: [], skippedMaxReplays: [] }, 'http://h/x');
+  const text = formatDryRun(s);
+  assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f]/);
+  assert.match(text, /by webhook: {5}Ord\\x1b\]0;pwn\\x07ers ×1/);
+  assert.match(text, /first ids: {6}a\\nb$/m);
+  assert.equal(text.split('\n').length, 5);
+});
