@@ -14,7 +14,7 @@ import { dirname } from 'node:path';
 import { DlqFileError } from '../errors.js';
 import { tempPathFor } from './file-lock.js';
 import { describeFsError } from './load-dlq.js';
-import { errnoCode, nodeStoreFs, type StoreFileHandle, type StoreFs } from './store-fs.js';
+import { errnoCode, nodeStoreFs, writeAll, type StoreFileHandle, type StoreFs } from './store-fs.js';
 
 export interface AtomicWriteOptions {
   /** Permission bits of the new file (the existing file's, or 0o600 for a new one). */
@@ -50,19 +50,6 @@ async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
   } catch (error) {
     throw new WriteStepError(name, error);
   }
-}
-
-/** Writes all of `bytes`, looping on short writes; a write that makes no progress is an error. */
-async function writeAll(handle: StoreFileHandle, bytes: Uint8Array, position: number): Promise<number> {
-  let done = 0;
-  while (done < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
-    if (!Number.isInteger(bytesWritten) || bytesWritten <= 0) {
-      throw Object.assign(new Error(`write made no progress (${done} of ${bytes.length} bytes)`), { code: 'EIO' });
-    }
-    done += bytesWritten;
-  }
-  return done;
 }
 
 export async function atomicWrite(target: string, chunks: Iterable<Uint8Array>, options: AtomicWriteOptions): Promise<void> {

@@ -22,8 +22,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
-import { LockBusyError } from '../errors.js';
-import { errnoCode, nodeStoreFs, type StoreFs } from './store-fs.js';
+import { DlqFileError, LockBusyError } from '../errors.js';
+import { describeFsError } from './load-dlq.js';
+import { errnoCode, nodeStoreFs, writeAll, type StoreFs } from './store-fs.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 /** Less than the default --lock-timeout, so a lock left on another host is recovered within one wait. */
@@ -232,23 +233,18 @@ async function tryCreate(fs: StoreFs, lockPath: string, content: LockContent): P
   const temp = tempPathFor(lockPath);
   const handle = await fs.open(temp, 'wx', 0o600);
   try {
-    const bytes = Buffer.from(`${JSON.stringify(content)}\n`);
-    let written = 0;
-    while (written < bytes.length) {
-      const { bytesWritten } = await handle.write(bytes, written, bytes.length - written, written);
-      if (bytesWritten <= 0) throw Object.assign(new Error('short write on lock file'), { code: 'EIO' });
-      written += bytesWritten;
+    try {
+      await writeAll(handle, Buffer.from(`${JSON.stringify(content)}\n`), 0);
+    } finally {
+      await handle.close().catch(() => undefined);
     }
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-  try {
     await fs.link(temp, lockPath);
     return true;
   } catch (error) {
     if (errnoCode(error) === 'EEXIST') return false;
     throw error;
   } finally {
+    // The lock is the link; the temp name goes in every case (also after a failed write).
     await fs.unlink(temp).catch(() => undefined);
   }
 }
@@ -299,7 +295,10 @@ export async function acquireFileLock(target: string, options: FileLockOptions =
     try {
       if (await tryCreate(fs, lockPath, content)) return new FileLock(lockPath, token, staleMs, fs);
     } catch (error) {
-      throw new LockBusyError(target, `${target}: cannot create the lock ${basename(lockPath)} in ${dirname(lockPath)} (${errnoCode(error) ?? (error as Error).message})`);
+      // Not "busy": no permission, a read-only or full file system. Exit 6, not a retryable 75.
+      throw new DlqFileError(target, `cannot create the lock ${basename(lockPath)} in ${dirname(lockPath)}: ${describeFsError(error)}`, {
+        cause: error,
+      });
     }
     let observed: Observed | undefined;
     try {

@@ -40,3 +40,16 @@ export const nodeStoreFs: StoreFs = {
 export function errnoCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null ? (error as NodeJS.ErrnoException).code : undefined;
 }
+
+/** Writes all of `bytes`, looping on short writes; a write that makes no progress is an error. */
+export async function writeAll(handle: StoreFileHandle, bytes: Uint8Array, position: number): Promise<number> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+    if (!Number.isInteger(bytesWritten) || bytesWritten <= 0) {
+      throw Object.assign(new Error(`write made no progress (${done} of ${bytes.length} bytes)`), { code: 'EIO' });
+    }
+    done += bytesWritten;
+  }
+  return done;
+}

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { LockBusyError } from '../../src/errors.js';
+import { DlqFileError, LockBusyError } from '../../src/errors.js';
 import { acquireFileLock } from '../../src/store/file-lock.js';
 import { readDlqFile, serializeDlq, updateDlqFile } from '../../src/store/dlq-file.js';
 import { nodeStoreFs, type StoreFs } from '../../src/store/store-fs.js';
@@ -144,6 +144,25 @@ describe('DLQ file lock', () => {
     assert.equal(swapped, 1);
     assert.equal(readFileSync(lock, 'utf8'), fresh, 'the fresh lock was put back, not deleted');
     assert.equal(existsSync(file), false);
+  });
+
+  it('a lock that cannot be created (no permission, full disk) is exit 6, not "busy"', async (t) => {
+    const dir = tempDir(t);
+    const file = join(dir, 'dlq.json');
+    writeFileSync(file, serializeDlq([entry('a')]));
+    const before = readFileSync(file);
+    const denied: StoreFs = {
+      ...nodeStoreFs,
+      async open(path, flags, mode) {
+        if (path.startsWith(`${file}.lock.`)) throw Object.assign(new Error(`EACCES: permission denied, open '${path}'`), { code: 'EACCES' });
+        return nodeStoreFs.open(path, flags, mode);
+      },
+    };
+    await assert.rejects(
+      updateDlqFile(file, addOne('b'), { lockTimeoutMs: 100, fs: denied }),
+      (e: unknown) => e instanceof DlqFileError && /cannot create the lock dlq\.json\.lock in .*: EACCES: permission denied/.test(e.message),
+    );
+    assert.deepEqual(readFileSync(file), before);
   });
 
   it('a holder that releases never deletes a lock that replaced its own', async (t) => {
