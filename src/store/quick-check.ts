@@ -27,9 +27,11 @@ export async function quickCheckDlqFile(path: string): Promise<void> {
     await handle.read(head, 0, head.length, 0);
     const tail = Buffer.alloc(Math.min(PROBE_BYTES, st.size));
     await handle.read(tail, 0, tail.length, st.size - tail.length);
-    let first = 0;
+    // A UTF-8 byte-order mark is accepted by the full reader, so here too.
+    let first = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
     while (first < head.length && isBlank(head[first] as number)) first += 1;
-    if (first === head.length && st.size <= PROBE_BYTES) return; // whitespace only: an empty DLQ
+    // Blank as far as we looked: either an empty DLQ or something the full read will judge.
+    if (first === head.length) return;
     let last = tail.length - 1;
     while (last >= 0 && isBlank(tail[last] as number)) last -= 1;
     if (head[first] !== 0x5b /* [ */) throw new DlqFileError(path, 'not a JSON array (it does not start with "[")');

@@ -17,6 +17,8 @@ test('passes a missing file, an empty or blank file, and anything shaped like an
   await quickCheckDlqFile(join(dir, 'missing.json'));
   await quickCheckDlqFile(file('empty.json', ''));
   await quickCheckDlqFile(file('blank.json', ' \n\t\n'));
+  await quickCheckDlqFile(file('long-blank.json', ' \n'.repeat(5000)));
+  await quickCheckDlqFile(file('bom.json', '\ufeff[\n{"delivery_id":"a"}\n]\n'));
   await quickCheckDlqFile(file('ours.json', '[\n{"delivery_id":"a"}\n]\n'));
   await quickCheckDlqFile(file('pretty.json', '  [\n  {\n    "delivery_id": "a"\n  }\n]'));
   await quickCheckDlqFile(file('long.json', `[${'{"delivery_id":"x"},'.repeat(1000)}{"delivery_id":"y"}]`));
