@@ -4,7 +4,7 @@
  */
 import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
 import { parseDuration, parsePositiveInt } from '../duration.js';
-import { DlqFileError, isDlqError, UsageError } from '../errors.js';
+import { isDlqError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter, type Reporter } from '../output/reporter.js';
 import { registerSecret } from '../output/redact.js';
@@ -238,12 +238,7 @@ async function save(
       return { entries: result.entries, result: { added: result.added, updated: result.updated } };
     },
     { lockTimeoutMs: config.lockTimeoutMs },
-  ).catch((error: unknown) => {
-    if (error instanceof Error && !(error instanceof DlqFileError) && !('exitCode' in error)) {
-      throw new DlqFileError(config.file, `cannot save: ${error.message}`, { cause: error });
-    }
-    throw error;
-  });
+  );
   return {
     webhook: { id: webhook.id, name: webhook.name ?? null },
     fetched: outcome.fetched,

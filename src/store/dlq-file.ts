@@ -9,7 +9,7 @@
  */
 import { basename, dirname, join } from 'node:path';
 import type { BigIntStats } from 'node:fs';
-import { DlqFileError, LockBusyError } from '../errors.js';
+import { DlqFileError, isDlqError, LockBusyError } from '../errors.js';
 import type { DlqEntry } from '../dlq-entry.js';
 import { atomicWrite } from './atomic-write.js';
 import { EntryProblem, EntryValidator } from './entry-validator.js';
@@ -130,6 +130,23 @@ export async function updateDlqFile<T>(
   path: string,
   update: (loaded: LoadedDlq) => UpdateOutcome<T> | Promise<UpdateOutcome<T>>,
   options: LockOptions = {},
+): Promise<T> {
+  try {
+    return await updateLocked(path, update, options);
+  } catch (error) {
+    // Any file-system failure on the way (resolving the path, sweeping, verifying the lock) is
+    // "the DLQ file is unusable" (exit 6) for every caller, not an unexpected error.
+    if (!isDlqError(error) && errnoCode(error) !== undefined) {
+      throw new DlqFileError(path, `cannot update: ${describeFsError(error)}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+async function updateLocked<T>(
+  path: string,
+  update: (loaded: LoadedDlq) => UpdateOutcome<T> | Promise<UpdateOutcome<T>>,
+  options: LockOptions,
 ): Promise<T> {
   const fs = options.fs ?? nodeStoreFs;
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;

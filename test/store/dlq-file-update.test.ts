@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, symlinkSync, lstatSync, writeFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, symlinkSync, lstatSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DlqFileError } from '../../src/errors.js';
 import { readDlqFile, serializeDlq, serializeDlqChunks, updateDlqFile } from '../../src/store/dlq-file.js';
@@ -180,5 +180,36 @@ describe('updateDlqFile', () => {
     await updateDlqFile(file, () => ({ entries: first, result: null }), opts);
     await updateDlqFile(file, ({ entries }) => ({ entries: [...entries, entry('last')], result: null }), opts);
     assert.equal(readFileSync(file, 'utf8'), serializeDlq([...first, entry('last')]));
+  });
+});
+
+describe('file-system failures anywhere in an update', () => {
+  it('are exit 6 naming the file, and leave it untouched (here: the last identity check before the rename)', async (t) => {
+    const dir = tempDir(t);
+    const file = join(dir, 'dlq.json');
+    writeFileSync(file, serializeDlq([entry('a')]));
+    const before = readFileSync(file);
+    let reads = 0;
+    const failing: StoreFs = {
+      ...nodeStoreFs,
+      async open(path, flags, mode) {
+        // The identity check runs once the temp file is complete: fail exactly there.
+        const handle = await nodeStoreFs.open(path, flags, mode);
+        if (path === file && flags === 'r' && readdirSync(dir).some((n) => n.endsWith('.tmp')) && ++reads === 1) {
+          // A raw errno error from deep inside (fstat), not one the store anticipated.
+          handle.stat = async () => {
+            throw Object.assign(new Error('EIO: i/o error, fstat'), { code: 'EIO' });
+          };
+        }
+        return handle;
+      },
+    };
+    await assert.rejects(
+      updateDlqFile(file, ({ entries }) => ({ entries: [...entries, entry('b')], result: null }), { fs: failing }),
+      (e: unknown) => e instanceof DlqFileError && e.exitCode === 6 && e.message === `${file}: cannot update: EIO: i/o error, fstat`,
+    );
+    assert.equal(reads, 1);
+    assert.deepEqual(readFileSync(file), before);
+    assert.deepEqual(leftovers(dir), []);
   });
 });
