@@ -22,7 +22,7 @@ import { ResultRecorder } from '../replay/result-recorder.js';
 import { selectForReplay } from '../replay/select-entries.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../replay/retry-policy.js';
 import { createAgent, formatMs } from '../replay/sender.js';
-import { abortableSleep } from '../replay/sleep.js';
+import { abortableSleep } from '../sleep.js';
 import { SIGNAL_EXIT, trapSignals, type SignalName, type SignalSource } from '../signal-trap.js';
 
 export type { ReplayOptions } from '../replay/replay-config.js';

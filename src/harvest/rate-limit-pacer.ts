@@ -9,6 +9,8 @@
  * Waiting is tracked as wall time during which the run was held (overlapping waits count once)
  * and bounded by `maxWaitMs`.
  */
+import { abortableSleep } from '../sleep.js';
+
 export interface RateLimitHeaders {
   count: number;
   allowed: number;
@@ -139,18 +141,6 @@ export class RateLimitPacer {
     this.pausedUntil = until;
     this.options.onWait?.(until - now, reason);
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** Sleeps until `deadline` by the given clock, never returning early (timers may fire a little early). */

@@ -3,7 +3,7 @@
  * each start reserves the next free slot `1000/n` ms after the previous one. No bursts, so a
  * recovering receiver never sees more than the rate, even right after a pause.
  */
-import { abortableSleep } from './sleep.js';
+import { abortableSleep } from '../sleep.js';
 
 export interface LimiterClock {
   now(): number;
