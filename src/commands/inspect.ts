@@ -7,7 +7,6 @@ import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
 import { DlqFileError, ExitCode, UsageError } from '../errors.js';
 import { colorEnabled, type Io } from '../io.js';
 import { escapeText } from '../output/escape-text.js';
-import { ignoreBrokenPipe } from '../output/ignore-broken-pipe.js';
 import { formatEntry } from '../output/format-entry.js';
 import { resolveIds } from '../select/resolve-ids.js';
 import type { DlqEntry } from '../dlq-entry.js';
@@ -20,13 +19,10 @@ export interface InspectOptions extends CommonOptions {
   body?: boolean;
 }
 
-const DEFAULT_WIDTH = 100;
-
 export async function inspectCommand(options: InspectOptions, io: Io): Promise<number> {
   if (options.body && options.json) throw new UsageError('--body and --json cannot be combined');
   if (typeof options.id !== 'string' || options.id.trim() === '') throw new UsageError('inspect: a delivery id is required');
 
-  ignoreBrokenPipe(io.stdout);
   const path = resolveDlqPath(options.file, effectiveEnv(io, options.envFile), io.cwd);
   const entry = (await findViaIndex(path, options.id)) ?? (await findInFile(path, options.id));
 
@@ -43,8 +39,7 @@ export async function inspectCommand(options: InspectOptions, io: Io): Promise<n
     return ExitCode.ok;
   }
   const chalk = new Chalk({ level: colorEnabled(io, io.stdout) ? 1 : 0 });
-  const width = io.stdout.columns && io.stdout.columns > 0 ? io.stdout.columns : DEFAULT_WIDTH;
-  io.stdout.write(formatEntry(entry, { chalk, width }));
+  io.stdout.write(formatEntry(entry, { chalk }));
   return ExitCode.ok;
 }
 

@@ -10,7 +10,6 @@ import { DlqFileError, ExitCode, UsageError } from '../errors.js';
 import { colorEnabled, type Io } from '../io.js';
 import { renderEntryTable, webhookNames } from '../output/entry-table.js';
 import { escapeText } from '../output/escape-text.js';
-import { ignoreBrokenPipe } from '../output/ignore-broken-pipe.js';
 import { renderGroupTable } from '../output/group-table.js';
 import { writeChunked } from '../output/write-chunked.js';
 import { buildFilter, type FilterFlags } from '../select/filters.js';
@@ -53,7 +52,6 @@ export async function listCommand(options: ListOptions, io: Io): Promise<number>
     options.limit === undefined ? (io.stdout.isTTY ? DEFAULT_TTY_LIMIT : undefined) : parsePositiveInt(options.limit, '--limit', { min: 0 });
   if (limit === 0) limit = undefined;
 
-  ignoreBrokenPipe(io.stdout);
   const path = resolveDlqPath(options.file, effectiveEnv(io, options.envFile), io.cwd);
   const view: ListView = { options, now, format, groupBy, sortField, limit };
 

@@ -85,7 +85,7 @@ function renderReplays(replays: readonly ReplayAttempt[]): string {
     .join('');
 }
 
-export function formatEntry(entry: DlqEntry, options: { chalk: ChalkInstance; width: number }): string {
+export function formatEntry(entry: DlqEntry, options: { chalk: ChalkInstance }): string {
   const { chalk } = options;
   const known = FIELD_ORDER.filter((k) => Object.hasOwn(entry, k));
   const extra = Object.keys(entry).filter((k) => !FIELD_ORDER.includes(k) && !SECTIONS.has(k));
