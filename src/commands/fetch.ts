@@ -6,8 +6,7 @@ import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
 import { parseDuration, parsePositiveInt } from '../duration.js';
 import { isDlqError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { createReporter, type Reporter } from '../output/reporter.js';
-import { registerSecret } from '../output/redact.js';
+import { createReporter } from '../output/reporter.js';
 import { updateDlqFile } from '../store/dlq-file.js';
 import { quickCheckDlqFile } from '../store/quick-check.js';
 import { harvestHistory, type HarvestOutcome } from '../harvest/harvest-history.js';
@@ -16,6 +15,8 @@ import { RateLimitPacer } from '../harvest/rate-limit-pacer.js';
 import { RequestRunner } from '../harvest/request-runner.js';
 import { resolveWebhook } from '../harvest/resolve-webhook.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../harvest/retry-policy.js';
+// Cheap: the SDK itself is loaded only inside GenesysClient.create.
+import { GenesysClient } from '../genesys/client.js';
 import { SIGNAL_EXIT, trapSignals, type SignalSource } from '../signal-trap.js';
 
 export interface FetchOptions extends CommonOptions {
@@ -69,11 +70,10 @@ interface FetchConfig {
 }
 
 /** Flags win over the environment (whose names are the contract's, §6). */
-export function resolveFetchConfig(options: FetchOptions, env: NodeJS.ProcessEnv, cwd: string): FetchConfig {
+function resolveFetchConfig(options: FetchOptions, env: NodeJS.ProcessEnv, cwd: string): FetchConfig {
   const val = (v: string | undefined) => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
   const clientId = val(env['GENESYS_CLIENT_ID']);
   const clientSecret = env['GENESYS_CLIENT_SECRET'] !== '' ? env['GENESYS_CLIENT_SECRET'] : undefined;
-  registerSecret(clientSecret);
   const webhookId = val(options.webhookId);
   const webhookName = val(options.webhook) ?? (webhookId ? undefined : val(env['GENESYS_WEBHOOK_NAME']));
   const missing: string[] = [];
@@ -134,10 +134,10 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
     ...(deps.signals ? { signals: deps.signals } : {}),
     ...(deps.forceExit ? { forceExit: deps.forceExit } : {}),
   });
-  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, maxRateLimitWaitMs: config.maxWaitMs, ...deps.retryPolicy };
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...deps.retryPolicy };
   const pacer = new RateLimitPacer({
     signal: trap.signal,
-    maxWaitMs: policy.maxRateLimitWaitMs,
+    maxWaitMs: config.maxWaitMs,
     onWait: (ms, reason) =>
       reporter.progress(
         reason === 'retry-after'
@@ -154,7 +154,6 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
   );
 
   try {
-    const { GenesysClient } = await import('../genesys/client.js');
     const client = await GenesysClient.create(
       { clientId: config.clientId, clientSecret: config.clientSecret, environment: config.environment, gateway: config.gateway },
       { onReauthenticated: () => reporter.info('access token refused (401): logged in again') },

@@ -21,8 +21,6 @@ export interface GenesysClientConfig {
   environment: string;
   /** Send login and API requests to this host instead (the SDK's gateway setting). */
   gateway?: URL | undefined;
-  /** Per-request timeout. */
-  timeoutMs?: number;
 }
 
 export interface ApiResponse<T> {
@@ -123,7 +121,8 @@ export class GenesysClient {
     }
     // Without extended responses a rejection carries only the body: no status, no Retry-After.
     api.setReturnExtendedResponses(true);
-    api.getHttpClient().setTimeout?.(config.timeoutMs ?? 30_000);
+    // The SDK's default is 16 s; a slow history page of 200 items deserves longer before a retry.
+    api.getHttpClient().setTimeout?.(30_000);
     return new GenesysClient(api, config, events);
   }
 

@@ -22,7 +22,6 @@ export interface HarvestOptions {
   integrationId: string;
   maxItems?: number | undefined;
   concurrency: number;
-  pageSize?: number;
   onPage?: (info: { page: number; items: number; total: number; unique: number }) => void;
   /** Aborting it stops the harvest before the next page (SIGINT/SIGTERM); the outcome keeps what came before. */
   signal?: AbortSignal;
@@ -36,8 +35,6 @@ export interface HarvestOutcome {
   /** Items received more than once in this run (page shifts). */
   duplicates: number;
   pages: number;
-  /** The largest `total` the platform reported. */
-  total: number;
   /** Set when the harvest stopped early; `items` holds what came before. */
   failure?: Error;
 }
@@ -47,7 +44,7 @@ export async function harvestHistory(
   runner: RequestRunner,
   options: HarvestOptions,
 ): Promise<HarvestOutcome> {
-  const size = options.pageSize ?? HISTORY_PAGE_SIZE;
+  const size = HISTORY_PAGE_SIZE;
   const limit = options.maxItems ?? Number.POSITIVE_INFINITY;
   const pages = new Map<number, HistoryItem[]>();
   let firstTotal = 0;
@@ -55,7 +52,7 @@ export async function harvestHistory(
   let fetched = 0;
   let pagesFetched = 0;
   let failure: Error | undefined;
-  let unique = 0;
+  /** Ids received so far, for progress (the merge below is what deduplicates). */
   const seen = new Set<string>();
 
   const fetchPage = async (page: number): Promise<HistoryItem[]> => {
@@ -66,14 +63,8 @@ export async function harvestHistory(
     maxTotal = Math.max(maxTotal, total);
     fetched += entities.length;
     pagesFetched += 1;
-    for (const item of entities) {
-      const id = deliveryIdOf(item);
-      if (!seen.has(id)) {
-        seen.add(id);
-        unique += 1;
-      }
-    }
-    options.onPage?.({ page, items: entities.length, total: maxTotal, unique });
+    for (const item of entities) seen.add(deliveryIdOf(item));
+    options.onPage?.({ page, items: entities.length, total: maxTotal, unique: seen.size });
     return entities;
   };
 
@@ -92,7 +83,7 @@ export async function harvestHistory(
     let stop = false;
     let emptyAt = Number.POSITIVE_INFINITY;
     const worker = async () => {
-      while (!stop && !failure) {
+      while (!stop) {
         const page = next;
         if (page > lastPage() || page >= emptyAt) return;
         next += 1;
@@ -109,14 +100,12 @@ export async function harvestHistory(
     await runWorkers(options.concurrency, worker);
     // Failures that arrived while we paged sit at the front now: read those pages once more.
     const grown = maxTotal - firstTotal;
-    if (grown > 0 && unique < limit) {
+    if (grown > 0 && seen.size < limit) {
       const frontPages = Math.ceil(grown / size);
-      const again: number[] = [];
-      for (let p = 1; p <= frontPages; p += 1) again.push(p);
-      let i = 0;
+      let again = 1;
       await runWorkers(options.concurrency, async () => {
-        while (i < again.length) {
-          const page = again[i++] as number;
+        while (again <= frontPages) {
+          const page = again++;
           const items = await fetchPage(page);
           // Newcomers come first: keep them ahead of the older page-1 content.
           pages.set(-frontPages + page - 1, items);
@@ -142,7 +131,6 @@ export async function harvestHistory(
     fetched,
     duplicates: fetched - items.length,
     pages: pagesFetched,
-    total: maxTotal,
     ...(failure ? { failure } : {}),
   };
 }

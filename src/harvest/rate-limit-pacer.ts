@@ -35,7 +35,6 @@ export class RateLimitWaitExceeded extends Error {
   override readonly name = 'RateLimitWaitExceeded';
   constructor(
     readonly waitedMs: number,
-    readonly neededMs: number,
     readonly maxWaitMs: number,
   ) {
     super(`rate-limit waits would exceed the maximum of ${Math.round(maxWaitMs / 1000)}s`);
@@ -134,7 +133,7 @@ export class RateLimitPacer {
     if (until <= this.pausedUntil) return;
     const added = until - Math.max(now, this.pausedUntil);
     if (this.waitedMs + added > this.options.maxWaitMs) {
-      throw new RateLimitWaitExceeded(this.waitedMs, added, this.options.maxWaitMs);
+      throw new RateLimitWaitExceeded(this.waitedMs, this.options.maxWaitMs);
     }
     this.waitedMs += added;
     this.waits += 1;

@@ -10,18 +10,15 @@ import { RateLimitPacer, RateLimitWaitExceeded } from './rate-limit-pacer.js';
 import { isRateLimited, isTransient, rateLimitDelayMs, type RetryPolicy } from './retry-policy.js';
 
 export interface RunnerEvents {
-  onRetry?: (info: { operation: string; attempt: number; error: string; delayMs?: number }) => void;
-  onRateLimited?: (info: { operation: string; waitMs: number }) => void;
+  onRetry?: (info: { operation: string; attempt: number; error: string }) => void;
 }
 
 export interface RunnerStats {
-  requests: number;
   retries: number;
-  rateLimited: number;
 }
 
 export class RequestRunner {
-  readonly stats: RunnerStats = { requests: 0, retries: 0, rateLimited: 0 };
+  readonly stats: RunnerStats = { retries: 0 };
 
   constructor(
     readonly pacer: RateLimitPacer,
@@ -33,7 +30,7 @@ export class RequestRunner {
 
   async run<T>(operation: string, call: () => Promise<ApiResponse<T>>): Promise<ApiResponse<T>> {
     try {
-      return await pRetry(() => this.attempt(operation, call), {
+      return await pRetry(() => this.attempt(call), {
         retries: this.policy.retries,
         factor: this.policy.factor,
         minTimeout: this.policy.minTimeoutMs,
@@ -54,11 +51,10 @@ export class RequestRunner {
   }
 
   /** One attempt; 429s are waited out here so they never use up the retry budget. */
-  private async attempt<T>(operation: string, call: () => Promise<ApiResponse<T>>): Promise<ApiResponse<T>> {
+  private async attempt<T>(call: () => Promise<ApiResponse<T>>): Promise<ApiResponse<T>> {
     let consecutive429s = 0;
     for (;;) {
       const seq = await this.pacer.acquire();
-      this.stats.requests += 1;
       try {
         const response = await call();
         this.pacer.observe(seq, response.headers);
@@ -67,9 +63,7 @@ export class RequestRunner {
         if (error instanceof GenesysApiError) this.pacer.observe(seq, error.headers);
         if (!isRateLimited(error)) throw error;
         consecutive429s += 1;
-        this.stats.rateLimited += 1;
         const waitMs = rateLimitDelayMs(error, consecutive429s, this.policy, new Date());
-        this.events.onRateLimited?.({ operation, waitMs });
         try {
           this.pacer.pause(waitMs);
         } catch (exceeded) {

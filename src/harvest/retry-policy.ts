@@ -4,7 +4,7 @@
  *
  * - 429: wait exactly what Retry-After says (never sooner); without it, exponential backoff.
  *   A 429 does not use up the retry budget; all rate-limit waiting together is bounded by
- *   `maxRateLimitWaitMs` (--max-wait).
+ *   --max-wait (enforced by the RateLimitPacer, which does all the waiting).
  * - 5xx, 408, dropped connections, timeouts, a body that is not valid JSON: bounded retries with
  *   exponential backoff and jitter (p-retry).
  * - Any other 4xx: no retry.
@@ -23,8 +23,6 @@ export interface RetryPolicy {
   /** First wait after a 429 that carries no usable Retry-After; doubles per consecutive 429. */
   rateLimitBackoffMs: number;
   rateLimitBackoffMaxMs: number;
-  /** Total time all rate-limit waits of a run may add up to (--max-wait). */
-  maxRateLimitWaitMs: number;
 }
 
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
@@ -35,7 +33,6 @@ export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
   randomize: true,
   rateLimitBackoffMs: 1_000,
   rateLimitBackoffMaxMs: 60_000,
-  maxRateLimitWaitMs: 10 * 60_000,
 });
 
 export function isRateLimited(error: unknown): error is GenesysApiError {
