@@ -10,6 +10,7 @@ import { processIo, type Io } from './io.js';
 import { ignoreBrokenPipe } from './output/ignore-broken-pipe.js';
 import { escapeText } from './output/escape-text.js';
 import { redactSecrets } from './output/redact.js';
+import { GROUP_FIELDS, SORT_FIELDS } from './select/fields.js';
 
 const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -97,13 +98,13 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
       .option('--replay-status <status>', 'pending | succeeded | failed')
       .option('--grep <text>', 'substring of the request/response body or status message')
-      .option('--sort <field>', 'sort field (timestamp, status_code, delivery_id, webhook, replay_status, last_seen_at)')
+      .option('--sort <field>', `sort field (${SORT_FIELDS.join(', ')})`)
       .option('--reverse', 'reverse the sort order')
       .option('--limit <n>', 'at most n rows (default 50 on a terminal, otherwise no limit)')
       .option('--ndjson', 'one JSON entry per line')
       .option('--ids', 'delivery ids only, one per line')
       .addOption(
-        new Option('--group-by <field>', 'counts per group').choices(['status_code', 'webhook', 'day', 'replay_status']),
+        new Option('--group-by <field>', 'counts per group').choices(GROUP_FIELDS),
       ),
   );
   list.addHelpText(

@@ -38,11 +38,10 @@ export function colorEnabled(io: Io, stream: OutStream): boolean {
 
 /** Spinners and progress bars only on an interactive stderr, never with NO_COLOR or in CI. */
 export function interactiveStderr(io: Io): boolean {
-  const noColor = io.env['NO_COLOR'];
-  if (noColor !== undefined && noColor !== '') return false;
+  // Everything that rules out colour rules out a spinner too; CI logs are never interactive.
+  if (!colorEnabled(io, io.stderr)) return false;
   if (io.env['CI'] !== undefined && io.env['CI'] !== '' && io.env['CI'] !== 'false') return false;
-  if (io.env['TERM'] === 'dumb') return false;
   // A terminal that reports no width (`script` without a size, some `docker -t` setups) sends
   // ora's line clearing into an endless loop (width / 0): treat it as a plain stream.
-  return io.stderr.isTTY === true && (io.stderr.columns ?? 0) > 0;
+  return (io.stderr.columns ?? 0) > 0;
 }

@@ -7,8 +7,9 @@ import { webhookNames } from '../output/entry-table.js';
 import { formatLocalDay } from '../output/local-time.js';
 import { statusCodeOf, timestampMs } from './filters.js';
 
-export const GROUP_FIELDS = ['status_code', 'webhook', 'day', 'replay_status'] as const;
-export type GroupField = (typeof GROUP_FIELDS)[number];
+import { GROUP_FIELDS, type GroupField } from './fields.js';
+
+export { GROUP_FIELDS, type GroupField };
 
 export interface GroupCount {
   /** status_code: the code (null when missing); webhook: name, else id; day: local YYYY-MM-DD; replay_status. */

@@ -10,16 +10,9 @@ import { replayStatusOf, type DlqEntry } from '../dlq-entry.js';
 import { UsageError } from '../errors.js';
 import { statusCodeOf, timestampMs } from './filters.js';
 
-export const SORT_FIELDS = [
-  'timestamp',
-  'status_code',
-  'delivery_id',
-  'webhook',
-  'replay_status',
-  'last_seen_at',
-  'first_seen_at',
-] as const;
-export type SortField = (typeof SORT_FIELDS)[number];
+import { SORT_FIELDS, type SortField } from './fields.js';
+
+export { SORT_FIELDS, type SortField };
 
 const DESCENDING_BY_DEFAULT: ReadonlySet<SortField> = new Set(['timestamp', 'last_seen_at', 'first_seen_at']);
 

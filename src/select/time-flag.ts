@@ -3,12 +3,11 @@
  * `90m`, `24h`, `7d`, `2w`, `1h30m` meaning "now minus that". `now` is passed in so tests (and a
  * single command run) use one pinned instant for every comparison.
  */
+import { parseDuration } from '../duration.js';
 import { UsageError } from '../errors.js';
 
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
+// The relative ages --since/--until accept (no bare numbers, no ms); parseDuration does the sum.
 const RELATIVE = /^(?:\d+(?:\.\d+)?[smhdw])+$/;
-const RELATIVE_PART = /(\d+(?:\.\d+)?)([smhdw])/g;
 // Date, optional time (with optional seconds and fraction), optional zone.
 const ISO =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
@@ -26,11 +25,7 @@ export interface TimeBound {
  */
 export function parseTimeFlag(text: string, flag: string, now: Date): TimeBound {
   const value = text.trim();
-  if (RELATIVE.test(value)) {
-    let total = 0;
-    for (const m of value.matchAll(RELATIVE_PART)) total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
-    return { ms: now.getTime() - Math.round(total), dateOnly: false };
-  }
+  if (RELATIVE.test(value)) return { ms: now.getTime() - parseDuration(value, flag), dateOnly: false };
   const m = ISO.exec(value);
   if (m) {
     const [year, month, day, hour, minute, second, fraction, zone] = [

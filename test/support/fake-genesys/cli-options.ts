@@ -3,7 +3,7 @@
  * the server's options. Pure, so it is tested without starting anything.
  */
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../../../src/duration.js';
+import { parseDuration, parsePositiveInt } from '../../../src/duration.js';
 import { makeFailures } from './failures.js';
 import type { FakeGenesysOptions } from './index.js';
 
@@ -95,19 +95,11 @@ export function parseRate(text: string): { allowed: number; windowMs: number } {
   const m = /^\s*(\d+)\s*\/\s*(\S+)\s*$/.exec(text);
   if (!m) throw new Error(`--rate: '${text}' is not <requests>/<window> (example: 50/10s)`);
   const allowed = int(m[1] as string, '--rate', 1, 1_000_000);
-  let windowMs: number;
-  try {
-    windowMs = parseDuration(m[2] as string, '--rate');
-  } catch (err) {
-    throw new Error((err as Error).message);
-  }
+  const windowMs = parseDuration(m[2] as string, '--rate');
   if (windowMs < 1) throw new Error(`--rate: the window of '${text}' is empty`);
   return { allowed, windowMs };
 }
 
 function int(text: string, flag: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text.trim())) throw new Error(`${flag}: '${text}' is not a whole number`);
-  const n = Number(text.trim());
-  if (n < min || n > max) throw new Error(`${flag}: ${n} is out of range (${min}..${max})`);
-  return n;
+  return parsePositiveInt(text, flag, { min, max });
 }

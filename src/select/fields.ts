@@ -1,0 +1,17 @@
+/**
+ * The field names `--sort` and `--group-by` accept. Kept free of imports so cli.ts can build its
+ * help and choices from them without loading the list machinery at start-up.
+ */
+export const SORT_FIELDS = [
+  'timestamp',
+  'status_code',
+  'delivery_id',
+  'webhook',
+  'replay_status',
+  'last_seen_at',
+  'first_seen_at',
+] as const;
+export type SortField = (typeof SORT_FIELDS)[number];
+
+export const GROUP_FIELDS = ['status_code', 'webhook', 'day', 'replay_status'] as const;
+export type GroupField = (typeof GROUP_FIELDS)[number];
