@@ -8,13 +8,12 @@
  * and the next update writes a proper JSON array over it, keeping its mode.
  */
 import { basename, dirname, join } from 'node:path';
-import type { BigIntStats } from 'node:fs';
 import { DlqFileError, isDlqError, LockBusyError } from '../errors.js';
 import type { DlqEntry } from '../dlq-entry.js';
 import { atomicWrite } from './atomic-write.js';
 import { EntryProblem, EntryValidator } from './entry-validator.js';
 import { acquireFileLock, DEFAULT_STALE_MS, isTempNameOf, type LockHolder } from './file-lock.js';
-import { describeFsError, identityOf, loadDlq, sameIdentity, type FileIdentity, type ReadOptions } from './load-dlq.js';
+import { describeFsError, loadDlq, sameIdentity, statIdentity, type ReadOptions } from './load-dlq.js';
 import { indexPathFor, writeDlqIndex } from './dlq-index.js';
 import { DEFAULT_WRITE_CHUNK_BYTES, serializeDlq, serializeDlqChunks, type EntryLayout } from './serialize-dlq.js';
 import { errnoCode, nodeStoreFs, type StoreFs } from './store-fs.js';
@@ -105,21 +104,6 @@ async function sweepTempFiles(target: string, staleMs: number, fs: StoreFs): Pro
   }
 }
 
-async function currentIdentity(target: string, fs: StoreFs): Promise<FileIdentity | undefined> {
-  let handle;
-  try {
-    handle = await fs.open(target, 'r');
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined;
-    throw new DlqFileError(target, `cannot open: ${describeFsError(error)}`, { cause: error });
-  }
-  try {
-    const st: BigIntStats = await handle.stat({ bigint: true });
-    return identityOf(st);
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-}
 
 /**
  * Read-modify-write under the file's lock: read (validated), call `update`, write the returned
@@ -184,7 +168,7 @@ async function updateLocked<T>(
       beforeRename: async () => {
         await lock.verify(target);
         // Belt and braces: the file must still be the version we read (no writer slipped in).
-        if (!sameIdentity(await currentIdentity(target, fs), loaded.identity)) {
+        if (!sameIdentity(await statIdentity(fs, target), loaded.identity)) {
           throw new LockBusyError(target, `${target} was replaced by another writer while locked; nothing was written`);
         }
       },

@@ -17,9 +17,9 @@
 import { promises as fsp } from 'node:fs';
 import type { DlqEntry } from '../dlq-entry.js';
 import { atomicWrite } from './atomic-write.js';
-import { identityOf, sameIdentity, type FileIdentity } from './load-dlq.js';
+import { identityOf, sameIdentity, statIdentity, type FileIdentity } from './load-dlq.js';
 import type { EntryLayout } from './serialize-dlq.js';
-import { nodeStoreFs, type StoreFileHandle, type StoreFs } from './store-fs.js';
+import { nodeStoreFs, readFully, type StoreFileHandle, type StoreFs } from './store-fs.js';
 
 export const DLQ_INDEX_VERSION = 1;
 
@@ -118,14 +118,6 @@ function* indexChunks(identity: FileIdentity, entries: readonly DlqEntry[], layo
   yield Buffer.from(entries.length === 0 ? ']\n' : '\n]\n', 'utf8');
 }
 
-async function fileIdentity(fs: StoreFs, path: string): Promise<FileIdentity> {
-  const handle = await fs.open(path, 'r');
-  try {
-    return identityOf(await handle.stat({ bigint: true }));
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
-}
 
 /**
  * Writes the index of the DLQ file just renamed into place at `target` (call it under the lock,
@@ -151,7 +143,8 @@ export async function writeDlqIndex(
   try {
     const n = entries.length;
     if (layout.offsets.length !== n || layout.lengths.length !== n) throw new Error('layout mismatch');
-    const identity = await fileIdentity(fs, target);
+    const identity = await statIdentity(fs, target);
+    if (identity === undefined) throw new Error('the file just written is gone');
     // The file there must be the one just written: `[\n` … `\n]\n`, or `[]\n`.
     const expectedSize = n === 0 ? 3 : (layout.offsets[n - 1] as number) + (layout.lengths[n - 1] as number) + 3;
     if (identity.size !== BigInt(expectedSize)) throw new Error('not the file just written');
@@ -164,7 +157,7 @@ export async function writeDlqIndex(
       durable: false,
       beforeRename: async () => {
         await options.verifyLock?.();
-        if (!sameIdentity(await fileIdentity(fs, target), identity)) throw new Error('replaced meanwhile');
+        if (!sameIdentity(await statIdentity(fs, target), identity)) throw new Error('replaced meanwhile');
       },
     });
   } catch {
@@ -263,11 +256,8 @@ export async function readEntriesAt(index: DlqIndex, summaries: readonly DlqEntr
       const ref = (summary as Partial<IndexedEntry>)[ENTRY_REF];
       if (ref === undefined) throw new TypeError('readEntriesAt: not an entry of this index');
       const buffer = Buffer.allocUnsafe(ref.length);
-      let filled = 0;
-      while (filled < ref.length) {
-        const { bytesRead } = await handle.read(buffer, filled, ref.length - filled, ref.offset + filled);
-        if (bytesRead === 0) throw new DlqIndexStaleError(`${index.path}: shorter than its index says`);
-        filled += bytesRead;
+      if ((await readFully(handle, buffer, ref.offset)) < ref.length) {
+        throw new DlqIndexStaleError(`${index.path}: shorter than its index says`);
       }
       let entry: unknown;
       try {

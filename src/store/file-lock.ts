@@ -24,7 +24,7 @@ import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { DlqFileError, LockBusyError } from '../errors.js';
 import { describeFsError } from './load-dlq.js';
-import { errnoCode, nodeStoreFs, writeAll, type StoreFs } from './store-fs.js';
+import { errnoCode, nodeStoreFs, readFully, writeAll, type StoreFs } from './store-fs.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 /** Less than the default --lock-timeout, so a lock left on another host is recovered within one wait. */
@@ -168,7 +168,7 @@ export class FileLock {
     this.released = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    const aside = `${this.lockPath}.${randomBytes(8).toString('hex')}.tmp`;
+    const aside = tempPathFor(this.lockPath);
     try {
       // Move aside first, so a lock that replaced ours meanwhile is never deleted: it goes back.
       await this.fs.rename(this.lockPath, aside);
@@ -186,16 +186,7 @@ export class FileLock {
 
 async function readHandle(handle: Awaited<ReturnType<StoreFs['open']>>): Promise<string> {
   const buffer = Buffer.alloc(4096);
-  let filled = 0;
-  for (;;) {
-    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
-    if (bytesRead === 0 || filled + bytesRead === buffer.length) {
-      filled += bytesRead;
-      break;
-    }
-    filled += bytesRead;
-  }
-  return buffer.toString('utf8', 0, filled);
+  return buffer.toString('utf8', 0, await readFully(handle, buffer, 0));
 }
 
 async function observe(fs: StoreFs, path: string): Promise<Observed | undefined> {
@@ -254,7 +245,7 @@ async function tryCreate(fs: StoreFs, lockPath: string, content: LockContent): P
  * competes to create a fresh one like everybody else).
  */
 async function takeOver(fs: StoreFs, lockPath: string, judged: Observed, staleMs: number, ourHost: string): Promise<boolean> {
-  const aside = `${lockPath}.${randomBytes(8).toString('hex')}.tmp`;
+  const aside = tempPathFor(lockPath);
   try {
     await fs.rename(lockPath, aside);
   } catch (error) {

@@ -30,8 +30,10 @@ export async function loadByLines(
   let closed = false;
   /** The previous batch ended with a comma, so another entry must follow. */
   let expectEntry = false;
+  // One read buffer for the whole file: each pass decodes its lines to a string and copies the
+  // unfinished line out (Buffer.from), so nothing refers to the buffer when it is read into again.
+  const buffer = Buffer.allocUnsafe(Math.max(1, chunkBytes));
   for (;;) {
-    const buffer = Buffer.allocUnsafe(Math.max(1, chunkBytes));
     const got = await read(handle, buffer, position);
     position += got;
     const data = carry.length > 0 ? Buffer.concat([carry, buffer.subarray(0, got)]) : buffer.subarray(0, got);

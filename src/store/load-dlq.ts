@@ -12,7 +12,7 @@ import type { DlqEntry } from '../dlq-entry.js';
 import { EntryProblem, EntryValidator } from './entry-validator.js';
 import { loadByLines } from './load-by-lines.js';
 import { JsonArrayScanner, JsonScanError, type BatchSink } from './json-array-scanner.js';
-import { errnoCode, nodeStoreFs, type StoreFileHandle, type StoreFs } from './store-fs.js';
+import { errnoCode, nodeStoreFs, readFully, type StoreFileHandle, type StoreFs } from './store-fs.js';
 
 /**
  * Whole-file JSON.parse below this size; chunked parsing above. Measured on the 2-core dev box
@@ -122,18 +122,27 @@ export async function loadDlq(path: string, options: ReadOptions = {}): Promise<
 }
 
 async function readExactly(path: string, handle: StoreFileHandle, buffer: Buffer, position: number): Promise<number> {
-  let filled = 0;
-  while (filled < buffer.length) {
-    let bytesRead: number;
-    try {
-      ({ bytesRead } = await handle.read(buffer, filled, buffer.length - filled, position + filled));
-    } catch (error) {
-      throw new DlqFileError(path, `cannot read: ${describeFsError(error)}`, { cause: error });
-    }
-    if (bytesRead === 0) break;
-    filled += bytesRead;
+  try {
+    return await readFully(handle, buffer, position);
+  } catch (error) {
+    throw new DlqFileError(path, `cannot read: ${describeFsError(error)}`, { cause: error });
   }
-  return filled;
+}
+
+/** The identity of the file at `path` now, or undefined when there is none (fs errors are thrown as they are). */
+export async function statIdentity(fs: StoreFs, path: string): Promise<FileIdentity | undefined> {
+  let handle: StoreFileHandle;
+  try {
+    handle = await fs.open(path, 'r');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    return identityOf(await handle.stat({ bigint: true }));
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
 }
 
 async function loadWhole(path: string, handle: StoreFileHandle, size: number): Promise<DlqEntry[]> {

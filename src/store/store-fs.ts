@@ -53,3 +53,14 @@ export async function writeAll(handle: StoreFileHandle, bytes: Uint8Array, posit
   }
   return done;
 }
+
+/** Reads into `buffer` from `position` until it is full or the file ends; returns the bytes read. */
+export async function readFully(handle: StoreFileHandle, buffer: Uint8Array, position: number): Promise<number> {
+  let filled = 0;
+  while (filled < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled;
+}
