@@ -6,22 +6,14 @@ import { test } from 'node:test';
 import { inspectCommand, type InspectOptions } from '../../src/commands/inspect.js';
 import type { DlqEntry } from '../../src/dlq-entry.js';
 import { DlqFileError, ExitCode, UsageError } from '../../src/errors.js';
-import type { Io } from '../../src/io.js';
 import { serializeDlq } from '../../src/store/dlq-file.js';
+import { captureIo as capture } from '../support/capture-io.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dlq-inspect-'));
 
 function captureIo(opts: { tty?: boolean; env?: NodeJS.ProcessEnv } = {}) {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    stdout: { write: (s: string) => ((out += s), true), ...(opts.tty ? { isTTY: true, columns: 120 } : {}) },
-    stderr: { write: (s: string) => ((err += s), true) },
-    env: opts.env ?? {},
-    now: () => new Date('2026-03-10T12:00:00.000Z'),
-    cwd: dir,
-  };
-  return { io, out: () => out, err: () => err };
+  const io = capture({ ...opts, ...(opts.tty ? { columns: 120 } : {}), cwd: dir, now: new Date('2026-03-10T12:00:00.000Z') });
+  return { io, out: io.out, err: io.err };
 }
 
 const FULL: DlqEntry = {

@@ -9,6 +9,7 @@ import { DlqFileError, ExitCode, UsageError } from '../../src/errors.js';
 import type { Io } from '../../src/io.js';
 import { serializeDlq } from '../../src/store/dlq-file.js';
 import { makeDlqEntries } from '../support/dlq-fixture.js';
+import { captureIo as capture } from '../support/capture-io.js';
 
 const NOW = new Date('2026-03-10T12:00:00.000Z');
 const dir = mkdtempSync(join(tmpdir(), 'dlq-list-'));
@@ -20,20 +21,8 @@ interface Captured {
 }
 
 function captureIo(opts: { tty?: boolean; columns?: number; env?: NodeJS.ProcessEnv } = {}): Captured {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    stdout: {
-      write: (s: string) => ((out += s), true),
-      ...(opts.tty ? { isTTY: true } : {}),
-      ...(opts.columns ? { columns: opts.columns } : {}),
-    },
-    stderr: { write: (s: string) => ((err += s), true) },
-    env: opts.env ?? {},
-    now: () => NOW,
-    cwd: dir,
-  };
-  return { io, out: () => out, err: () => err };
+  const io = capture({ ...opts, cwd: dir, now: NOW });
+  return { io, out: io.out, err: io.err };
 }
 
 let fileCounter = 0;

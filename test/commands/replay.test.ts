@@ -8,7 +8,8 @@ import { replayCommand, type ReplayDeps, type ReplayOptions } from '../../src/co
 import type { DlqEntry } from '../../src/dlq-entry.js';
 import { ExitCode } from '../../src/errors.js';
 import { statusSequence, startReceiver, type Receiver } from '../support/receiver.js';
-import { entry, tempDlq, testIo, type TempDlq, type TestIo } from '../replay/helpers.js';
+import { entry, tempDlq, type TempDlq } from '../replay/helpers.js';
+import { captureIo, type CapturedIo } from '../support/capture-io.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -33,7 +34,7 @@ async function dlq(entries: DlqEntry[]): Promise<TempDlq> {
 }
 
 /** Fast backoff so retry tests do not sleep; a private signal source unless the test passes one. */
-async function replay(t: TempDlq, options: Partial<ReplayOptions> = {}, deps: ReplayDeps = {}, io: TestIo = testIo()) {
+async function replay(t: TempDlq, options: Partial<ReplayOptions> = {}, deps: ReplayDeps = {}, io: CapturedIo = captureIo()) {
   const code = await replayCommand({ file: t.path, to: receiver.url, ...options }, io, {
     signals: new EventEmitter() as never,
     retryPolicy: { baseDelayMs: 5, maxDelayMs: 20 },
@@ -222,7 +223,7 @@ test('--sign-secret adds Standard Webhooks headers that verify; the secret is ne
   // From the environment too.
   receiver.requests.length = 0;
   const t2 = await dlq([entry('s-3')]);
-  const env = await replay(t2, {}, {}, testIo({ DLQ_SIGN_SECRET: secret }));
+  const env = await replay(t2, {}, {}, captureIo({ env: { DLQ_SIGN_SECRET: secret } }));
   assert.equal(env.code, ExitCode.ok);
   assert.doesNotThrow(() => wh.verify(receiver.requests[0]?.body as Buffer, receiver.requests[0]?.headers as Record<string, string>));
 });
@@ -281,7 +282,7 @@ test('SIGTERM mid-run: in-flight requests end, results so far are saved, exit 14
   const t = await dlq(Array.from({ length: 6 }, (_, i) => entry(`t-${i}`)));
   receiver.setResponder((req) => (req.index < 2 ? { status: 200 } : { hang: true }));
   const signals = new EventEmitter();
-  const io = testIo();
+  const io = captureIo();
   const running = replayCommand({ file: t.path, to: receiver.url, concurrency: '1', json: true }, io, {
     signals: signals as never,
     flushIntervalMs: 60_000,
@@ -322,7 +323,7 @@ test('bad flags: exit 2, one stderr line naming the flag, file untouched, nothin
     [['nope-id'], /^dlq: no dead letter with id 'nope-id'/],
   ];
   for (const [args, re] of cases) {
-    const io = testIo();
+    const io = captureIo();
     const withTarget = args[0] === '--to' || args.length === 0 ? args : ['--to', receiver.url, ...args];
     const code = await main(['node', 'dlq', 'replay', '--file', t.path, ...withTarget], io);
     assert.equal(code, ExitCode.usage, args.join(' '));
@@ -337,7 +338,7 @@ test('bad flags: exit 2, one stderr line naming the flag, file untouched, nothin
 test('DLQ_REPLAY_URL from the environment; userinfo and query are used but never stored or printed', async () => {
   const t = await dlq([entry('e-1')]);
   const url = receiver.url.replace('http://', 'http://user:pa55word@') + '?token=qtok123';
-  const io = testIo({ DLQ_REPLAY_URL: url });
+  const io = captureIo({ env: { DLQ_REPLAY_URL: url } });
   const code = await main(['node', 'dlq', 'replay', '--file', t.path], io);
   assert.equal(code, ExitCode.ok);
   const [req] = receiver.requests;

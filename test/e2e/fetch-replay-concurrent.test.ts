@@ -3,7 +3,6 @@
  * processes: the file ends with every harvested entry AND every replay outcome (no lost update).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +12,7 @@ import { serializeDlq } from '../../src/store/dlq-file.js';
 import { makeDlqEntries } from '../support/dlq-fixture.js';
 import { FakeGenesys, makeFailures } from '../support/fake-genesys/index.js';
 import { startReceiver } from '../support/receiver.js';
-import { BIN } from '../support/run-bin.js';
+import { runBin } from '../support/run-bin.js';
 
 test('fetch and replay at once: the union of entries, and every replay result kept', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dlq-concurrent-'));
@@ -24,17 +23,11 @@ test('fetch and replay at once: the union of entries, and every replay result ke
   const server = new FakeGenesys({ clients: { c: 's' }, integrations: [{ id: 'w9', name: 'W9', failures }], latencyMs: 120 });
   const { url } = await server.start();
   const receiver = await startReceiver(() => ({ status: 200, delayMs: 15 }));
-  const run = (args: string[]) =>
-    new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args, '--file', file], {
-        env: { PATH: process.env['PATH'], GENESYS_CLIENT_ID: 'c', GENESYS_CLIENT_SECRET: 's', GENESYS_GATEWAY: url },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-      child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-      child.on('close', (code) => resolve({ code, out }));
-    });
+  const env = { GENESYS_CLIENT_ID: 'c', GENESYS_CLIENT_SECRET: 's', GENESYS_GATEWAY: url };
+  const run = async (args: string[]) => {
+    const r = await runBin([...args, '--file', file], { cwd: dir, env });
+    return { code: r.code, out: r.stdout + r.stderr };
+  };
   try {
     const [fetched, replayed] = await Promise.all([
       run(['fetch', '--webhook', 'W9', '--concurrency', '1', '--json']),

@@ -6,16 +6,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { DlqEntry } from '../../src/dlq-entry.js';
 import { serializeDlq } from '../../src/store/dlq-file.js';
 import { makeDlqEntries } from '../support/dlq-fixture.js';
+import { BIN, ROOT, runBin } from '../support/run-bin.js';
 
-// dist/test/e2e → repository root.
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join(ROOT, 'bin/dlq.js');
 const dir = mkdtempSync(join(tmpdir(), 'dlq-e2e-list-'));
 
 interface Result {
@@ -24,21 +21,10 @@ interface Result {
   stderr: string;
 }
 
-function dlq(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      // A clean environment: no colour settings or DLQ_FILE leaking in from the runner.
-      env: { PATH: process.env['PATH'], TZ: 'UTC', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }));
-  });
+/** runBin gives a clean environment (no colour settings or DLQ_FILE from the runner), TZ=UTC. */
+async function dlq(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  const r = await runBin(args, { cwd: dir, env });
+  return { code: r.code, stdout: r.stdoutBytes, stderr: r.stderr };
 }
 
 const now = new Date();

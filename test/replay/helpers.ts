@@ -1,29 +1,9 @@
-/** Shared by the replay tests: a temporary DLQ file and an Io that captures output. */
+/** Shared by the replay tests: a temporary DLQ file (output is captured with test/support/capture-io.ts). */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DlqEntry } from '../../src/dlq-entry.js';
-import type { Io } from '../../src/io.js';
 import { serializeDlq } from '../../src/store/dlq-file.js';
-
-export interface TestIo extends Io {
-  out(): string;
-  err(): string;
-}
-
-export function testIo(env: NodeJS.ProcessEnv = {}, cwd = process.cwd()): TestIo {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (s: string) => ((out += s), true), isTTY: false },
-    stderr: { write: (s: string) => ((err += s), true), isTTY: false },
-    env,
-    now: () => new Date(),
-    cwd,
-    out: () => out,
-    err: () => err,
-  };
-}
 
 export interface TempDlq {
   dir: string;

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { JsonArrayScanner, JsonScanError } from '../../src/store/json-array-scanner.js';
+import { seededRandom } from '../support/fake-genesys/failures.js';
 
 /** Runs the scanner over `bytes` cut into `chunkSize` pieces and JSON.parses every element. */
 function scanAll(bytes: Buffer, chunkSize: number): unknown[] | undefined {
@@ -30,18 +31,6 @@ function accepts(bytes: Buffer, chunkSize: number): { ok: true; values: unknown[
     if (error instanceof JsonScanError || error instanceof SyntaxError) return { ok: false };
     throw error;
   }
-}
-
-/** Deterministic PRNG so a failure can be reproduced. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TRICKY = [']', '[', ',', '{', '}', '"', '\\', '\\\\', '\\"', 'é', '漢', '😀', '\n', '\t', '\u0001', ' ', 'a', '\u2028'];
@@ -157,7 +146,7 @@ describe('JsonArrayScanner', () => {
   });
 
   it('accepts exactly what JSON.parse accepts (random documents and random corruptions)', () => {
-    const r = rng(20240611);
+    const r = seededRandom(20240611); // deterministic, so a failure can be reproduced
     let checked = 0;
     let rejected = 0;
     for (let doc = 0; doc < 250; doc++) {

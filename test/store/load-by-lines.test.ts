@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { EntryProblem, EntryValidator } from '../../src/store/entry-validator.js';
 import { loadByLines } from '../../src/store/load-by-lines.js';
 import { serializeDlq } from '../../src/store/dlq-file.js';
+import { readFully } from '../../src/store/store-fs.js';
 import type { DlqEntry } from '../../src/dlq-entry.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dlq-lines-'));
@@ -21,15 +22,7 @@ async function load(text: string, chunkBytes: number): Promise<DlqEntry[] | unde
   writeFileSync(path, text);
   const handle = await open(path, 'r');
   try {
-    return await loadByLines(handle, chunkBytes, new EntryValidator(), async (h, buffer, position) => {
-      let filled = 0;
-      for (;;) {
-        const { bytesRead } = await h.read(buffer, filled, buffer.length - filled, position + filled);
-        if (bytesRead === 0) return filled;
-        filled += bytesRead;
-        if (filled === buffer.length) return filled;
-      }
-    });
+    return await loadByLines(handle, chunkBytes, new EntryValidator(), readFully);
   } finally {
     await handle.close();
   }

@@ -11,6 +11,8 @@ export interface BinResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
+  /** stdout exactly as written (for byte-for-byte checks such as `inspect --body`). */
+  stdoutBytes: Buffer;
   stderr: string;
 }
 
@@ -28,8 +30,9 @@ export function runBin(args: string[], options: { cwd: string; env?: NodeJS.Proc
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
-    child.on('close', (code, signal) =>
-      resolvePromise({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
-    );
+    child.on('close', (code, signal) => {
+      const stdoutBytes = Buffer.concat(out);
+      resolvePromise({ code, signal, stdout: stdoutBytes.toString('utf8'), stdoutBytes, stderr: Buffer.concat(err).toString('utf8') });
+    });
   });
 }
