@@ -57,8 +57,6 @@ export class JsonArrayScanner {
   private bomMatched = 0;
   /** Complete elements emitted so far. */
   count = 0;
-  /** true once at least one non-whitespace byte was seen. */
-  sawContent = false;
 
   /** Element ranges [start, end) completed inside the current chunk, flushed as one batch. */
   private ranges: number[] = [];
@@ -145,7 +143,6 @@ export class JsonArrayScanner {
         }
         this.bomMatched = 3;
         if (!isJsonWhitespace(c)) {
-          this.sawContent = true;
           if (c !== OPEN_BRACKET) {
             throw new JsonScanError(c === OPEN_BRACE ? 'not a JSON array (the top level is an object)' : `not a JSON array (starts with ${describeByte(c)})`);
           }
