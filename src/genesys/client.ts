@@ -252,14 +252,14 @@ function apiError(operation: string, rejection: unknown): GenesysApiError {
       headers: plainHeaders(r.headers),
     });
   }
-  // No response: a network-level failure. The raw error holds the request config; keep only its code.
-  const code = typeof r.code === 'string' ? r.code : undefined;
-  const timeout = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
-  return new GenesysApiError(
-    operation,
-    timeout ? 'timeout' : 'network',
-    timeout ? 'request timed out' : `connection failed (${code ?? 'no response'})`,
-  );
+  return networkError(operation, r.code);
+}
+
+/** No response at all. The raw error holds the request config (with the token): keep only its code. */
+function networkError(operation: string, code: unknown): GenesysApiError {
+  const c = typeof code === 'string' ? code : undefined;
+  const timeout = c === 'ECONNABORTED' || c === 'ETIMEDOUT';
+  return new GenesysApiError(operation, timeout ? 'timeout' : 'network', timeout ? 'request timed out' : `connection failed (${c ?? 'no response'})`);
 }
 
 function loginError(rejection: unknown): AuthError | GenesysApiError {
@@ -282,6 +282,5 @@ function loginError(rejection: unknown): AuthError | GenesysApiError {
       status,
     });
   }
-  const code = typeof e.code === 'string' ? e.code : 'no response';
-  return new GenesysApiError('login', code === 'ECONNABORTED' ? 'timeout' : 'network', `connection failed (${code})`);
+  return networkError('login', e.code);
 }
