@@ -44,6 +44,8 @@ export interface FetchSummary {
   fetched: number;
   new: number;
   updated: number;
+  /** Items skipped because `dlq prune` removed them earlier. */
+  pruned: number;
   duplicates: number;
   pages: number;
   retries: number;
@@ -230,11 +232,13 @@ async function save(
   const seenAt = io.now().toISOString();
   const merged = await updateDlqFile(
     config.file,
-    ({ entries, exists }) => {
+    async ({ entries, exists, prunedIds }) => {
       // Nothing harvested: leave an existing file alone; create an empty one only after a clean run.
-      if (outcome.items.length === 0 && (exists || outcome.failure)) return { entries: null, result: { added: 0, updated: 0 } };
-      const result = mergeHarvest(entries, outcome.items, { webhookId: webhook.id, webhookName: webhook.name, seenAt });
-      return { entries: result.entries, result: { added: result.added, updated: result.updated } };
+      if (outcome.items.length === 0 && (exists || outcome.failure)) return { entries: null, result: { added: 0, updated: 0, pruned: 0 } };
+      // Deliveries `dlq prune` removed stay removed (README, section "lifecycle").
+      const pruned = outcome.items.length > 0 && prunedIds ? await prunedIds() : undefined;
+      const result = mergeHarvest(entries, outcome.items, { webhookId: webhook.id, webhookName: webhook.name, seenAt }, pruned);
+      return { entries: result.entries, result: { added: result.added, updated: result.updated, pruned: result.pruned } };
     },
     { lockTimeoutMs: config.lockTimeoutMs },
   );
@@ -243,6 +247,7 @@ async function save(
     fetched: outcome.fetched,
     new: merged.added,
     updated: merged.updated,
+    pruned: merged.pruned,
     duplicates: outcome.duplicates,
     pages: outcome.pages,
     retries: runner.stats.retries,
@@ -260,7 +265,8 @@ function print(summary: FetchSummary, options: FetchOptions, io: Io): void {
   const name = summary.webhook.name ? `'${summary.webhook.name}' (${summary.webhook.id})` : summary.webhook.id;
   io.stdout.write(
     `${summary.error ? 'partial harvest' : 'fetched'} ${summary.fetched} failed deliveries of ${name}: ` +
-      `${summary.new} new, ${summary.updated} updated, ${summary.duplicates} duplicates; ` +
+      `${summary.new} new, ${summary.updated} updated, ${summary.duplicates} duplicates` +
+      `${summary.pruned > 0 ? `, ${summary.pruned} pruned earlier` : ''}; ` +
       `${summary.pages} pages, ${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` +
       `${seconds(summary.durationMs)} -> ${summary.file}\n`,
   );

@@ -6,6 +6,9 @@
  *   first_seen_at / last_seen_at, replay_status "pending" and an empty replay history.
  * - Existing entries keep everything (replay state, fields this tool does not know) and get a new
  *   last_seen_at. The file's order is kept; new entries are appended newest first.
+ * - Ids `dlq prune` removed (tombstones, store/pruned-ids.ts) are not new: an item whose id is
+ *   pruned and not in the file is skipped (counted in `pruned`), so a prune sticks however long
+ *   the platform keeps listing the delivery.
  */
 import type { DlqEntry } from '../dlq-entry.js';
 import type { HistoryItem } from '../genesys/client.js';
@@ -22,6 +25,8 @@ export interface MergeResult {
   entries: DlqEntry[];
   added: number;
   updated: number;
+  /** Items skipped because `dlq prune` removed their delivery id. */
+  pruned: number;
 }
 
 /** Contract §3: the design documents' defaults for fields the platform left out. */
@@ -44,16 +49,24 @@ export function entryFromHistoryItem(item: HistoryItem, ctx: MergeContext): DlqE
   return entry;
 }
 
-export function mergeHarvest(existing: readonly DlqEntry[], items: readonly HistoryItem[], ctx: MergeContext): MergeResult {
+export function mergeHarvest(
+  existing: readonly DlqEntry[],
+  items: readonly HistoryItem[],
+  ctx: MergeContext,
+  prunedIds: ReadonlySet<string> = new Set(),
+): MergeResult {
   const index = new Map<string, number>();
   existing.forEach((e, i) => index.set(e.delivery_id, i));
   const entries = existing.slice();
   let added = 0;
   let updated = 0;
+  let pruned = 0;
   for (const item of items) {
     const id = deliveryIdOf(item);
     const at = index.get(id);
-    if (at === undefined) {
+    if (at === undefined && prunedIds.has(id)) {
+      pruned += 1;
+    } else if (at === undefined) {
       index.set(id, entries.length);
       entries.push(entryFromHistoryItem(item, ctx));
       added += 1;
@@ -67,5 +80,5 @@ export function mergeHarvest(existing: readonly DlqEntry[], items: readonly Hist
       updated += 1;
     }
   }
-  return { entries, added, updated };
+  return { entries, added, updated, pruned };
 }
