@@ -9,10 +9,10 @@
  * the newcomers).
  *
  * A page that fails for good stops the harvest; what was collected until then is returned with
- * the failure so the caller can still save it.
+ * the failure so the caller can still save it (history-source.ts tells a history the org does not
+ * offer from other failures).
  */
 import { createHash } from 'node:crypto';
-import { PlatformError, WebhookResolutionError } from '../errors.js';
 import type { GenesysClient, HistoryItem } from '../genesys/client.js';
 import type { RequestRunner } from './request-runner.js';
 
@@ -74,7 +74,7 @@ export async function harvestHistory(
     firstTotal = maxTotal;
     if (first.length > 0) await fetchRemaining();
   } catch (error) {
-    failure = mapFailure(error, options.integrationId);
+    failure = error instanceof Error ? error : new Error(String(error));
   }
 
   async function fetchRemaining(): Promise<void> {
@@ -140,13 +140,6 @@ async function runWorkers(n: number, worker: () => Promise<void>): Promise<void>
   const results = await Promise.allSettled(Array.from({ length: Math.max(1, n) }, () => worker()));
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (rejected) throw rejected.reason;
-}
-
-function mapFailure(error: unknown, integrationId: string): Error {
-  if (error instanceof PlatformError && error.status === 404) {
-    return new WebhookResolutionError(`no webhook integration with id '${integrationId}' (history answered HTTP 404)`);
-  }
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 /**
