@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isDlqError } from './errors.js';
-import { processIo, type Io } from './io.js';
+import { processIo, type Io, type OutStream } from './io.js';
 import { ignoreBrokenPipe } from './output/ignore-broken-pipe.js';
 import { escapeText } from './output/escape-text.js';
 import { redactSecrets } from './output/redact.js';
@@ -121,7 +121,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--until <time>', 'failed at or before (ISO 8601, or relative)')
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .option('--replay-status <status>', 'pending | succeeded | failed')
+      .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
       .option('--grep <text>', 'substring of the request/response body or status message')
       .option('--sort <field>', `sort field (${SORT_FIELDS.join(', ')})`)
       .option('--reverse', 'reverse the sort order')
@@ -199,6 +199,34 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     setExit(await replayCommand({ ...opts, ids } as never, io));
   });
 
+  const resolve = addCommonOptions(
+    program
+      .command('resolve')
+      .description('mark dead letters as handled by a person: replay never sends them')
+      .argument('[ids...]', 'delivery ids or unique prefixes')
+      .option('--note <text>', 'why (stored as resolved_note)')
+      .option('--undo', 'put them back to what their replay history says')
+      .option('--since <time>', 'failed at or after (ISO 8601, or relative: 90m, 24h, 7d)')
+      .option('--until <time>', 'failed at or before')
+      .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
+      .option('--webhook <name-or-id>', 'only this webhook (name or id)')
+      .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
+      .option('--grep <text>', 'substring of the request/response body or status message')
+      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
+  );
+  resolve.addHelpText(
+    'after',
+    examples([
+      'dlq resolve 7c9e6679 --note "customer re-sent the order by hand"',
+      'dlq resolve --status-code 404 --webhook Orders --note "endpoint retired"',
+      'dlq resolve --undo 7c9e6679',
+    ]),
+  );
+  resolve.action(async (ids: string[], opts: Record<string, unknown>) => {
+    const { resolveCommand } = await import('./commands/resolve.js');
+    setExit(await resolveCommand({ ...opts, ids } as never, io));
+  });
+
   return program;
 }
 
@@ -211,15 +239,46 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   // `dlq list --ids | head -1` closes the pipe early: that is not an error for any command.
   ignoreBrokenPipe(io.stdout);
   ignoreBrokenPipe(io.stderr);
-  const program = buildProgram(io, (code) => {
+  const stdout = trackWrites(io.stdout);
+  let json = false;
+  const program = buildProgram({ ...io, stdout: stdout.stream }, (code) => {
     exitCode = code;
+  });
+  program.hook('preAction', (_program, command) => {
+    json = command.opts()['json'] === true;
   });
   try {
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {
+    // --json promises one JSON value on stdout: a run that fails after its flags were accepted
+    // (DLQ file unusable or busy, login refused, …) still prints one, with `error`, unless the
+    // command already printed its own (fetch's partial summary, replay's results).
+    if (json && !stdout.wrote() && isDlqError(error) && error.exitCode !== ExitCode.usage) {
+      io.stdout.write(`${JSON.stringify({ error: redactSecrets(error.message, io.env), exitCode: error.exitCode })}\n`);
+    }
     return reportError(error, io);
   }
+}
+
+/** The same stream, remembering whether anything was written to it. */
+function trackWrites(stream: OutStream): { stream: OutStream; wrote: () => boolean } {
+  let wrote = false;
+  return {
+    stream: {
+      write: (chunk: string) => {
+        wrote = true;
+        return stream.write(chunk);
+      },
+      get isTTY() {
+        return stream.isTTY;
+      },
+      get columns() {
+        return stream.columns;
+      },
+    },
+    wrote: () => wrote,
+  };
 }
 
 export function reportError(error: unknown, io: Io): number {
