@@ -81,7 +81,7 @@ export function redactEntry(entry: DlqEntry, rules: readonly RedactRule[]): Reda
     const redacted = redactValue(entry['event'], [], rules);
     if (redacted.changed) {
       out ??= { ...entry };
-      out['event'] = redacted.value;
+      out['event'] = redacted.value as Record<string, unknown>;
     }
   }
   return { entry: out ?? entry, notJson };
