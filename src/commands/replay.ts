@@ -61,7 +61,10 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
     force: options.force === true,
     maxReplays: config.maxReplays,
   });
-  const skipped = selection.skippedSucceeded.length + selection.skippedMaxReplays.length;
+  const skipped = selection.skippedSucceeded.length + selection.skippedMaxReplays.length + selection.skippedResolved.length;
+  if (selection.skippedResolved.length > 0) {
+    reporter.info(`skipping ${selection.skippedResolved.length} resolved (name them by id with --force to resend)`);
+  }
   if (selection.skippedSucceeded.length > 0) {
     reporter.info(`skipping ${selection.skippedSucceeded.length} already succeeded (use --force to resend)`);
   }
