@@ -1,40 +1,54 @@
 /**
- * Sends the selected entries: a pool of `concurrency` workers, each taking the next entry and
- * trying it (with retries) until success, a permanent failure, exhausted retries or an abort.
- * Every try is handed to the recorder as it ends; nothing here touches the file directly.
+ * Sends the selected entries: a pool of `concurrency` workers, each taking the next entry (in the
+ * order given: starts follow it) and trying it (with retries) until success, a permanent failure,
+ * exhausted retries or an abort. Every try is handed to the recorder as it ends; nothing here
+ * touches the file directly.
+ *
+ * Circuit breaker (issue #13, --max-consecutive-failures n): per route, after n deliveries in a
+ * row failed for good with no answer, a timeout or a 5xx, no new delivery of that route starts;
+ * deliveries already under way finish (with their retries), and the ones never started stay
+ * exactly as they were (no try recorded). A 2xx resets the count; a 4xx (or 3xx) neither counts
+ * nor resets: that is the payload's fault, not the receiver's.
+ *
+ * Waiting is cancelled through AbortFanout: one listener on the run's signal however many
+ * requests and waits are in flight (see abort-fanout.ts for why).
  */
 import type { Agent } from 'node:http';
+import { AbortFanout, type AbortLink } from '../abort-fanout.js';
 import type { DlqEntry } from '../dlq-entry.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { buildRequestHeaders, type HeaderList } from './request-headers.js';
+import { buildRequestHeaders } from './request-headers.js';
 import type { ResultRecorder } from './result-recorder.js';
 import { decideRetry, isSuccessStatus, type RetryPolicy } from './retry-policy.js';
+import type { Route } from './routes.js';
 import { send, type SendResult } from './sender.js';
 import { signatureHeaders } from './signer.js';
-import type { ReplayTarget } from './target-url.js';
 
 export interface RunnerConfig {
-  target: ReplayTarget;
+  /** The route of every entry handed to runReplays (selection already dropped the unrouted). */
+  routeFor: (entry: DlqEntry) => Route;
   timeoutMs: number;
   policy: RetryPolicy;
   concurrency: number;
-  headers: HeaderList;
   userAgent: string;
-  signKey: Buffer | undefined;
   /** Stored with every try so --max-replays can count runs, not tries. */
   runId: string;
+  /** 0 = no circuit breaker. */
+  maxConsecutiveFailures: number;
 }
 
 export interface RunnerDeps {
   recorder: ResultRecorder;
   limiter: RateLimiter;
-  agent?: Agent;
+  agentFor?: (route: Route) => Agent;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   now: () => Date;
   /** Aborted on SIGINT/SIGTERM: no new tries start, in-flight ones end as "interrupted". */
   signal: AbortSignal;
   onResult?: (result: EntryResult) => void;
   onRetry?: (deliveryId: string, tried: SendResult, delayMs: number) => void;
+  /** The breaker of `route` opened (once per route). */
+  onTrip?: (route: Route, reason: string) => void;
 }
 
 export interface EntryResult {
@@ -47,61 +61,170 @@ export interface EntryResult {
   error: string | null;
 }
 
-/** Results in the order of `entries`; entries an abort prevented from starting are absent. */
-export async function runReplays(entries: readonly DlqEntry[], config: RunnerConfig, deps: RunnerDeps): Promise<EntryResult[]> {
+/** A route whose breaker opened. */
+export interface Trip {
+  route: Route;
+  /** e.g. "receiver looks down: 20 deliveries in a row failed (connection refused)" */
+  reason: string;
+  /** Entries of this route never started. */
+  notAttempted: number;
+}
+
+export interface RunOutcome {
+  /** In the order of `entries`; entries never started (abort, breaker) are absent. */
+  results: EntryResult[];
+  trips: Trip[];
+}
+
+/** Per-route state: the breaker, and a signal that stops waits for a first try once it opens. */
+class RouteState {
+  consecutive = 0;
+  trip: Trip | undefined;
+
+  constructor(
+    readonly route: Route,
+    readonly stop: AbortLink,
+    readonly starts: AbortFanout,
+  ) {}
+
+  countNotAttempted(): void {
+    if (this.trip) this.trip.notAttempted++;
+  }
+}
+
+export async function runReplays(entries: readonly DlqEntry[], config: RunnerConfig, deps: RunnerDeps): Promise<RunOutcome> {
   const results: (EntryResult | undefined)[] = new Array(entries.length);
+  const interrupts = new AbortFanout(deps.signal);
+  const states = new Map<Route, RouteState>();
+  const stateOf = (route: Route): RouteState => {
+    let state = states.get(route);
+    if (!state) {
+      const stop = interrupts.link();
+      state = new RouteState(route, stop, new AbortFanout(stop.signal));
+      states.set(route, state);
+    }
+    return state;
+  };
+
   let next = 0;
   const worker = async () => {
     while (!deps.signal.aborted && next < entries.length) {
       const index = next++;
-      const result = await replayEntry(entries[index] as DlqEntry, config, deps);
-      if (result) {
-        results[index] = result;
-        deps.onResult?.(result);
+      const entry = entries[index] as DlqEntry;
+      const state = stateOf(config.routeFor(entry));
+      if (state.trip) {
+        state.countNotAttempted();
+        continue;
       }
+      const outcome = await replayEntry(entry, state, config, deps, interrupts);
+      if (outcome === 'not-attempted') {
+        state.countNotAttempted();
+        continue;
+      }
+      if (!outcome) continue;
+      results[index] = outcome.result;
+      deps.onResult?.(outcome.result);
+      noteForBreaker(state, outcome.last, config.maxConsecutiveFailures, deps);
     }
   };
   const workers = Math.max(1, Math.min(config.concurrency, entries.length));
-  await Promise.all(Array.from({ length: workers }, worker));
-  return results.filter((r): r is EntryResult => r !== undefined);
+  try {
+    await Promise.all(Array.from({ length: workers }, worker));
+  } finally {
+    for (const state of states.values()) state.starts.close();
+    interrupts.close();
+  }
+  const trips = [...states.values()].flatMap((s) => (s.trip ? [s.trip] : []));
+  return { results: results.filter((r): r is EntryResult => r !== undefined), trips };
 }
 
-/** Returns undefined when aborted before the first try (nothing was sent, nothing to record). */
-export async function replayEntry(entry: DlqEntry, config: RunnerConfig, deps: RunnerDeps): Promise<EntryResult | undefined> {
+function noteForBreaker(state: RouteState, last: SendResult | undefined, limit: number, deps: RunnerDeps): void {
+  if (limit === 0 || state.trip || last === undefined) return;
+  if (isSuccessStatus(last.status)) {
+    state.consecutive = 0;
+    return;
+  }
+  if (!receiverLooksDown(last)) return;
+  state.consecutive++;
+  if (state.consecutive < limit) return;
+  const reason = `receiver looks down: ${limit} ${limit === 1 ? 'delivery' : 'deliveries'} in a row failed (${shortFailure(last)})`;
+  state.trip = { route: state.route, reason, notAttempted: 0 };
+  // Workers waiting for a rate-limit slot for a first try give up at once.
+  state.stop.abort('circuit breaker');
+  deps.onTrip?.(state.route, reason);
+}
+
+/** No answer at all (refused, reset, timed out, DNS, TLS) or a 5xx; an interrupt is not the receiver's doing. */
+function receiverLooksDown(last: SendResult): boolean {
+  if (last.status !== null) return last.status >= 500;
+  return last.error !== 'interrupted';
+}
+
+/** "connection refused (ECONNREFUSED)" → "connection refused"; "HTTP 503". */
+function shortFailure(last: SendResult): string {
+  if (last.status !== null) return `HTTP ${last.status}`;
+  return (last.error ?? 'no response').replace(/ \([A-Z0-9_]+\)$/, '');
+}
+
+interface Attempted {
+  result: EntryResult;
+  /** The last try; absent when nothing was sent. */
+  last?: SendResult;
+}
+
+/**
+ * undefined: interrupted before the first try (nothing sent, nothing to record);
+ * 'not-attempted': the route's breaker opened before the first try.
+ */
+async function replayEntry(
+  entry: DlqEntry,
+  state: RouteState,
+  config: RunnerConfig,
+  deps: RunnerDeps,
+  interrupts: AbortFanout,
+): Promise<Attempted | 'not-attempted' | undefined> {
   const id = entry.delivery_id;
+  const route = state.route;
   if (typeof entry.request_body !== 'string') {
-    return { delivery_id: id, status: 'failed', http_status: null, attempts: 0, error: 'no request_body stored; nothing sent' };
+    // Nothing sent: says nothing about the receiver (no `last` for the breaker).
+    return { result: { delivery_id: id, status: 'failed', http_status: null, attempts: 0, error: 'no request_body stored; nothing sent' } };
   }
   // The stored string's UTF-8 bytes: exactly what was harvested, never re-serialised.
   const body = Buffer.from(entry.request_body, 'utf8');
   const previousTries = Array.isArray(entry.replays) ? entry.replays.length : 0;
+  const agent = deps.agentFor?.(route);
   let tries = 0;
   let last: SendResult | undefined;
   let giveUpReason: string | null = null;
 
   for (let retryNumber = 1; ; retryNumber++) {
-    await deps.limiter.acquire(deps.signal);
+    // A first try waits on the route's stop signal (breaker or interrupt); retries of a delivery
+    // already under way only on the interrupt: in-flight deliveries finish.
+    await (tries === 0 ? state.starts : interrupts).run((signal) => deps.limiter.acquire(signal));
     if (deps.signal.aborted) break;
+    if (tries === 0 && state.trip) return 'not-attempted';
     tries++;
     const at = deps.now();
     const headers = buildRequestHeaders({
       deliveryId: id,
       attempt: previousTries + tries,
       userAgent: config.userAgent,
-      extra: config.headers,
-      ...(config.signKey ? { signature: signatureHeaders(config.signKey, id, Math.floor(at.getTime() / 1000), body) } : {}),
+      extra: route.headers,
+      ...(route.signKey ? { signature: signatureHeaders(route.signKey, id, Math.floor(at.getTime() / 1000), body) } : {}),
     });
-    last = await send({
-      url: config.target.url,
-      headers,
-      body,
-      timeoutMs: config.timeoutMs,
-      signal: deps.signal,
-      ...(deps.agent ? { agent: deps.agent } : {}),
-    });
+    last = await interrupts.run((signal) =>
+      send({
+        url: route.target.url,
+        headers,
+        body,
+        timeoutMs: config.timeoutMs,
+        signal,
+        ...(agent ? { agent } : {}),
+      }),
+    );
     deps.recorder.record(id, {
       at: at.toISOString(),
-      target: config.target.redacted,
+      target: route.target.redacted,
       http_status: last.status,
       error: last.error,
       duration_ms: last.durationMs,
@@ -113,18 +236,22 @@ export async function replayEntry(entry: DlqEntry, config: RunnerConfig, deps: R
       break;
     }
     deps.onRetry?.(id, last, decision.delayMs);
-    await deps.sleep(decision.delayMs, deps.signal);
+    const delayMs = decision.delayMs;
+    await interrupts.run((signal) => deps.sleep(delayMs, signal));
     if (deps.signal.aborted) break;
   }
 
   if (last === undefined) return undefined;
   const ok = isSuccessStatus(last.status);
   return {
-    delivery_id: id,
-    status: ok ? 'succeeded' : 'failed',
-    http_status: last.status,
-    attempts: tries,
-    error: ok ? null : describeFailure(last, giveUpReason),
+    result: {
+      delivery_id: id,
+      status: ok ? 'succeeded' : 'failed',
+      http_status: last.status,
+      attempts: tries,
+      error: ok ? null : describeFailure(last, giveUpReason),
+    },
+    last,
   };
 }
 

@@ -15,3 +15,7 @@ export type SortField = (typeof SORT_FIELDS)[number];
 
 export const GROUP_FIELDS = ['status_code', 'webhook', 'day', 'replay_status'] as const;
 export type GroupField = (typeof GROUP_FIELDS)[number];
+
+/** `dlq replay --order`: by failure time (issue #13). First is the default. */
+export const REPLAY_ORDERS = ['oldest', 'newest'] as const;
+export type ReplayOrder = (typeof REPLAY_ORDERS)[number];
