@@ -96,7 +96,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--until <time>', 'failed at or before (ISO 8601, or relative)')
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .option('--replay-status <status>', 'pending | succeeded | failed')
+      .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
       .option('--grep <text>', 'substring of the request/response body or status message')
       .option('--sort <field>', `sort field (${SORT_FIELDS.join(', ')})`)
       .option('--reverse', 'reverse the sort order')
@@ -182,6 +182,34 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   replay.action(async (ids: string[], opts: Record<string, unknown>) => {
     const { replayCommand } = await import('./commands/replay.js');
     setExit(await replayCommand({ ...opts, ids } as never, io));
+  });
+
+  const resolve = addCommonOptions(
+    program
+      .command('resolve')
+      .description('mark dead letters as handled by a person: replay never sends them')
+      .argument('[ids...]', 'delivery ids or unique prefixes')
+      .option('--note <text>', 'why (stored as resolved_note)')
+      .option('--undo', 'put them back to what their replay history says')
+      .option('--since <time>', 'failed at or after (ISO 8601, or relative: 90m, 24h, 7d)')
+      .option('--until <time>', 'failed at or before')
+      .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
+      .option('--webhook <name-or-id>', 'only this webhook (name or id)')
+      .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
+      .option('--grep <text>', 'substring of the request/response body or status message')
+      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
+  );
+  resolve.addHelpText(
+    'after',
+    examples([
+      'dlq resolve 7c9e6679 --note "customer re-sent the order by hand"',
+      'dlq resolve --status-code 404 --webhook Orders --note "endpoint retired"',
+      'dlq resolve --undo 7c9e6679',
+    ]),
+  );
+  resolve.action(async (ids: string[], opts: Record<string, unknown>) => {
+    const { resolveCommand } = await import('./commands/resolve.js');
+    setExit(await resolveCommand({ ...opts, ids } as never, io));
   });
 
   return program;

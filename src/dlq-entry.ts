@@ -3,8 +3,8 @@
  * Files written by the original seven-field script carry only the first seven fields, so
  * everything after them is optional. Unknown fields are preserved on rewrite.
  */
-export type ReplayStatus = 'pending' | 'succeeded' | 'failed';
-export const REPLAY_STATUSES: readonly ReplayStatus[] = ['pending', 'succeeded', 'failed'];
+export type ReplayStatus = 'pending' | 'succeeded' | 'failed' | 'resolved';
+export const REPLAY_STATUSES: readonly ReplayStatus[] = ['pending', 'succeeded', 'failed', 'resolved'];
 
 export interface ReplayAttempt {
   at: string;
@@ -28,11 +28,27 @@ export interface DlqEntry {
   last_seen_at?: string;
   replay_status?: ReplayStatus;
   replays?: ReplayAttempt[];
+  /** Set by `dlq resolve` (contract §5: `resolved` = handled by a person, never replayed). */
+  resolved_at?: string;
+  resolved_note?: string;
   [extra: string]: unknown;
 }
 
 /** `replay_status` of an entry; entries from the seven-field script have never been replayed. */
 export function replayStatusOf(entry: DlqEntry): ReplayStatus {
   const status = entry.replay_status;
-  return status === 'succeeded' || status === 'failed' ? status : 'pending';
+  return status === 'succeeded' || status === 'failed' || status === 'resolved' ? status : 'pending';
+}
+
+/**
+ * What the replay history alone says: `pending` without tries, else `succeeded` when the newest
+ * try got a 2xx and `failed` otherwise (the rule replay itself follows). `dlq resolve --undo`
+ * puts an entry back to this.
+ */
+export function replayStatusFromHistory(entry: DlqEntry): Exclude<ReplayStatus, 'resolved'> {
+  const replays = Array.isArray(entry.replays) ? entry.replays : [];
+  const last = replays[replays.length - 1];
+  if (last === undefined) return 'pending';
+  const status = last.http_status;
+  return typeof status === 'number' && status >= 200 && status < 300 ? 'succeeded' : 'failed';
 }

@@ -76,7 +76,11 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
     order: config.order,
     limit: config.limit,
   });
-  const skipped = selection.skippedSucceeded.length + selection.skippedMaxReplays.length + selection.skippedNoRoute.length;
+  const skipped =
+    selection.skippedSucceeded.length + selection.skippedMaxReplays.length + selection.skippedResolved.length + selection.skippedNoRoute.length;
+  if (selection.skippedResolved.length > 0) {
+    reporter.info(`skipping ${selection.skippedResolved.length} resolved (name them by id with --force to resend)`);
+  }
   if (selection.skippedSucceeded.length > 0) {
     reporter.info(`skipping ${selection.skippedSucceeded.length} already succeeded (use --force to resend)`);
   }

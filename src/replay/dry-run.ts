@@ -18,6 +18,7 @@ export interface DryRunSummary {
   skipped: number;
   skippedSucceeded: number;
   skippedMaxReplays: number;
+  skippedResolved: number;
   skippedNoRoute: number;
   /** Selected but past --limit. */
   beyondLimit: number;
@@ -47,9 +48,14 @@ export function summarizeDryRun(selection: Selection, target: string | null, rou
     dryRun: true,
     target,
     total: selection.toSend.length,
-    skipped: selection.skippedSucceeded.length + selection.skippedMaxReplays.length + selection.skippedNoRoute.length,
+    skipped:
+      selection.skippedSucceeded.length +
+      selection.skippedMaxReplays.length +
+      selection.skippedResolved.length +
+      selection.skippedNoRoute.length,
     skippedSucceeded: selection.skippedSucceeded.length,
     skippedMaxReplays: selection.skippedMaxReplays.length,
+    skippedResolved: selection.skippedResolved.length,
     skippedNoRoute: selection.skippedNoRoute.length,
     beyondLimit: selection.beyondLimit,
     ...(routeOf
@@ -88,6 +94,7 @@ function skippedNote(s: DryRunSummary): string {
   const parts: string[] = [];
   if (s.skippedSucceeded > 0) parts.push(`${s.skippedSucceeded} already succeeded`);
   if (s.skippedMaxReplays > 0) parts.push(`${s.skippedMaxReplays} at --max-replays`);
+  if (s.skippedResolved > 0) parts.push(`${s.skippedResolved} resolved`);
   if (s.skippedNoRoute > 0) parts.push(`${s.skippedNoRoute} no route`);
   return ` (${s.skipped} skipped: ${parts.join(', ')})`;
 }
