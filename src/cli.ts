@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isDlqError } from './errors.js';
-import { processIo, type Io } from './io.js';
+import { processIo, type Io, type OutStream } from './io.js';
 import { ignoreBrokenPipe } from './output/ignore-broken-pipe.js';
 import { escapeText } from './output/escape-text.js';
 import { redactSecrets } from './output/redact.js';
@@ -224,15 +224,46 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   // `dlq list --ids | head -1` closes the pipe early: that is not an error for any command.
   ignoreBrokenPipe(io.stdout);
   ignoreBrokenPipe(io.stderr);
-  const program = buildProgram(io, (code) => {
+  const stdout = trackWrites(io.stdout);
+  let json = false;
+  const program = buildProgram({ ...io, stdout: stdout.stream }, (code) => {
     exitCode = code;
+  });
+  program.hook('preAction', (_program, command) => {
+    json = command.opts()['json'] === true;
   });
   try {
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {
+    // --json promises one JSON value on stdout: a run that fails after its flags were accepted
+    // (DLQ file unusable or busy, login refused, …) still prints one, with `error`, unless the
+    // command already printed its own (fetch's partial summary, replay's results).
+    if (json && !stdout.wrote() && isDlqError(error) && error.exitCode !== ExitCode.usage) {
+      io.stdout.write(`${JSON.stringify({ error: redactSecrets(error.message, io.env), exitCode: error.exitCode })}\n`);
+    }
     return reportError(error, io);
   }
+}
+
+/** The same stream, remembering whether anything was written to it. */
+function trackWrites(stream: OutStream): { stream: OutStream; wrote: () => boolean } {
+  let wrote = false;
+  return {
+    stream: {
+      write: (chunk: string) => {
+        wrote = true;
+        return stream.write(chunk);
+      },
+      get isTTY() {
+        return stream.isTTY;
+      },
+      get columns() {
+        return stream.columns;
+      },
+    },
+    wrote: () => wrote,
+  };
 }
 
 export function reportError(error: unknown, io: Io): number {

@@ -11,15 +11,16 @@ import type { Agent } from 'node:http';
 import { version } from '../cli.js';
 import { effectiveEnv, resolveDlqPath } from '../config.js';
 import type { DlqEntry } from '../dlq-entry.js';
-import { ExitCode } from '../errors.js';
+import { DlqFileError, ExitCode, isDlqError, type DlqError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter, type Reporter } from '../output/reporter.js';
 import { buildFilter } from '../select/filters.js';
-import { readDlqFile } from '../store/dlq-file.js';
+import { proveDlqWritable, readDlqFile, type LockOptions } from '../store/dlq-file.js';
+import type { StoreFs } from '../store/store-fs.js';
 import { formatDryRun, summarizeDryRun } from '../replay/dry-run.js';
 import { RateLimiter } from '../replay/rate-limiter.js';
 import { parseReplayConfig, type ReplayOptions } from '../replay/replay-config.js';
-import { runReplays, type EntryResult, type RunOutcome, type Trip } from '../replay/replay-runner.js';
+import { runReplays, type EntryResult, type Trip } from '../replay/replay-runner.js';
 import { routeResolver, type Route } from '../replay/routes.js';
 import { ResultRecorder } from '../replay/result-recorder.js';
 import { selectForReplay } from '../replay/select-entries.js';
@@ -41,6 +42,8 @@ export interface ReplayDeps {
   flushIntervalMs?: number;
   /** A second signal while saving: leave at once. */
   forceExit?: (code: number) => void;
+  /** The store's file system (tests inject a full disk or a read-only directory). */
+  storeFs?: StoreFs;
 }
 
 export const FLUSH_INTERVAL_MS = 2000;
@@ -65,7 +68,8 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
   for (const warning of config.warnings) reporter.warn(warning);
 
   const { entries, exists } = await readDlqFile(path);
-  if (!exists) reporter.warn(`no DLQ file at ${path}`);
+  // Like list and inspect: a typo'd --file must fail CI, not pass as "nothing to replay".
+  if (!exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
   const routeOf = config.routed ? routeResolver(config.routes, entries) : () => config.routes[0];
   const selection = selectForReplay(entries, {
     ids: options.ids ?? [],
@@ -93,36 +97,49 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
   if (selection.beyondLimit > 0) {
     reporter.info(`sending the ${config.order} ${selection.toSend.length} (--limit); ${selection.beyondLimit} more left for a later run`);
   }
-  const targetLabel = config.routed ? null : (config.routes[0] as Route).target.redacted;
+  const target = config.routed ? null : (config.routes[0] as Route).target.redacted;
   const routeOfSelected = (e: DlqEntry) => routeOf(e) as Route;
 
   if (options.dryRun) {
     // Read only: no lock, no write, nothing sent.
-    const summary = summarizeDryRun(selection, targetLabel, config.routed ? routeOfSelected : undefined);
+    const summary = summarizeDryRun(selection, target, config.routed ? routeOfSelected : undefined);
     io.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : formatDryRun(summary));
     return ExitCode.ok;
   }
 
   const total = selection.toSend.length;
-  const summaryBase = {
-    target: targetLabel,
+  const base = {
+    target,
     routeNames: config.routed ? new Map(selection.toSend.map((e) => [e.delivery_id, routeOfSelected(e).name])) : undefined,
     total,
     skipped,
     beyondLimit: selection.beyondLimit,
+    trips: [] as Trip[],
   };
   if (total === 0) {
-    writeSummary(io, options, { ...summaryBase, durationMs: 0, results: [], trips: [] });
+    writeSummary(io, options, { ...base, durationMs: 0, results: [] });
     return ExitCode.ok;
   }
 
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...deps.retryPolicy, retries: config.retries };
-  const recorder = new ResultRecorder(path, {
+  const lockOptions: LockOptions = {
     lockTimeoutMs: config.lockTimeoutMs,
     onLockWait: (holder) =>
       reporter.info(`DLQ file busy${holder.pid ? ` (pid ${holder.pid})` : ''}: waiting up to ${formatMs(config.lockTimeoutMs)} to save`),
-  });
-  // One keep-alive pool per route (its own receiver); concurrency is for the whole run.
+    ...(deps.storeFs ? { fs: deps.storeFs } : {}),
+  };
+  // A POST cannot be taken back: prove the results can be saved (the lock, a temp file beside
+  // the DLQ file) before the first one, or a read-only directory or a full disk would have
+  // every delivery sent and none recorded, and the next run would send them all again.
+  try {
+    await proveDlqWritable(path, lockOptions);
+  } catch (error) {
+    if (isDlqError(error)) writeSummary(io, options, { ...base, durationMs: 0, results: [], error: error.message });
+    throw error;
+  }
+
+  const recorder = new ResultRecorder(path, lockOptions);
+  // One keep-alive pool per route (its own receiver); --concurrency is for the whole run.
   const agents = new Map<Route, Agent>();
   const agentFor = (route: Route): Agent => {
     let agent = agents.get(route);
@@ -131,18 +148,29 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
   };
   const started = performance.now();
   const progress = new Progress(reporter, total, started);
-  reporter.info(`replaying ${total} dead ${total === 1 ? 'letter' : 'letters'} to ${targetLabel ?? describeRoutes(selection.toSend, routeOfSelected)}`);
+  reporter.info(`replaying ${total} dead ${total === 1 ? 'letter' : 'letters'} to ${target ?? describeRoutes(selection.toSend, routeOfSelected)}`);
   const trap = trapSignals({
     onFirst: (name) => reporter.info(`${name}: stopping; saving results (again to quit at once)`),
     ...(deps.signals ? { signals: deps.signals } : {}),
     ...(deps.forceExit ? { forceExit: deps.forceExit } : {}),
   });
-  recorder.startTimer(deps.flushIntervalMs ?? FLUSH_INTERVAL_MS, (error) =>
-    reporter.warn(`could not save results yet (will retry): ${(error as Error).message}`),
-  );
-  let outcome: RunOutcome;
+  // A save that fails during the run stops new deliveries (in-flight ones finish); the final
+  // flush below is the one more try. Sending on while nothing can be recorded only grows the
+  // number of deliveries the next run sends again.
+  const stop = new AbortController();
+  let saveFailure: unknown;
+  recorder.startTimer(deps.flushIntervalMs ?? FLUSH_INTERVAL_MS, (error) => {
+    if (saveFailure !== undefined) return;
+    saveFailure = error;
+    recorder.stopTimer();
+    stop.abort();
+    reporter.warn(`cannot save results (${(error as Error).message}): starting no more deliveries; finishing those in flight`);
+  });
+  let results: EntryResult[] = [];
+  let trips: Trip[] = [];
+  let finalFailure: unknown;
   try {
-    outcome = await runReplays(
+    ({ results, trips } = await runReplays(
       selection.toSend,
       {
         routeFor: routeOfSelected,
@@ -160,13 +188,14 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
         sleep: abortableSleep,
         now: io.now,
         signal: trap.signal,
+        stop: stop.signal,
         onResult: (r) => progress.done(r),
         onRetry: (id, tried, delayMs) =>
           reporter.debug(`retrying ${id} in ${formatMs(delayMs)}: ${tried.status === null ? tried.error : `HTTP ${tried.status}`}`),
         onTrip: (route, reason) =>
           reporter.debug(`${routePrefix(route)}${reason}: starting no more deliveries; waiting for those in flight`),
       },
-    );
+    ));
   } finally {
     recorder.stopTimer();
     progress.stop();
@@ -174,17 +203,37 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
     // Saved even when something above threw: every try that happened is in the file.
     try {
       await recorder.flush();
+    } catch (error) {
+      finalFailure = error;
     } finally {
       trap.release();
     }
   }
 
-  const { results, trips } = outcome;
   const caught = trap.caught();
   const durationMs = Math.round(performance.now() - started);
   const failed = results.filter((r) => r.status === 'failed').length;
+  if (saveFailure !== undefined || finalFailure !== undefined) {
+    const error = saveError(path, finalFailure ?? saveFailure, {
+      unrecorded: recorder.unsavedIds(),
+      stoppedEarly: saveFailure !== undefined && results.length < total,
+      done: results.length,
+      total,
+    });
+    writeSummary(io, options, {
+      ...base,
+      trips,
+      durationMs,
+      results,
+      interrupted: caught,
+      error: error.message,
+      unrecorded: recorder.unsavedIds(),
+    });
+    throw error;
+  }
   for (const trip of trips) {
-    reporter.info(`${routePrefix(trip.route)}${trip.reason}; ${trip.notAttempted.toLocaleString('en-US')} ${trip.notAttempted === 1 ? 'entry' : 'entries'} not attempted`);
+    const n = trip.notAttempted;
+    reporter.info(`${routePrefix(trip.route)}${trip.reason}; ${n.toLocaleString('en-US')} ${n === 1 ? 'entry' : 'entries'} not attempted`);
   }
   const notAttempted = trips.reduce((n, t) => n + t.notAttempted, 0);
   const notStarted = total - results.length - notAttempted;
@@ -194,7 +243,7 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
       (caught && notStarted > 0 ? `, ${notStarted} not started (${caught})` : '') +
       ` in ${(durationMs / 1000).toFixed(1)}s`,
   );
-  writeSummary(io, options, { ...summaryBase, durationMs, results, trips, interrupted: caught });
+  writeSummary(io, options, { ...base, trips, durationMs, results, interrupted: caught });
   if (caught) return SIGNAL_EXIT[caught];
   return failed > 0 || trips.length > 0 ? ExitCode.replayFailed : ExitCode.ok;
 }
@@ -209,6 +258,29 @@ function describeRoutes(entries: readonly DlqEntry[], routeOf: (e: DlqEntry) => 
   return `${used.size} ${used.size === 1 ? 'route' : 'routes'} (${[...used].map((r) => `${r.name} → ${r.target.redacted}`).join(', ')})`;
 }
 
+/**
+ * The error a replay ends with when results could not be saved: the store's own (exit 6, or 75
+ * when the file stayed locked), its message extended with what CI needs to act on.
+ */
+function saveError(
+  path: string,
+  cause: unknown,
+  run: { unrecorded: readonly string[]; stoppedEarly: boolean; done: number; total: number },
+): DlqError {
+  const base: DlqError = isDlqError(cause)
+    ? cause
+    : new DlqFileError(path, `cannot save replay results: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  const parts = [base.message];
+  if (run.stoppedEarly) parts.push(`stopped after ${run.done} of ${run.total} deliveries`);
+  parts.push(
+    run.unrecorded.length === 0
+      ? 'every result so far is saved'
+      : `sent but not recorded (${run.unrecorded.length}): ${run.unrecorded.join(', ')}`,
+  );
+  base.message = parts.join('; ');
+  return base;
+}
+
 interface Summary {
   /** null with --routes (each result names its route). */
   target: string | null;
@@ -221,6 +293,10 @@ interface Summary {
   results: EntryResult[];
   trips: Trip[];
   interrupted?: SignalName | undefined;
+  /** Why the run ended with exit 6/75 (results could not be saved). */
+  error?: string;
+  /** Delivery ids whose tries in this run are not in the file. */
+  unrecorded?: string[];
 }
 
 function writeSummary(io: Io, options: ReplayOptions, s: Summary): void {
@@ -246,12 +322,15 @@ function writeSummary(io: Io, options: ReplayOptions, s: Summary): void {
             },
           }
         : {}),
+      ...(s.error !== undefined ? { error: s.error } : {}),
+      ...(s.unrecorded !== undefined ? { unrecorded: s.unrecorded } : {}),
       // With --routes each result names its route (the routes-file key).
       results: s.routeNames ? s.results.map((r) => ({ ...r, route: s.routeNames?.get(r.delivery_id) ?? null })) : s.results,
     };
     io.stdout.write(`${JSON.stringify(out)}\n`);
     return;
   }
+  if (s.error !== undefined && s.results.length === 0) return; // the error line says it all
   if (s.total === 0) {
     io.stdout.write(`nothing to replay${s.skipped > 0 ? ` (${s.skipped} skipped)` : ''}\n`);
     return;

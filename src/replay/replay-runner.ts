@@ -13,7 +13,7 @@
  * Waiting is cancelled through AbortFanout: one listener on the run's signal however many
  * requests and waits are in flight (see abort-fanout.ts for why).
  */
-import type { Agent } from 'node:http';
+import { validateHeaderValue, type Agent } from 'node:http';
 import { AbortFanout, type AbortLink } from '../abort-fanout.js';
 import type { DlqEntry } from '../dlq-entry.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -45,6 +45,11 @@ export interface RunnerDeps {
   now: () => Date;
   /** Aborted on SIGINT/SIGTERM: no new tries start, in-flight ones end as "interrupted". */
   signal: AbortSignal;
+  /**
+   * Aborted when results can no longer be saved: no new delivery or try starts, but requests
+   * already in flight finish normally (their outcome is recorded and saved once more).
+   */
+  stop?: AbortSignal;
   onResult?: (result: EntryResult) => void;
   onRetry?: (deliveryId: string, tried: SendResult, delayMs: number) => void;
   /** The breaker of `route` opened (once per route). */
@@ -71,7 +76,7 @@ export interface Trip {
 }
 
 export interface RunOutcome {
-  /** In the order of `entries`; entries never started (abort, breaker) are absent. */
+  /** In the order of `entries`; entries never started (abort, stop, breaker) are absent. */
   results: EntryResult[];
   trips: Trip[];
 }
@@ -94,12 +99,17 @@ class RouteState {
 
 export async function runReplays(entries: readonly DlqEntry[], config: RunnerConfig, deps: RunnerDeps): Promise<RunOutcome> {
   const results: (EntryResult | undefined)[] = new Array(entries.length);
+  // Requests end on a signal only; waits (rate limit, backoff) on a signal or a stop; a first
+  // try's waits also when its route's breaker opens. Each through one fan-out (one listener).
   const interrupts = new AbortFanout(deps.signal);
+  // AbortSignal.any adds no listener to its sources, so the run's signal still has exactly one.
+  const waitSignal = deps.stop ? AbortSignal.any([deps.signal, deps.stop]) : deps.signal;
+  const waits = deps.stop ? new AbortFanout(waitSignal) : interrupts;
   const states = new Map<Route, RouteState>();
   const stateOf = (route: Route): RouteState => {
     let state = states.get(route);
     if (!state) {
-      const stop = interrupts.link();
+      const stop = waits.link();
       state = new RouteState(route, stop, new AbortFanout(stop.signal));
       states.set(route, state);
     }
@@ -108,7 +118,7 @@ export async function runReplays(entries: readonly DlqEntry[], config: RunnerCon
 
   let next = 0;
   const worker = async () => {
-    while (!deps.signal.aborted && next < entries.length) {
+    while (!deps.signal.aborted && !deps.stop?.aborted && next < entries.length) {
       const index = next++;
       const entry = entries[index] as DlqEntry;
       const state = stateOf(config.routeFor(entry));
@@ -116,7 +126,15 @@ export async function runReplays(entries: readonly DlqEntry[], config: RunnerCon
         state.countNotAttempted();
         continue;
       }
-      const outcome = await replayEntry(entry, state, config, deps, interrupts);
+      let outcome: Attempted | 'not-attempted' | undefined;
+      try {
+        outcome = await replayEntry(entry, state, config, deps, { interrupts, waits, waitSignal });
+      } catch (error) {
+        // A bug or an unforeseen input must cost one delivery, never the run: a worker that
+        // threw would make Promise.all settle while the other requests are still in flight,
+        // and their results would never be saved (issue #9).
+        outcome = { result: internalFailure(entry, state.route, error, config, deps) };
+      }
       if (outcome === 'not-attempted') {
         state.countNotAttempted();
         continue;
@@ -132,6 +150,7 @@ export async function runReplays(entries: readonly DlqEntry[], config: RunnerCon
     await Promise.all(Array.from({ length: workers }, worker));
   } finally {
     for (const state of states.values()) state.starts.close();
+    if (waits !== interrupts) waits.close();
     interrupts.close();
   }
   const trips = [...states.values()].flatMap((s) => (s.trip ? [s.trip] : []));
@@ -166,6 +185,35 @@ function shortFailure(last: SendResult): string {
   return (last.error ?? 'no response').replace(/ \([A-Z0-9_]+\)$/, '');
 }
 
+function internalFailure(entry: DlqEntry, route: Route, error: unknown, config: RunnerConfig, deps: RunnerDeps): EntryResult {
+  const message = `internal error: ${error instanceof Error ? error.message : String(error)}`;
+  deps.recorder.record(entry.delivery_id, {
+    at: deps.now().toISOString(),
+    target: route.target.redacted,
+    http_status: null,
+    error: message,
+    duration_ms: 0,
+    run_id: config.runId,
+  });
+  return { delivery_id: entry.delivery_id, status: 'failed', http_status: null, attempts: 1, error: message };
+}
+
+/**
+ * Why a delivery id cannot travel in the Idempotency-Key / X-DLQ-Delivery-Id / webhook-id
+ * headers, or undefined when it can. HTTP field values carry visible ASCII, spaces, tabs and
+ * obs-text bytes (RFC 9110 §5.5); node:http refuses the rest (characters above U+00FF such as
+ * 東京, control characters such as ESC, CR, LF) and we ask it rather than keep a second copy of
+ * its rule.
+ */
+export function unsendableIdReason(id: string): string | undefined {
+  try {
+    validateHeaderValue('x-dlq-delivery-id', id);
+    return undefined;
+  } catch {
+    return 'the delivery id cannot be sent as an HTTP header value (Idempotency-Key, X-DLQ-Delivery-Id): it holds a control character or a character above U+00FF; nothing sent';
+  }
+}
+
 interface Attempted {
   result: EntryResult;
   /** The last try; absent when nothing was sent. */
@@ -181,13 +229,26 @@ async function replayEntry(
   state: RouteState,
   config: RunnerConfig,
   deps: RunnerDeps,
-  interrupts: AbortFanout,
+  { interrupts, waits, waitSignal }: { interrupts: AbortFanout; waits: AbortFanout; waitSignal: AbortSignal },
 ): Promise<Attempted | 'not-attempted' | undefined> {
   const id = entry.delivery_id;
   const route = state.route;
+  // Neither failure below sends anything, so says nothing about the receiver (no `last` for the breaker).
   if (typeof entry.request_body !== 'string') {
-    // Nothing sent: says nothing about the receiver (no `last` for the breaker).
-    return { result: { delivery_id: id, status: 'failed', http_status: null, attempts: 0, error: 'no request_body stored; nothing sent' } };
+    return { result: { delivery_id: id, status: 'failed', http_status: null, attempts: 0, error: describeMissingBody(entry.request_body) } };
+  }
+  const unsendable = unsendableIdReason(id);
+  if (unsendable !== undefined) {
+    // Recorded as a try, so the entry shows why it failed instead of staying pending forever.
+    deps.recorder.record(id, {
+      at: deps.now().toISOString(),
+      target: route.target.redacted,
+      http_status: null,
+      error: unsendable,
+      duration_ms: 0,
+      run_id: config.runId,
+    });
+    return { result: { delivery_id: id, status: 'failed', http_status: null, attempts: 1, error: unsendable } };
   }
   // The stored string's UTF-8 bytes: exactly what was harvested, never re-serialised.
   const body = Buffer.from(entry.request_body, 'utf8');
@@ -198,10 +259,10 @@ async function replayEntry(
   let giveUpReason: string | null = null;
 
   for (let retryNumber = 1; ; retryNumber++) {
-    // A first try waits on the route's stop signal (breaker or interrupt); retries of a delivery
-    // already under way only on the interrupt: in-flight deliveries finish.
-    await (tries === 0 ? state.starts : interrupts).run((signal) => deps.limiter.acquire(signal));
-    if (deps.signal.aborted) break;
+    // A first try's wait also ends when the route's breaker opens; a retry of a delivery already
+    // under way goes on regardless of the breaker (in-flight deliveries finish), not after a stop.
+    await (tries === 0 ? state.starts : waits).run((signal) => deps.limiter.acquire(signal));
+    if (waitSignal.aborted) break;
     if (tries === 0 && state.trip) return 'not-attempted';
     tries++;
     const at = deps.now();
@@ -237,8 +298,8 @@ async function replayEntry(
     }
     deps.onRetry?.(id, last, decision.delayMs);
     const delayMs = decision.delayMs;
-    await interrupts.run((signal) => deps.sleep(delayMs, signal));
-    if (deps.signal.aborted) break;
+    await waits.run((signal) => deps.sleep(delayMs, signal));
+    if (waitSignal.aborted) break;
   }
 
   if (last === undefined) return undefined;
@@ -258,4 +319,10 @@ async function replayEntry(
 function describeFailure(last: SendResult, reason: string | null): string {
   const what = last.status === null ? (last.error ?? 'no response') : `HTTP ${last.status}${last.statusText ? ` ${last.statusText}` : ''}`;
   return reason ? `${what} (${reason})` : what;
+}
+/** Why a stored request_body cannot be sent: absent, or (hand-edited, another tool) not a string. */
+function describeMissingBody(body: unknown): string {
+  if (body === undefined || body === null) return 'no request_body stored; nothing sent';
+  const kind = Array.isArray(body) ? 'an array' : typeof body === 'object' ? 'an object' : `a ${typeof body}`;
+  return `request_body is ${kind}, not a string (the payload must be stored as the exact text that was sent); nothing sent`;
 }

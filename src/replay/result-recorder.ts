@@ -33,6 +33,11 @@ export class ResultRecorder {
     else this.pending.set(deliveryId, [attempt]);
   }
 
+  /** Delivery ids with tries not yet in the file (in the order they were first recorded). */
+  unsavedIds(): string[] {
+    return [...this.pending.keys()];
+  }
+
   get pendingCount(): number {
     let n = 0;
     for (const list of this.pending.values()) n += list.length;
