@@ -45,6 +45,19 @@ export interface FakeGenesysOptions {
   latencyMs?: number;
   rateLimit?: { allowed: number; windowMs: number } | null;
   pageGrowth?: { integrationId: string; perHistoryRequest: number } | null;
+  /**
+   * New failures arriving at the head of an integration's history, by history request: right
+   * before the n-th history request for it (1-based) is answered, `count(n)` failures arrive. A
+   * generalisation of pageGrowth for arrival patterns ("one every 3 requests", random).
+   */
+  arrivals?: { integrationId: string; count: (n: number) => number } | null;
+  /** Extra latency per API request, uniform in [0, maxMs), seeded: pages complete out of order. */
+  latencyJitter?: { seed: number; maxMs: number } | null;
+  /**
+   * Random faults on history requests, seeded, each a probability per request: 503, a dropped
+   * connection, a truncated (malformed) page, a 429 with Retry-After `retryAfter` (default "0").
+   */
+  chaos?: { seed: number; status503?: number; drop?: number; invalidJson?: number; tooMany?: number; retryAfter?: string } | null;
   faults?: FaultSpec[];
   tokenTtlSeconds?: number;
 }
@@ -85,12 +98,18 @@ export class FakeGenesys {
   private inFlight = 0;
   private growthRandom = seededRandom(99);
   private growthClock = Date.parse('2026-11-23T00:00:00Z');
+  private readonly jitterRandom: () => number;
+  private readonly chaosRandom: () => number;
+  /** History requests answered so far, per integration id (for `arrivals`). */
+  private readonly historyRequests = new Map<string, number>();
 
   constructor(options: FakeGenesysOptions = {}) {
     this.options = options;
     this.clients = options.clients ?? { 'dlq-test-client': 'dlq-test-secret' };
     this.integrations = (options.integrations ?? []).map((i) => ({ ...i, failures: [...i.failures] }));
     for (const f of options.faults ?? []) this.injectFault(f);
+    this.jitterRandom = seededRandom(options.latencyJitter?.seed ?? 1);
+    this.chaosRandom = seededRandom(options.chaos?.seed ?? 1);
   }
 
   /** Listens on 127.0.0.1 only; port 0 (the default) picks a free one. */
@@ -142,6 +161,13 @@ export class FakeGenesys {
     integration.failures = items.concat(integration.failures);
   }
 
+  /** The integration's failed deliveries as they are now, newest first (a copy). */
+  failuresOf(integrationId: string): HistoryItem[] {
+    const integration = this.integrations.find((i) => i.id === integrationId);
+    if (!integration) throw new Error(`no integration ${integrationId}`);
+    return [...integration.failures];
+  }
+
   resetStats(): void {
     Object.assign(this.stats, emptyStats());
   }
@@ -156,7 +182,8 @@ export class FakeGenesys {
     this.inFlight += 1;
     this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.inFlight);
     try {
-      if (this.options.latencyMs) await sleep(this.options.latencyMs);
+      const jitter = this.options.latencyJitter ? Math.floor(this.jitterRandom() * this.options.latencyJitter.maxMs) : 0;
+      if (this.options.latencyMs || jitter) await sleep((this.options.latencyMs ?? 0) + jitter);
       await this.api(route, req, res, url, body);
     } finally {
       this.inFlight -= 1;
@@ -229,6 +256,10 @@ export class FakeGenesys {
       return json(res, 403, errorBody(403, 'missing.permissions', `Unable to perform the requested action. You are missing the following permission(s): ${REQUIRED_SCOPE}`), headers);
     }
     if (route !== 'other' && (await this.applyFault(route, res, page, headers))) return;
+    // Arrivals land as the page is about to be answered (after any injected delay), so a delayed
+    // page sees them and a page answered before does not.
+    if (route === 'history') this.arrive(decodeURIComponent(url.pathname.split('/')[4] ?? ''));
+    if (route === 'history' && this.chaos(res, headers)) return;
 
     switch (route) {
       case 'search':
@@ -275,25 +306,67 @@ export class FakeGenesys {
     if (!integration) return json(res, 404, errorBody(404, 'not.found', `Integration ${id} not found`), headers);
     const paging = pagingOf(body['size'], body['page'], 200);
     if (!paging) return json(res, 400, errorBody(400, 'bad.request', 'size must be 1..200 and page >= 1'), headers);
-    const growth = this.options.pageGrowth;
-    if (growth && growth.integrationId === id && growth.perHistoryRequest > 0) {
-      // New failures arrive at the front, shifting everything else to later offsets.
-      const fresh: HistoryItem[] = [];
-      for (let n = 0; n < growth.perHistoryRequest; n += 1) {
-        this.growthClock += 1000;
-        fresh.push({
-          id: uuidFrom(this.growthRandom),
-          timestamp: new Date(this.growthClock).toISOString(),
-          statusCode: 503,
-          statusMessage: 'Service Unavailable',
-          requestBody: '{"eventId":"late-arrival"}',
-          responseBody: '',
-        });
-      }
-      integration.failures = fresh.reverse().concat(integration.failures);
-    }
     const items = body['status'] === 'failed' ? integration.failures : mergeNewestFirst(integration.failures, integration.successes ?? []);
     json(res, 200, pageOf(items, paging), headers);
+  }
+
+  /** New failures arrive at the front (pageGrowth, arrivals), shifting everything else to later offsets. */
+  private arrive(integrationId: string): void {
+    const integration = this.integrations.find((i) => i.id === integrationId);
+    if (!integration) return;
+    const n = (this.historyRequests.get(integrationId) ?? 0) + 1;
+    this.historyRequests.set(integrationId, n);
+    let count = 0;
+    const growth = this.options.pageGrowth;
+    if (growth && growth.integrationId === integrationId) count += Math.max(0, growth.perHistoryRequest);
+    const arrivals = this.options.arrivals;
+    if (arrivals && arrivals.integrationId === integrationId) count += Math.max(0, arrivals.count(n));
+    if (count === 0) return;
+    const fresh: HistoryItem[] = [];
+    for (let k = 0; k < count; k += 1) {
+      this.growthClock += 1000;
+      fresh.push({
+        id: uuidFrom(this.growthRandom),
+        timestamp: new Date(this.growthClock).toISOString(),
+        statusCode: 503,
+        statusMessage: 'Service Unavailable',
+        requestBody: '{"eventId":"late-arrival"}',
+        responseBody: '',
+      });
+    }
+    integration.failures = fresh.reverse().concat(integration.failures);
+  }
+
+  /** The seeded random faults of `chaos`; true when it answered the request. */
+  private chaos(res: http.ServerResponse, headers: Record<string, string>): boolean {
+    const c = this.options.chaos;
+    if (!c) return false;
+    let x = this.chaosRandom();
+    const hit = (p: number | undefined) => {
+      if (p === undefined || p <= 0) return false;
+      if (x < p) return true;
+      x -= p;
+      return false;
+    };
+    if (hit(c.status503)) {
+      json(res, 503, errorBody(503, 'service.unavailable', 'Injected fault: HTTP 503'), headers);
+      return true;
+    }
+    if (hit(c.drop)) {
+      res.socket?.destroy();
+      return true;
+    }
+    if (hit(c.invalidJson)) {
+      res.writeHead(200, { 'content-type': 'application/json', 'inin-correlation-id': randomUUID(), ...headers });
+      res.end('{"entities": [{"id": "trunc');
+      return true;
+    }
+    if (hit(c.tooMany)) {
+      this.stats.rateLimited += 1;
+      json(res, 429, errorBody(429, 'too.many.requests', 'Injected fault: rate limited'), { ...headers, 'retry-after': c.retryAfter ?? '0' });
+      return true;
+    }
+    return false;
   }
 
   /**
