@@ -60,6 +60,11 @@ function addPlatformOptions(cmd: Command): Command {
     .option('--gateway <url>', 'send login and API requests through this host (env GENESYS_GATEWAY)');
 }
 
+/** `--source history|events` as a filter of stored entries (list, replay, resolve). */
+function sourceFilterOption(): Option {
+  return new Option('--source <source>', 'only entries from this source: history, or events (operational events)').choices(SOURCE_NAMES);
+}
+
 /** Collects a repeatable option into an array. */
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -123,6 +128,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
       .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
       .option('--grep <text>', 'substring of the request/response body or status message')
+      .addOption(sourceFilterOption())
       .option('--sort <field>', `sort field (${SORT_FIELDS.join(', ')})`)
       .option('--reverse', 'reverse the sort order')
       .option('--limit <n>', 'at most n rows (default 50 on a terminal, otherwise no limit)')
@@ -174,6 +180,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
       .option('--grep <text>', 'substring of the request/response body or status message')
+      .addOption(sourceFilterOption())
       .option('--force', 'also replay entries that already succeeded')
       .option('--max-replays <n>', 'skip entries that already failed this many replays')
       .option('--header <header>', "extra request header 'Name: value' (repeatable)", collect)
@@ -212,6 +219,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
       .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
       .option('--grep <text>', 'substring of the request/response body or status message')
+      .addOption(sourceFilterOption())
       .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
   );
   resolve.addHelpText(

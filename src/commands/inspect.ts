@@ -9,7 +9,7 @@ import { colorEnabled, type Io } from '../io.js';
 import { escapeText } from '../output/escape-text.js';
 import { formatEntry } from '../output/format-entry.js';
 import { resolveIds } from '../select/resolve-ids.js';
-import type { DlqEntry } from '../dlq-entry.js';
+import { isEventEntry, type DlqEntry } from '../dlq-entry.js';
 import { readDlqFile } from '../store/dlq-file.js';
 import { DlqIndexStaleError, readDlqIndex, readEntriesAt } from '../store/dlq-index.js';
 
@@ -31,7 +31,10 @@ export async function inspectCommand(options: InspectOptions, io: Io): Promise<n
     // `--body > payload.bin` get the payload as it was sent.
     const body = entry.request_body;
     if (typeof body === 'string') io.stdout.write(body);
-    else if (!options.quiet) io.stderr.write(`warning: ${escapeText(entry.delivery_id)} has no request body\n`);
+    else if (!options.quiet) {
+      const why = isEventEntry(entry) ? ' (an operational event: events carry no payload)' : '';
+      io.stderr.write(`warning: ${escapeText(entry.delivery_id)} has no request body${why}\n`);
+    }
     return ExitCode.ok;
   }
   if (options.json) {

@@ -15,12 +15,12 @@ import { createReporter, type Reporter } from '../output/reporter.js';
 import { buildFilter } from '../select/filters.js';
 import { proveDlqWritable, readDlqFile, type LockOptions } from '../store/dlq-file.js';
 import type { StoreFs } from '../store/store-fs.js';
-import { formatDryRun, summarizeDryRun } from '../replay/dry-run.js';
+import { formatDryRun, skippedCount, summarizeDryRun } from '../replay/dry-run.js';
 import { RateLimiter } from '../replay/rate-limiter.js';
 import { parseReplayConfig, type ReplayOptions } from '../replay/replay-config.js';
 import { runReplays, type EntryResult } from '../replay/replay-runner.js';
 import { ResultRecorder } from '../replay/result-recorder.js';
-import { selectForReplay } from '../replay/select-entries.js';
+import { noPayloadResult, selectForReplay, type SkippedResult } from '../replay/select-entries.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../replay/retry-policy.js';
 import { createAgent, formatMs } from '../replay/sender.js';
 import { abortableSleep } from '../sleep.js';
@@ -50,7 +50,7 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
   const config = parseReplayConfig(options, env);
   const now = io.now();
   const filter = buildFilter(
-    { since: options.since, until: options.until, statusCode: options.statusCode, webhook: options.webhook, grep: options.grep },
+    { since: options.since, until: options.until, statusCode: options.statusCode, webhook: options.webhook, grep: options.grep, source: options.source },
     now,
   );
   const path = resolveDlqPath(options.file, env, io.cwd);
@@ -65,7 +65,14 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
     force: options.force === true,
     maxReplays: config.maxReplays,
   });
-  const skipped = selection.skippedSucceeded.length + selection.skippedMaxReplays.length + selection.skippedResolved.length;
+  const skipped = skippedCount(selection);
+  // Listed in --json results: a script sees why these were not sent.
+  const skippedResults = selection.skippedNoPayload.map(noPayloadResult);
+  if (selection.skippedNoPayload.length > 0) {
+    reporter.info(
+      `skipping ${selection.skippedNoPayload.length} without a payload (operational events carry none: list and inspect them, they cannot be replayed)`,
+    );
+  }
   if (selection.skippedResolved.length > 0) {
     reporter.info(`skipping ${selection.skippedResolved.length} resolved (name them by id with --force to resend)`);
   }
@@ -85,7 +92,7 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
 
   const total = selection.toSend.length;
   if (total === 0) {
-    writeSummary(io, options, { target: config.target.redacted, total, skipped, durationMs: 0, results: [] });
+    writeSummary(io, options, { target: config.target.redacted, total, skipped, skippedResults, durationMs: 0, results: [] });
     return ExitCode.ok;
   }
 
@@ -103,7 +110,7 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
   try {
     await proveDlqWritable(path, lockOptions);
   } catch (error) {
-    if (isDlqError(error)) writeSummary(io, options, { target, total, skipped, durationMs: 0, results: [], error: error.message });
+    if (isDlqError(error)) writeSummary(io, options, { target, total, skipped, skippedResults, durationMs: 0, results: [], error: error.message });
     throw error;
   }
 
@@ -185,6 +192,7 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
       target,
       total,
       skipped,
+      skippedResults,
       durationMs,
       results,
       interrupted: caught,
@@ -198,7 +206,7 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
       (caught ? `, ${total - results.length} not started (${caught})` : '') +
       ` in ${(durationMs / 1000).toFixed(1)}s`,
   );
-  writeSummary(io, options, { target, total, skipped, durationMs, results, interrupted: caught });
+  writeSummary(io, options, { target, total, skipped, skippedResults, durationMs, results, interrupted: caught });
   if (caught) return SIGNAL_EXIT[caught];
   return failed > 0 ? ExitCode.replayFailed : ExitCode.ok;
 }
@@ -230,6 +238,8 @@ interface Summary {
   target: string;
   total: number;
   skipped: number;
+  /** Skipped entries that --json lists among the results (those without a payload). */
+  skippedResults: SkippedResult[];
   durationMs: number;
   results: EntryResult[];
   interrupted?: SignalName | undefined;
@@ -253,7 +263,7 @@ function writeSummary(io: Io, options: ReplayOptions, s: Summary): void {
       ...(s.interrupted ? { interrupted: s.interrupted } : {}),
       ...(s.error !== undefined ? { error: s.error } : {}),
       ...(s.unrecorded !== undefined ? { unrecorded: s.unrecorded } : {}),
-      results: s.results,
+      results: [...s.results, ...s.skippedResults],
     };
     io.stdout.write(`${JSON.stringify(out)}\n`);
     return;

@@ -14,6 +14,8 @@ export interface DryRunSummary {
   skippedSucceeded: number;
   skippedMaxReplays: number;
   skippedResolved: number;
+  /** Entries without a payload (operational events): never sent. */
+  skippedNoPayload: number;
   /** Most frequent first (arrays, because objects would reorder numeric keys). null: no status stored. */
   byStatusCode: { status_code: number | null; count: number }[];
   byWebhook: { webhook: string; count: number }[];
@@ -33,10 +35,11 @@ export function summarizeDryRun(selection: Selection, target: string): DryRunSum
     dryRun: true,
     target,
     total: selection.toSend.length,
-    skipped: selection.skippedSucceeded.length + selection.skippedMaxReplays.length + selection.skippedResolved.length,
+    skipped: skippedCount(selection),
     skippedSucceeded: selection.skippedSucceeded.length,
     skippedMaxReplays: selection.skippedMaxReplays.length,
     skippedResolved: selection.skippedResolved.length,
+    skippedNoPayload: selection.skippedNoPayload.length,
     byStatusCode: sortByCount(byStatusCode).map(([status_code, count]) => ({ status_code, count })),
     byWebhook: sortByCount(byWebhook).map(([webhook, count]) => ({ webhook, count })),
     firstIds: selection.toSend.slice(0, DRY_RUN_SHOWN_IDS).map((e) => e.delivery_id),
@@ -62,7 +65,18 @@ function skippedNote(s: DryRunSummary): string {
   if (s.skippedSucceeded > 0) parts.push(`${s.skippedSucceeded} already succeeded`);
   if (s.skippedMaxReplays > 0) parts.push(`${s.skippedMaxReplays} at --max-replays`);
   if (s.skippedResolved > 0) parts.push(`${s.skippedResolved} resolved`);
+  if (s.skippedNoPayload > 0) parts.push(`${s.skippedNoPayload} without payload`);
   return ` (${s.skipped} skipped: ${parts.join(', ')})`;
+}
+
+/** Every entry the selection leaves out, whatever the reason. */
+export function skippedCount(selection: Selection): number {
+  return (
+    selection.skippedSucceeded.length +
+    selection.skippedMaxReplays.length +
+    selection.skippedResolved.length +
+    selection.skippedNoPayload.length
+  );
 }
 
 function webhookLabel(entry: DlqEntry): string {

@@ -6,6 +6,8 @@
  * - Candidates that already succeeded are skipped unless --force.
  * - Resolved candidates (`dlq resolve`: handled by a person) are always skipped, --force included,
  *   unless they were named by id AND --force is given: resending one takes both.
+ * - Candidates without a payload (request_body null or absent: operational events carry none,
+ *   contract §5) are never sent, --force and ids included: skipped with reason "no payload".
  * - --max-replays n skips candidates that already had n failed replay RUNS (see failedReplayRuns).
  */
 import { replayStatusOf, type DlqEntry, type ReplayAttempt } from '../dlq-entry.js';
@@ -24,15 +26,36 @@ export interface Selection {
   skippedSucceeded: DlqEntry[];
   skippedMaxReplays: DlqEntry[];
   skippedResolved: DlqEntry[];
+  skippedNoPayload: DlqEntry[];
+}
+
+/** How a skipped entry shows in `--json` results, next to the results of those sent. */
+export interface SkippedResult {
+  delivery_id: string;
+  status: 'skipped';
+  reason: 'no payload';
+  http_status: null;
+  attempts: 0;
+  error: null;
+}
+
+/** False when there is nothing to send: request_body null (operational events) or absent. */
+export function hasPayload(entry: DlqEntry): boolean {
+  return entry.request_body !== null && entry.request_body !== undefined;
+}
+
+export function noPayloadResult(entry: DlqEntry): SkippedResult {
+  return { delivery_id: entry.delivery_id, status: 'skipped', reason: 'no payload', http_status: null, attempts: 0, error: null };
 }
 
 export function selectForReplay(entries: readonly DlqEntry[], input: SelectionInput): Selection {
   const byId = input.ids.length > 0;
   const candidates = (byId ? resolveIds(entries, input.ids) : entries).filter(input.filter);
-  const selection: Selection = { toSend: [], skippedSucceeded: [], skippedMaxReplays: [], skippedResolved: [] };
+  const selection: Selection = { toSend: [], skippedSucceeded: [], skippedMaxReplays: [], skippedResolved: [], skippedNoPayload: [] };
   for (const entry of candidates) {
     const status = replayStatusOf(entry);
     if (status === 'resolved' && !(byId && input.force)) selection.skippedResolved.push(entry);
+    else if (!hasPayload(entry)) selection.skippedNoPayload.push(entry);
     else if (!input.force && status === 'succeeded') selection.skippedSucceeded.push(entry);
     else if (input.maxReplays !== undefined && failedReplayRuns(entry) >= input.maxReplays) {
       selection.skippedMaxReplays.push(entry);
