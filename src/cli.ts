@@ -260,6 +260,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
       .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
       .option('--grep <text>', 'substring of the request/response body or status message')
+      .addOption(sourceFilterOption())
       .option('--all', 'every entry (required when no filter is given)')
       .option('--archive <path>', 'append the removed entries here first, as NDJSON (gzip when it ends in .gz)')
       .option('--redact <path>', 'hide this JSON body path in the archive (repeatable; env DLQ_REDACT)', collect)

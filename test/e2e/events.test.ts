@@ -105,3 +105,10 @@ test('fetch --webhook on an org without history: exit 4 naming --source events, 
   assert.equal(r.stdout, '');
   assert.throws(() => readFileSync(other), /ENOENT/);
 });
+
+test('prune --source events selects exactly the operational events', async () => {
+  const r = await runBin(['prune', '--source', 'events', '--dry-run', '--json'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout) as Record<string, unknown>;
+  assert.deepEqual([summary['pruned'], summary['remaining']], [450, 0]);
+});
