@@ -4,13 +4,15 @@
  * typed options object and an Io, so tests call them without argv.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import { SHELLS } from './completion/shells.js';
+import { REPLAY_STATUSES } from './dlq-entry.js';
 import { ExitCode, isDlqError } from './errors.js';
 import { COLOR_MODES, processIo, type ColorMode, type Io, type OutStream } from './io.js';
 import { ignoreBrokenPipe } from './output/ignore-broken-pipe.js';
 import { escapeText } from './output/escape-text.js';
 import { redactSecrets } from './output/redact.js';
-import { GROUP_FIELDS, SORT_FIELDS, SOURCE_NAMES } from './select/fields.js';
+import { GROUP_FIELDS, REPLAY_ORDERS, SORT_FIELDS, SOURCE_NAMES } from './select/fields.js';
 
 const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -28,6 +30,17 @@ function addCommonOptions(cmd: Command): Command {
     .option('--json', 'machine-readable JSON on stdout')
     .option('-q, --quiet', 'no progress or log lines on stderr')
     .option('-v, --verbose', 'more detail on stderr (never secrets or tokens)');
+}
+
+/**
+ * `--replay-status`: a comma list (failed,pending), which commander's .choices() would reject as
+ * one value. The values are declared as argChoices only, for --help and shell completion; the
+ * command checks each item (select/filters.ts).
+ */
+function replayStatusOption(description = 'only these replay statuses, a comma list'): Option {
+  const option = new Option('--replay-status <status>', description);
+  option.argChoices = [...REPLAY_STATUSES];
+  return option;
 }
 
 function examples(lines: string[]): string {
@@ -140,10 +153,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--until <time>', 'failed at or before (ISO 8601, or relative)')
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
+      .addOption(replayStatusOption())
       .option('--grep <text>', 'substring of the request/response body or status message')
       .addOption(sourceFilterOption())
-      .option('--sort <field>', `sort field (${SORT_FIELDS.join(', ')})`)
+      .addOption(new Option('--sort <field>', 'sort field').choices(SORT_FIELDS))
       .option('--reverse', 'reverse the sort order')
       .option('--limit <n>', 'at most n rows (default 50 on a terminal, otherwise no limit)')
       .option('--ndjson', 'one JSON entry per line')
@@ -189,20 +202,27 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .description('POST stored payloads to a recovered endpoint and record the outcome')
       .argument('[ids...]', 'delivery ids or unique prefixes (default: every entry not yet succeeded)')
       .option('--to <url>', 'target URL, http or https (env DLQ_REPLAY_URL)')
+      .option('--routes <file.json>', 'a target per webhook name or id ("*" for the rest); not with --to')
       .option('--since <time>', 'failed at or after (ISO 8601, or relative: 90m, 24h, 7d)')
       .option('--until <time>', 'failed at or before')
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
+      .option('--replay-status <status>', 'pending | succeeded | failed (succeeded needs --force)')
       .option('--grep <text>', 'substring of the request/response body or status message')
       .addOption(sourceFilterOption())
       .option('--force', 'also replay entries that already succeeded')
       .option('--max-replays <n>', 'skip entries that already failed this many replays')
-      .option('--header <header>', "extra request header 'Name: value' (repeatable)", collect)
+      .addOption(new Option('--order <order>', 'send order by failure time').choices(REPLAY_ORDERS).default('oldest'))
+      .option('--limit <n>', 'replay at most n of the selected entries, in --order (a canary)')
+      .option('--header <header>', "extra request header 'Name: value' (repeatable; visible in ps)", collect)
+      .option('--header-file <path>', "extra headers, one 'Name: value' a line (env DLQ_REPLAY_HEADERS)")
       .option('--timeout <duration>', 'per-request timeout', '30s')
       .option('--retries <n>', 'retries for 408, 429, 5xx, timeouts and connection errors', '3')
       .option('--concurrency <n>', 'requests in flight at once', '4')
       .option('--rate <n>', 'at most n requests per second (default unlimited)')
-      .option('--sign-secret <secret>', 'add Standard Webhooks signature headers (env DLQ_SIGN_SECRET)')
+      .option('--max-consecutive-failures <n>', 'stop after n deliveries in a row find the receiver down (0 = never)', '20')
+      .option('--sign-secret-file <path>', 'add Standard Webhooks signature headers, secret from this file (env DLQ_SIGN_SECRET)')
+      .option('--sign-secret <secret>', 'the signing secret itself (visible to other users: prefer the file or env)')
       .option('--dry-run', 'send nothing, change nothing; show what would be sent')
       .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
   );
@@ -212,7 +232,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'dlq replay --to https://receiver.example.com/webhooks/genesys',
       'dlq replay --to https://receiver.example.com/hook --status-code 5xx --since 24h --dry-run',
       'dlq replay 7c9e6679 3b241101 --to https://receiver.example.com/hook --force',
-      "dlq replay --header 'Authorization: Bearer $RECEIVER_TOKEN' --max-replays 5 --json",
+      'dlq replay --webhook Orders --limit 25 --concurrency 1      # a canary: the 25 oldest',
+      'dlq replay --header-file /run/secrets/receiver.headers --max-replays 5 --json',
+      'dlq replay --header "Authorization: Bearer $RECEIVER_TOKEN"   # double quotes: the shell expands it',
+      'dlq replay --routes routes.json --dry-run',
     ]),
   );
   replay.action(async (ids: string[], opts: Record<string, unknown>) => {
@@ -231,7 +254,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--until <time>', 'failed at or before')
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
+      .addOption(replayStatusOption())
       .option('--grep <text>', 'substring of the request/response body or status message')
       .addOption(sourceFilterOption())
       .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
@@ -258,12 +281,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--until <time>', 'failed at or before')
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
+      .addOption(replayStatusOption())
       .option('--grep <text>', 'substring of the request/response body or status message')
       .addOption(sourceFilterOption())
       .option('--all', 'every entry (required when no filter is given)')
       .option('--archive <path>', 'append the removed entries here first, as NDJSON (gzip when it ends in .gz)')
-      .option('--redact <path>', 'hide this JSON body path in the archive (repeatable; env DLQ_REDACT)', collect)
+      .option('--redact <json-path>', 'hide this JSON body path in the archive (repeatable; env DLQ_REDACT)', collect)
       .option('--dry-run', 'change nothing; show counts by status code and webhook')
       .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
   );
@@ -280,6 +303,27 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     const { pruneCommand } = await import('./commands/prune.js');
     setExit(await pruneCommand(opts as never, io));
   });
+
+  program
+    .command('completion')
+    .description('print the shell completion script for bash, zsh or fish')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS))
+    .addHelpText(
+      'after',
+      examples([
+        "echo 'source <(dlq completion bash)' >> ~/.bashrc",
+        "echo 'source <(dlq completion zsh)' >> ~/.zshrc      # after compinit",
+        'dlq completion fish > ~/.config/fish/completions/dlq.fish',
+      ]),
+    )
+    .action(async (shell: string) => {
+      const [{ completionCommand }, { describeCommand }] = await Promise.all([
+        import('./commands/completion.js'),
+        import('./completion/command-tree.js'),
+      ]);
+      // Built from the program as it is when the script is asked for: every command and flag.
+      setExit(await completionCommand({ shell, program: describeCommand(program), version: VERSION }, io));
+    });
 
   return program;
 }

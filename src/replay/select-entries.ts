@@ -9,9 +9,14 @@
  * - Candidates without a payload (request_body null or absent: operational events carry none,
  *   contract §5) are never sent, --force and ids included: skipped with reason "no payload".
  * - --max-replays n skips candidates that already had n failed replay RUNS (see failedReplayRuns).
+ * - With --routes, candidates whose webhook has no route are skipped (`no route`).
+ * - What is left is sent in --order (oldest first by default: receivers that apply state changes
+ *   need "started" before "ended"), and --limit keeps the first n of that order (a canary).
  */
 import { replayStatusOf, type DlqEntry, type ReplayAttempt } from '../dlq-entry.js';
+import type { ReplayOrder } from '../select/fields.js';
 import { resolveIds } from '../select/resolve-ids.js';
+import { sortEntries } from '../select/sort-entries.js';
 import { isSuccessStatus } from './retry-policy.js';
 
 export interface SelectionInput {
@@ -19,14 +24,24 @@ export interface SelectionInput {
   filter: (entry: DlqEntry) => boolean;
   force: boolean;
   maxReplays: number | undefined;
+  /** With --routes: entries whose webhook has no route are not sent (counted as `no route`). */
+  hasRoute?: (entry: DlqEntry) => boolean;
+  /** Default 'oldest'. */
+  order?: ReplayOrder;
+  /** At most this many of `toSend` (after ordering); undefined = all. */
+  limit?: number | undefined;
 }
 
 export interface Selection {
+  /** In send order. */
   toSend: DlqEntry[];
   skippedSucceeded: DlqEntry[];
   skippedMaxReplays: DlqEntry[];
   skippedResolved: DlqEntry[];
   skippedNoPayload: DlqEntry[];
+  skippedNoRoute: DlqEntry[];
+  /** Selected but past --limit: left for a later run, not counted as skipped. */
+  beyondLimit: number;
 }
 
 /** How a skipped entry shows in `--json` results, next to the results of those sent. */
@@ -51,7 +66,15 @@ export function noPayloadResult(entry: DlqEntry): SkippedResult {
 export function selectForReplay(entries: readonly DlqEntry[], input: SelectionInput): Selection {
   const byId = input.ids.length > 0;
   const candidates = (byId ? resolveIds(entries, input.ids) : entries).filter(input.filter);
-  const selection: Selection = { toSend: [], skippedSucceeded: [], skippedMaxReplays: [], skippedResolved: [], skippedNoPayload: [] };
+  const selection: Selection = {
+    toSend: [],
+    skippedSucceeded: [],
+    skippedMaxReplays: [],
+    skippedResolved: [],
+    skippedNoPayload: [],
+    skippedNoRoute: [],
+    beyondLimit: 0,
+  };
   for (const entry of candidates) {
     const status = replayStatusOf(entry);
     if (status === 'resolved' && !(byId && input.force)) selection.skippedResolved.push(entry);
@@ -59,9 +82,21 @@ export function selectForReplay(entries: readonly DlqEntry[], input: SelectionIn
     else if (!input.force && status === 'succeeded') selection.skippedSucceeded.push(entry);
     else if (input.maxReplays !== undefined && failedReplayRuns(entry) >= input.maxReplays) {
       selection.skippedMaxReplays.push(entry);
-    } else selection.toSend.push(entry);
+    } else if (input.hasRoute && !input.hasRoute(entry)) selection.skippedNoRoute.push(entry);
+    else selection.toSend.push(entry);
   }
+  const selected = selection.toSend.length;
+  selection.toSend = orderForReplay(selection.toSend, input.order ?? 'oldest', input.limit);
+  selection.beyondLimit = selected - selection.toSend.length;
   return selection;
+}
+
+/**
+ * By `timestamp` (oldest or newest first), ties by `delivery_id`, entries without a parseable
+ * timestamp last: the `dlq list` ordering on timestamp (sortEntries), ascending for 'oldest'.
+ */
+export function orderForReplay(entries: readonly DlqEntry[], order: ReplayOrder, limit?: number): DlqEntry[] {
+  return sortEntries(entries, 'timestamp', { reverse: order === 'oldest', ...(limit === undefined ? {} : { limit }) });
 }
 
 /**

@@ -398,10 +398,12 @@ test('request_body stored as an object or a number: the reason says so, nothing 
   const { code, out } = await replay(t, { json: true });
   assert.equal(code, ExitCode.replayFailed);
   assert.equal(receiver.requests.length, 0);
+  // Sent oldest first (equal timestamps: by id), so look each result up by its id.
   const results = (JSON.parse(out) as { results: { delivery_id: string; status: string; error: string; reason?: string }[] }).results;
-  assert.match(results[0]?.error ?? '', /^request_body is an object, not a string/);
-  assert.match(results[1]?.error ?? '', /^request_body is a number, not a string/);
-  assert.deepEqual(results[2], { delivery_id: 'u-1', status: 'skipped', reason: 'no payload', http_status: null, attempts: 0, error: null });
+  const result = (id: string) => results.find((r) => r.delivery_id === id);
+  assert.match(result('o-1')?.error ?? '', /^request_body is an object, not a string/);
+  assert.match(result('n-1')?.error ?? '', /^request_body is a number, not a string/);
+  assert.deepEqual(result('u-1'), { delivery_id: 'u-1', status: 'skipped', reason: 'no payload', http_status: null, attempts: 0, error: null });
 });
 
 test('entries without a payload (operational events) are never sent, not even by id with --force; only those: exit 0', async () => {
