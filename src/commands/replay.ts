@@ -7,7 +7,7 @@
  * store's 6 / 75 when results cannot be saved.
  */
 import { randomUUID } from 'node:crypto';
-import { version } from '../cli.js';
+import { version } from '../version.js';
 import { effectiveEnv, resolveDlqPath } from '../config.js';
 import { DlqFileError, ExitCode, isDlqError, type DlqError } from '../errors.js';
 import type { Io } from '../io.js';
