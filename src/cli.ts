@@ -10,7 +10,7 @@ import { processIo, type Io } from './io.js';
 import { guardOutput, settleWrites, throwIfFailed } from './output/guard-output.js';
 import { escapeText } from './output/escape-text.js';
 import { redactSecrets } from './output/redact.js';
-import { GROUP_FIELDS, SORT_FIELDS } from './select/fields.js';
+import { GROUP_FIELDS, SORT_FIELDS, SOURCE_NAMES } from './select/fields.js';
 
 const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -32,6 +32,32 @@ function addCommonOptions(cmd: Command): Command {
 
 function examples(lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+}
+
+/**
+ * The platform flags `fetch` and `doctor` share: which source, which webhook or event
+ * definitions, where to connect. `--source` uses commander's choices so help and shell
+ * completion can list them.
+ */
+function addPlatformOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--source <source>', 'history: the designed failed-delivery history; events: a real org\'s operational events (env DLQ_SOURCE, default history)').choices(
+        SOURCE_NAMES,
+      ),
+    )
+    .option('--webhook <name>', 'history source: webhook integration name (env GENESYS_WEBHOOK_NAME)')
+    .option('--webhook-id <id>', 'history source: webhook integration id (skips resolution by name)')
+    .option(
+      '--event-definition <name|id>',
+      'events source: operational-event definition, repeatable (env GENESYS_EVENT_DEFINITIONS, comma list)',
+      collect,
+    )
+    .option('--since <time>', 'events source: from this time (ISO 8601 or relative: 24h, 7d; default and limit: 10 days back)')
+    .option('--until <time>', 'events source: up to this time (default now)')
+    .option('--search <term>', "events source: only events matching this term (the query's searchTerm)")
+    .option('--environment <env>', 'Genesys Cloud region, e.g. mypurecloud.ie (env GENESYS_ENVIRONMENT, default mypurecloud.com)')
+    .option('--gateway <url>', 'send login and API requests through this host (env GENESYS_GATEWAY)');
 }
 
 /** Collects a repeatable option into an array. */
@@ -62,13 +88,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     );
 
   const fetch = addCommonOptions(
-    program
-      .command('fetch')
-      .description('harvest every failed delivery of a webhook into the DLQ file')
-      .option('--webhook <name>', 'webhook integration name (env GENESYS_WEBHOOK_NAME)')
-      .option('--webhook-id <id>', 'webhook integration id (skips resolution by name)')
-      .option('--environment <env>', 'Genesys Cloud environment (env GENESYS_ENVIRONMENT, default mypurecloud.com)')
-      .option('--gateway <url>', 'send login and API requests through this host (env GENESYS_GATEWAY)')
+    addPlatformOptions(
+      program
+        .command('fetch')
+        .description("harvest a webhook's failed deliveries (history) or a real org's operational events into the DLQ file"),
+    )
       .option('--max-items <n>', 'stop after this many failed deliveries (env MAX_DLQ_ITEMS, default no cap)')
       .option('--max-wait <duration>', 'total time allowed waiting on rate limits', '10m')
       .option('--concurrency <n>', 'history pages fetched at once once the total is known', '4')
@@ -81,6 +105,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'dlq fetch --webhook-id 3fa85f64-5717-4562-b3fc-2c963f66afa6 --file /var/lib/dlq/dlq.json',
       'dlq fetch --env-file /etc/dlq.env --quiet      # cron',
       'dlq fetch --webhook Orders --gateway http://127.0.0.1:8080 --json',
+      'dlq fetch --source events --event-definition "Data Action Failed" --since 24h',
     ]),
   );
   fetch.action(async (opts: Record<string, unknown>) => {
