@@ -36,26 +36,22 @@ export function guardOutput(stream: OutStream): GuardedOutput {
       failure ??= error;
     });
   }
-  return {
-    stream: {
-      write: (chunk: string) => {
-        if (failure) return false;
-        wrote = true;
-        return stream.write(chunk);
-      },
-      get isTTY() {
-        return stream.isTTY;
-      },
-      get columns() {
-        return stream.columns;
-      },
-      get error() {
-        return failure;
-      },
-    },
-    wrote: () => wrote,
-    failure: () => failure,
+  const write = (chunk: string): boolean => {
+    if (failure) return false;
+    wrote = true;
+    return stream.write(chunk);
   };
+  // A proxy, not a new object: whatever else the stream offers (a TTY's cursorTo and clearLine
+  // for ora's spinner on stderr, its event methods) keeps working, bound to the real stream.
+  const guarded = new Proxy(stream, {
+    get(target, property) {
+      if (property === 'write') return write;
+      if (property === 'error') return failure;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { stream: guarded, wrote: () => wrote, failure: () => failure };
 }
 
 /** Lets a pending 'error' event of an earlier write arrive (Node emits it on a later tick). */
