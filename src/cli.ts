@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isDlqError, OutputError } from './errors.js';
 import { COLOR_MODES, processIo, type ColorMode, type Io } from './io.js';
-import { guardOutput, settleWrites, throwIfFailed } from './output/guard-output.js';
+import { guardOutput, ignoreWriteErrors, settleWrites, throwIfFailed } from './output/guard-output.js';
 import { escapeText } from './output/escape-text.js';
 import { redactSecrets } from './output/redact.js';
 import { GROUP_FIELDS, SORT_FIELDS, SOURCE_NAMES } from './select/fields.js';
@@ -253,9 +253,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   // Write failures on stdout/stderr (a closed pipe, a full disk) are caught here, not thrown
   // from some later tick with a stack trace: see output/guard-output.ts.
   const stdout = guardOutput(io.stdout);
-  const stderr = guardOutput(io.stderr);
+  ignoreWriteErrors(io.stderr);
   let json = false;
-  const program = buildProgram({ ...io, stdout: stdout.stream, stderr: stderr.stream }, (code) => {
+  const program = buildProgram({ ...io, stdout: stdout.stream }, (code) => {
     exitCode = code;
   });
   program.hook('preAction', (_program, command) => {
@@ -275,8 +275,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     if (json && !stdout.wrote() && isDlqError(error) && error.exitCode !== ExitCode.usage && !(error instanceof OutputError)) {
       io.stdout.write(`${JSON.stringify({ error: redactSecrets(error.message, io.env), exitCode: error.exitCode })}\n`);
     }
-    // stderr is the real one: a failed stdout does not silence the error line.
-    return reportError(error, { ...io, stderr: stderr.stream });
+    return reportError(error, io);
   }
 }
 

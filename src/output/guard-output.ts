@@ -41,8 +41,9 @@ export function guardOutput(stream: OutStream): GuardedOutput {
     wrote = true;
     return stream.write(chunk);
   };
-  // A proxy, not a new object: whatever else the stream offers (a TTY's cursorTo and clearLine
-  // for ora's spinner on stderr, its event methods) keeps working, bound to the real stream.
+  // A proxy, not a new object: whatever else the stream offers (isTTY, columns, event methods)
+  // keeps working, bound to the real stream. Only for stdout: ora replaces the `write` of the
+  // stream it draws on (stderr), which through a proxy would end up calling itself.
   const guarded = new Proxy(stream, {
     get(target, property) {
       if (property === 'write') return write;
@@ -52,6 +53,15 @@ export function guardOutput(stream: OutStream): GuardedOutput {
     },
   });
   return { stream: guarded, wrote: () => wrote, failure: () => failure };
+}
+
+/**
+ * stderr: a failed write there (`2>&-`, `2>/dev/full`, a closed pipe) has nowhere to be
+ * reported, so it is dropped instead of crashing the run; the exit code still tells.
+ */
+export function ignoreWriteErrors(stream: OutStream): void {
+  const emitter = stream as unknown as Partial<ErrorEmitter>;
+  if (typeof emitter.on === 'function') emitter.on('error', () => {});
 }
 
 /** Lets a pending 'error' event of an earlier write arrive (Node emits it on a later tick). */
