@@ -64,6 +64,8 @@ export interface FetchSummary {
   fetched: number;
   new: number;
   updated: number;
+  /** Items skipped because `dlq prune` removed them earlier. */
+  pruned: number;
   duplicates: number;
   pages: number;
   retries: number;
@@ -321,11 +323,13 @@ async function save(
 ): Promise<FetchSummary> {
   const merged = await updateDlqFile(
     config.file,
-    ({ entries, exists }) => {
+    async ({ entries, exists, prunedIds }) => {
       // Nothing harvested: leave an existing file alone; create an empty one only after a clean run.
-      if (harvest.entries.length === 0 && (exists || harvest.failure)) return { entries: null, result: { added: 0, updated: 0 } };
-      const result = mergeEntries(entries, harvest.entries, seenAt);
-      return { entries: result.entries, result: { added: result.added, updated: result.updated } };
+      if (harvest.entries.length === 0 && (exists || harvest.failure)) return { entries: null, result: { added: 0, updated: 0, pruned: 0 } };
+      // Deliveries `dlq prune` removed stay removed (README, section "lifecycle").
+      const pruned = harvest.entries.length > 0 && prunedIds ? await prunedIds() : undefined;
+      const result = mergeEntries(entries, harvest.entries, seenAt, pruned);
+      return { entries: result.entries, result: { added: result.added, updated: result.updated, pruned: result.pruned } };
     },
     { lockTimeoutMs: config.lockTimeoutMs },
   );
@@ -335,6 +339,7 @@ async function save(
     fetched: harvest.fetched,
     new: merged.added,
     updated: merged.updated,
+    pruned: merged.pruned,
     duplicates: harvest.duplicates,
     pages: harvest.pages,
     retries: runner.stats.retries,
@@ -351,7 +356,8 @@ function print(summary: FetchSummary, harvest: SourceHarvest, options: FetchOpti
   }
   io.stdout.write(
     `${summary.error ? 'partial harvest' : 'fetched'} ${summary.fetched} ${harvest.subject.text}: ` +
-      `${summary.new} new, ${summary.updated} updated, ${summary.duplicates} duplicates; ` +
+      `${summary.new} new, ${summary.updated} updated, ${summary.duplicates} duplicates` +
+      `${summary.pruned > 0 ? `, ${summary.pruned} pruned earlier` : ''}; ` +
       `${summary.pages} pages, ${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` +
       `${seconds(summary.durationMs)} -> ${summary.file}\n`,
   );
