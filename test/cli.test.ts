@@ -38,6 +38,7 @@ test('every duration flag above Node\'s timer limit is exit 2 naming the flag; -
     ['fetch', '--webhook', 'W', '--max-wait', '25d'],
     ['fetch', '--webhook', 'W', '--lock-timeout', '25d'],
     ['resolve', 'x', '--lock-timeout', '25d'],
+    ['prune', '--older-than', '30d', '--lock-timeout', '25d'],
   ];
   for (const args of cases) {
     const io = captureIo({ env });
@@ -46,6 +47,8 @@ test('every duration flag above Node\'s timer limit is exit 2 naming the flag; -
     assert.equal(io.err(), `dlq: ${flag}: '25d' is too long (at most 24d20h31m23s, the longest timer Node supports)\n`);
   }
   // An age is not a timer: a year back is fine (the file is what fails here, exit 6).
-  const since = captureIo();
-  assert.equal(await main(['node', 'dlq', 'list', '--since', '52w', '--file', '/nonexistent/dlq.json'], since), 6);
+  for (const args of [['list', '--since', '52w'], ['prune', '--older-than', '52w']]) {
+    const age = captureIo();
+    assert.equal(await main(['node', 'dlq', ...args, '--file', '/nonexistent/dlq.json'], age), 6, `${args.join(' ')}: ${age.err()}`);
+  }
 });
