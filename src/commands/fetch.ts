@@ -7,9 +7,11 @@ import { parseDuration, parsePositiveInt } from '../duration.js';
 import { isDlqError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter } from '../output/reporter.js';
-import { updateDlqFile } from '../store/dlq-file.js';
+import { readHarvestBaseline, updateDlqFile } from '../store/dlq-file.js';
+import { isTombstoned, watermarkOf, webhookKey, withoutExpiredTombstones, withWatermark } from '../store/harvest-state.js';
 import { quickCheckDlqFile } from '../store/quick-check.js';
-import { harvestHistory, type HarvestOutcome } from '../harvest/harvest-history.js';
+import { deliveryIdOf, harvestHistory, type HarvestMode, type HarvestOutcome } from '../harvest/harvest-history.js';
+import { knownBelowWatermark } from '../harvest/known-deliveries.js';
 import { mergeHarvest } from '../harvest/merge-harvest.js';
 import { RateLimitPacer } from '../harvest/rate-limit-pacer.js';
 import { RequestRunner } from '../harvest/request-runner.js';
@@ -30,6 +32,8 @@ export interface FetchOptions extends CommonOptions {
   /** History pages in flight at once (default 4). */
   concurrency?: string;
   lockTimeout?: string;
+  /** Read every page even when an earlier complete harvest left a watermark. */
+  full?: boolean;
 }
 
 /** Test seams: faster backoff, signals. */
@@ -46,6 +50,8 @@ export interface FetchSummary {
   updated: number;
   duplicates: number;
   pages: number;
+  /** `incremental`: stopped at the deliveries an earlier complete harvest recorded; `full`: every page. */
+  mode: HarvestMode;
   retries: number;
   rateLimitWaits: number;
   durationMs: number;
@@ -178,8 +184,19 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
       reporter.debug(`webhook '${resolved.name}' is integration ${resolved.id} (via ${resolved.via})`);
     }
 
+    // Incremental unless --full or no complete harvest of this webhook yet (issue #11).
+    const key = webhookKey(webhook.id);
+    const baseline = options.full ? undefined : await readHarvestBaseline(config.file, key);
+    const mark = baseline ? watermarkOf(baseline.state, key) : undefined;
+    if (baseline && mark) {
+      reporter.debug(`incremental: stopping at the first page of deliveries recorded before ${mark.newest} (--full reads every page)`);
+    } else {
+      reporter.debug(options.full ? 'full pass (--full)' : 'full pass: no complete harvest of this webhook recorded yet');
+    }
     const outcome = await harvestHistory(client, runner, {
       integrationId: webhook.id,
+      isKnown: baseline && mark ? knownBelowWatermark(mark, baseline.recorded, (id) => isTombstoned(baseline.state, id)) : undefined,
+      onFallback: (reason) => reporter.debug(`history out of newest-first order (${reason}): reading every page instead`),
       maxItems: config.maxItems,
       concurrency: config.concurrency,
       signal: trap.signal,
@@ -230,11 +247,21 @@ async function save(
   const seenAt = io.now().toISOString();
   const merged = await updateDlqFile(
     config.file,
-    ({ entries, exists }) => {
+    ({ entries, exists, state }) => {
+      // Only a complete harvest moves the watermark (never a capped, interrupted or failed one),
+      // and only a complete full pass knows which tombstones are gone from the platform.
+      const key = webhookKey(webhook.id);
+      let next = state;
+      if (outcome.complete && outcome.newest !== undefined) next = withWatermark(next, key, outcome.newest, seenAt);
+      if (outcome.complete && outcome.mode === 'full') {
+        const seen = new Set(outcome.items.map(deliveryIdOf));
+        next = withoutExpiredTombstones(next, key, (id) => seen.has(id));
+      }
       // Nothing harvested: leave an existing file alone; create an empty one only after a clean run.
-      if (outcome.items.length === 0 && (exists || outcome.failure)) return { entries: null, result: { added: 0, updated: 0 } };
-      const result = mergeHarvest(entries, outcome.items, { webhookId: webhook.id, webhookName: webhook.name, seenAt });
-      return { entries: result.entries, result: { added: result.added, updated: result.updated } };
+      if (outcome.items.length === 0 && (exists || outcome.failure)) return { entries: null, state: next, result: { added: 0, updated: 0 } };
+      const skip = (id: string) => isTombstoned(state, id);
+      const result = mergeHarvest(entries, outcome.items, { webhookId: webhook.id, webhookName: webhook.name, seenAt, skip });
+      return { entries: result.entries, state: next, result: { added: result.added, updated: result.updated } };
     },
     { lockTimeoutMs: config.lockTimeoutMs },
   );
@@ -245,6 +272,7 @@ async function save(
     updated: merged.updated,
     duplicates: outcome.duplicates,
     pages: outcome.pages,
+    mode: outcome.mode,
     retries: runner.stats.retries,
     rateLimitWaits: pacer.waits,
     durationMs: Math.round(performance.now() - started),
@@ -261,7 +289,7 @@ function print(summary: FetchSummary, options: FetchOptions, io: Io): void {
   io.stdout.write(
     `${summary.error ? 'partial harvest' : 'fetched'} ${summary.fetched} failed deliveries of ${name}: ` +
       `${summary.new} new, ${summary.updated} updated, ${summary.duplicates} duplicates; ` +
-      `${summary.pages} pages, ${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` +
+      `${summary.pages} pages (${summary.mode}), ${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` +
       `${seconds(summary.durationMs)} -> ${summary.file}\n`,
   );
 }

@@ -4,6 +4,7 @@
  * - Deduplicated by delivery_id against the file (the harvest already deduplicated the run).
  * - New entries get the contract's defaults for missing fields, webhook_name (when known),
  *   first_seen_at / last_seen_at, replay_status "pending" and an empty replay history.
+ * - Tombstoned deliveries (`ctx.skip`, pruned on purpose) are neither added nor touched.
  * - Existing entries keep everything (replay state, fields this tool does not know) and get a new
  *   last_seen_at. The file's order is kept; new entries are appended newest first.
  */
@@ -16,6 +17,8 @@ export interface MergeContext {
   webhookName?: string | undefined;
   /** ISO timestamp of this fetch. */
   seenAt: string;
+  /** Deliveries never to add back (tombstones of entries pruned on purpose). */
+  skip?: ((deliveryId: string) => boolean) | undefined;
 }
 
 export interface MergeResult {
@@ -52,6 +55,7 @@ export function mergeHarvest(existing: readonly DlqEntry[], items: readonly Hist
   let updated = 0;
   for (const item of items) {
     const id = deliveryIdOf(item);
+    if (ctx.skip?.(id)) continue;
     const at = index.get(id);
     if (at === undefined) {
       index.set(id, entries.length);

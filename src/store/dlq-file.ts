@@ -14,9 +14,11 @@ import { atomicWrite } from './atomic-write.js';
 import { EntryProblem, EntryValidator } from './entry-validator.js';
 import { acquireFileLock, DEFAULT_STALE_MS, isTempNameOf, tempPathFor, type LockHolder } from './file-lock.js';
 import { describeFsError, loadDlq, sameIdentity, statIdentity, type ReadOptions } from './load-dlq.js';
-import { indexPathFor, writeDlqIndex } from './dlq-index.js';
+import { indexPathFor, readDlqIndex, writeDlqIndex } from './dlq-index.js';
 import { DEFAULT_WRITE_CHUNK_BYTES, serializeDlq, serializeDlqChunks, type EntryLayout } from './serialize-dlq.js';
 import { errnoCode, nodeStoreFs, writeAll, type StoreFileHandle, type StoreFs } from './store-fs.js';
+import { sameHarvestState, sourceKeyOf, watermarkOf, type HarvestState } from './harvest-state.js';
+import { readHarvestStateFile, statePathFor, writeHarvestStateFile } from './harvest-state-file.js';
 
 export { serializeDlq, serializeDlqChunks };
 export type { ReadOptions };
@@ -35,25 +37,60 @@ export interface LockOptions {
   writeChunkBytes?: number;
 }
 
-export interface LoadedDlq {
+export interface LoadedEntries {
   entries: DlqEntry[];
   /** false when the file did not exist (entries is then []). */
   exists: boolean;
 }
 
+export interface LoadedDlq extends LoadedEntries {
+  /** The harvest state (watermarks, tombstones) stored with the entries; see harvest-state.ts. */
+  state: HarvestState;
+}
+
 export interface UpdateOutcome<T> {
   /** The new content, or null to leave the file exactly as it is (no write at all). */
   entries: DlqEntry[] | null;
+  /**
+   * The new harvest state, if it changes. Saved in the same update, in the order that keeps it
+   * honest: tombstones no later than the entries' removal, watermarks no earlier than the entries
+   * they vouch for (see harvest-state-file.ts).
+   */
+  state?: HarvestState;
   result: T;
 }
 
 /** Reads and validates the DLQ file without taking the lock (readers never block writers). */
-export async function readDlqFile(path: string, options: ReadOptions = {}): Promise<LoadedDlq> {
+export async function readDlqFile(path: string, options: ReadOptions = {}): Promise<LoadedEntries> {
   const { entries, exists } = await loadDlq(path, {
     chunkedThresholdBytes: DEFAULT_READONLY_CHUNKED_THRESHOLD_BYTES,
     ...options,
   });
   return { entries, exists };
+}
+
+/**
+ * What an incremental harvest of one source needs, read without the lock: the harvest state and
+ * the delivery ids recorded for that source (`sourceKeyOf`) or tombstoned. Uses the sidecar index
+ * when it matches the file (no need to parse the bodies), else reads the whole file. Reading
+ * without the lock is fine: the update under the lock re-reads everything, and a watermark only
+ * moves for a harvest that covered everything above the point where it stopped.
+ */
+export async function readHarvestBaseline(path: string, key: string): Promise<{ state: HarvestState; recorded: Set<string> }> {
+  let target: string;
+  try {
+    target = await resolveTarget(path, nodeStoreFs);
+  } catch {
+    return { state: await readHarvestStateFile(path), recorded: new Set() };
+  }
+  const state = await readHarvestStateFile(target);
+  const recorded = new Set<string>();
+  if (watermarkOf(state, key) !== undefined) {
+    const index = await readDlqIndex(path);
+    const entries = index ? index.entries : (await readDlqFile(path)).entries;
+    for (const entry of entries) if (sourceKeyOf(entry) === key) recorded.add(entry.delivery_id);
+  }
+  return { state, recorded };
 }
 
 /**
@@ -93,7 +130,7 @@ async function sweepTempFiles(target: string, staleMs: number, fs: StoreFs): Pro
   }
   const now = Date.now();
   for (const name of names) {
-    if (!isTempNameOf(target, name) && !isTempNameOf(indexPathFor(target), name)) continue;
+    if (!isTempNameOf(target, name) && !isTempNameOf(indexPathFor(target), name) && !isTempNameOf(statePathFor(target), name)) continue;
     const full = join(dir, name);
     try {
       const st = await fs.stat(full);
@@ -152,6 +189,20 @@ export async function proveDlqWritable(path: string, options: LockOptions = {}):
 }
 
 /**
+ * The harvest state to write before the DLQ file and after it, when `next` replaces `current`:
+ * new tombstones go first (with the old watermarks), everything else after. Either may be
+ * undefined (nothing to write at that point).
+ */
+export function writeOrder(current: HarvestState, next: HarvestState): [HarvestState | undefined, HarvestState | undefined] {
+  if (sameHarvestState(current, next)) return [undefined, undefined];
+  const added = Object.keys(next.tombstones).some((id) => !Object.hasOwn(current.tombstones, id));
+  const before: HarvestState | undefined = added
+    ? { watermarks: current.watermarks, tombstones: { ...current.tombstones, ...next.tombstones } }
+    : undefined;
+  return [before, before && sameHarvestState(before, next) ? undefined : next];
+}
+
+/**
  * Read-modify-write under the file's lock: read (validated), call `update`, write the returned
  * entries atomically (unless null), release. The lock is held from the read to the rename and
  * released on every path. `update` must not touch the file itself.
@@ -194,8 +245,17 @@ async function updateLocked<T>(
       ...(options.chunkedThresholdBytes !== undefined ? { chunkedThresholdBytes: options.chunkedThresholdBytes } : {}),
       ...(options.readChunkBytes !== undefined ? { chunkBytes: options.readChunkBytes } : {}),
     });
-    const outcome = await update({ entries: loaded.entries, exists: loaded.exists });
-    if (outcome.entries === null) return outcome.result;
+    const state = await readHarvestStateFile(target, fs);
+    const outcome = await update({ entries: loaded.entries, exists: loaded.exists, state });
+    const mode = loaded.mode ?? 0o600;
+    const saveState = async (next: HarvestState) =>
+      writeHarvestStateFile(target, next, { mode, uid: loaded.uid, gid: loaded.gid, fs, verifyLock: () => lock.verify(target) });
+    const [before, after] = outcome.state ? writeOrder(state, outcome.state) : [undefined, undefined];
+    if (outcome.entries === null) {
+      if (before) await saveState(before);
+      if (after) await saveState(after);
+      return outcome.result;
+    }
     // Never write a file that the next read would refuse.
     const validator = new EntryValidator();
     try {
@@ -204,8 +264,8 @@ async function updateLocked<T>(
       if (error instanceof EntryProblem) throw new DlqFileError(target, `refusing to write: ${error.message}`, { cause: error });
       throw error;
     }
+    if (before) await saveState(before);
     const layout: EntryLayout = { offsets: [], lengths: [] };
-    const mode = loaded.mode ?? 0o600;
     await atomicWrite(target, serializeDlqChunks(outcome.entries, options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK_BYTES, layout), {
       mode,
       uid: loaded.uid,
@@ -227,6 +287,7 @@ async function updateLocked<T>(
       fs,
       verifyLock: () => lock.verify(target),
     });
+    if (after) await saveState(after);
     return outcome.result;
   } finally {
     await lock.release();
