@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, isDlqError } from './errors.js';
-import { processIo, type Io, type OutStream } from './io.js';
+import { COLOR_MODES, processIo, type ColorMode, type Io, type OutStream } from './io.js';
 import { ignoreBrokenPipe } from './output/ignore-broken-pipe.js';
 import { escapeText } from './output/escape-text.js';
 import { redactSecrets } from './output/redact.js';
-import { GROUP_FIELDS, SORT_FIELDS } from './select/fields.js';
+import { GROUP_FIELDS, SORT_FIELDS, SOURCE_NAMES } from './select/fields.js';
 
 const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -34,6 +34,32 @@ function examples(lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 }
 
+/**
+ * The platform flags `fetch` and `doctor` share: which source, which webhook or event
+ * definitions, where to connect. `--source` uses commander's choices so help and shell
+ * completion can list them.
+ */
+function addPlatformOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--source <source>', 'history: the designed failed-delivery history; events: a real org\'s operational events (env DLQ_SOURCE, default history)').choices(
+        SOURCE_NAMES,
+      ),
+    )
+    .option('--webhook <name>', 'history source: webhook integration name (env GENESYS_WEBHOOK_NAME)')
+    .option('--webhook-id <id>', 'history source: webhook integration id (skips resolution by name)')
+    .option(
+      '--event-definition <name|id>',
+      'events source: operational-event definition, repeatable (env GENESYS_EVENT_DEFINITIONS, comma list)',
+      collect,
+    )
+    .option('--since <time>', 'events source: from this time (ISO 8601 or relative: 24h, 7d; default and limit: 10 days back)')
+    .option('--until <time>', 'events source: up to this time (default now)')
+    .option('--search <term>', "events source: only events matching this term (the query's searchTerm)")
+    .option('--environment <env>', 'Genesys Cloud region, e.g. mypurecloud.ie (env GENESYS_ENVIRONMENT, default mypurecloud.com)')
+    .option('--gateway <url>', 'send login and API requests through this host (env GENESYS_GATEWAY)');
+}
+
 /** Collects a repeatable option into an array. */
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -54,6 +80,20 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       outputError: (s, write) => write(`dlq: ${s.replace(/^error: /, '').trimEnd()} (see --help)\n`),
     })
     .exitOverride()
+    // --color is the program's own option, so it works before or after any command (commander
+    // reads program options anywhere unless positional options are enabled) and every command,
+    // present or future, has it; each command's --help lists it under "Global Options".
+    .configureHelp({ showGlobalOptions: true })
+    .addOption(
+      new Option('--color <when>', 'colours and spinners: auto (only on a terminal; NO_COLOR, FORCE_COLOR apply), always, never').choices(
+        COLOR_MODES,
+      ),
+    )
+    .option('--no-color', 'same as --color never')
+    .hook('preAction', () => {
+      const color = program.opts()['color'] as ColorMode | false | undefined;
+      if (color !== undefined) io.color = color === false ? 'never' : color;
+    })
     .addHelpText(
       'after',
       '\nExit codes: 0 ok · 2 usage · 3 auth · 4 webhook not found/ambiguous · 5 platform failure ·\n' +
@@ -62,13 +102,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     );
 
   const fetch = addCommonOptions(
-    program
-      .command('fetch')
-      .description('harvest every failed delivery of a webhook into the DLQ file')
-      .option('--webhook <name>', 'webhook integration name (env GENESYS_WEBHOOK_NAME)')
-      .option('--webhook-id <id>', 'webhook integration id (skips resolution by name)')
-      .option('--environment <env>', 'Genesys Cloud environment (env GENESYS_ENVIRONMENT, default mypurecloud.com)')
-      .option('--gateway <url>', 'send login and API requests through this host (env GENESYS_GATEWAY)')
+    addPlatformOptions(
+      program
+        .command('fetch')
+        .description("harvest a webhook's failed deliveries (history) or a real org's operational events into the DLQ file"),
+    )
       .option('--max-items <n>', 'stop after this many failed deliveries (env MAX_DLQ_ITEMS, default no cap)')
       .option('--max-wait <duration>', 'total time allowed waiting on rate limits', '10m')
       .option('--concurrency <n>', 'history pages fetched at once once the total is known', '4')
@@ -83,6 +121,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'dlq fetch --env-file /etc/dlq.env --quiet      # cron: nightly runs read only what is new',
       'dlq fetch --env-file /etc/dlq.env --full       # weekly: read every page again',
       'dlq fetch --webhook Orders --gateway http://127.0.0.1:8080 --json',
+      'dlq fetch --source events --event-definition "Data Action Failed" --since 24h',
     ]),
   );
   fetch.action(async (opts: Record<string, unknown>) => {

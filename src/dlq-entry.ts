@@ -18,20 +18,36 @@ export interface ReplayAttempt {
 export interface DlqEntry {
   delivery_id: string;
   timestamp?: string;
-  status_code?: number;
+  /** null for an operational event that carries no HTTP status. */
+  status_code?: number | null;
   status_message?: string;
-  request_body?: string;
-  response_body?: string;
+  /** null for operational events: they carry no payload and are never replayed. */
+  request_body?: string | null;
+  response_body?: string | null;
   webhook_id?: string;
   webhook_name?: string;
   first_seen_at?: string;
   last_seen_at?: string;
   replay_status?: ReplayStatus;
   replays?: ReplayAttempt[];
+  /** Absent or `history` for history items, `operational-event` for events (contract §5, §6). */
+  source?: string;
+  /** For events: the definition it belongs to. */
+  event_definition?: { id: string; name: string };
+  /** For events: the event exactly as received. */
+  event?: Record<string, unknown>;
   /** Set by `dlq resolve` (contract §5: `resolved` = handled by a person, never replayed). */
   resolved_at?: string;
   resolved_note?: string;
   [extra: string]: unknown;
+}
+
+/** The `source` of entries harvested from operational events (contract §5). */
+export const EVENT_ENTRY_SOURCE = 'operational-event';
+
+/** True for entries harvested from operational events. */
+export function isEventEntry(entry: DlqEntry): boolean {
+  return entry.source === EVENT_ENTRY_SOURCE;
 }
 
 /** `replay_status` of an entry; entries from the seven-field script have never been replayed. */

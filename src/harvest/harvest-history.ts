@@ -28,10 +28,11 @@
  * moving anything; it is rare during a run and this module does not model it.
  *
  * A page that fails for good stops the harvest; what was collected until then is returned with
- * the failure so the caller can still save it.
+ * the failure so the caller can still save it (history-source.ts tells a history the org does not
+ * offer, 404/405 on the first page, from other failures).
  */
 import { createHash } from 'node:crypto';
-import { PlatformError, WebhookResolutionError } from '../errors.js';
+import { PlatformError } from '../errors.js';
 import type { GenesysClient, HistoryItem } from '../genesys/client.js';
 import type { RequestRunner } from './request-runner.js';
 
@@ -225,7 +226,7 @@ export async function harvestHistory(
       await readPage(pageChasing(gaps[0] as [number, number], latestTotal, size, drift));
     }
   } catch (error) {
-    failure = mapFailure(error, options.integrationId);
+    failure = error instanceof Error ? error : new Error(String(error));
   }
 
   const merged = [...byId.values()].sort((a, b) => b.at - a.at).map((e) => e.item);
@@ -349,13 +350,6 @@ async function runWorkers(n: number, worker: () => Promise<void>): Promise<void>
   const results = await Promise.allSettled(Array.from({ length: Math.max(1, n) }, () => worker()));
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (rejected) throw rejected.reason;
-}
-
-function mapFailure(error: unknown, integrationId: string): Error {
-  if (error instanceof PlatformError && error.status === 404) {
-    return new WebhookResolutionError(`no webhook integration with id '${integrationId}' (history answered HTTP 404)`);
-  }
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 /**

@@ -14,7 +14,7 @@
  */
 import { REPLAY_STATUSES, replayStatusOf, type DlqEntry, type ReplayStatus } from '../dlq-entry.js';
 import { UsageError } from '../errors.js';
-import { parseTimeFlag } from './time-flag.js';
+import { parseTimeRange } from './time-flag.js';
 
 export interface FilterFlags {
   since?: string;
@@ -35,16 +35,7 @@ type Predicate = (entry: DlqEntry) => boolean;
 export function buildFilter(flags: FilterFlags, now: Date, knownEntries?: readonly DlqEntry[]): (entry: DlqEntry) => boolean {
   const tests: Predicate[] = [];
 
-  const since = flags.since === undefined ? undefined : parseTimeFlag(flags.since, '--since', now).ms;
-  let until: number | undefined;
-  if (flags.until !== undefined) {
-    const bound = parseTimeFlag(flags.until, '--until', now);
-    // `--until 2026-03-01` means "up to the end of that day", not its first millisecond.
-    until = bound.dateOnly ? endOfLocalDay(bound.ms) : bound.ms;
-  }
-  if (since !== undefined && until !== undefined && since > until) {
-    throw new UsageError(`--since: '${flags.since}' is after --until '${flags.until}'`);
-  }
+  const { sinceMs: since, untilMs: until } = parseTimeRange(flags, now);
   if (since !== undefined || until !== undefined) {
     const lo = since ?? -Infinity;
     const hi = until ?? Infinity;
@@ -126,9 +117,4 @@ function statusCodePredicate(text: string): Predicate {
     const code = statusCodeOf(e);
     return code !== undefined && (exact.has(code) || classes.has(Math.floor(code / 100)));
   };
-}
-
-function endOfLocalDay(startMs: number): number {
-  const d = new Date(startMs);
-  return new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime() - 1;
 }

@@ -17,7 +17,7 @@ import { describeFsError, loadDlq, sameIdentity, statIdentity, type ReadOptions 
 import { indexPathFor, readDlqIndex, writeDlqIndex } from './dlq-index.js';
 import { DEFAULT_WRITE_CHUNK_BYTES, serializeDlq, serializeDlqChunks, type EntryLayout } from './serialize-dlq.js';
 import { errnoCode, nodeStoreFs, writeAll, type StoreFileHandle, type StoreFs } from './store-fs.js';
-import { sameHarvestState, sourceKeyOf, watermarkOf, type HarvestState } from './harvest-state.js';
+import { sameHarvestState, sourceKeyOf, type HarvestState } from './harvest-state.js';
 import { readHarvestStateFile, statePathFor, writeHarvestStateFile } from './harvest-state-file.js';
 
 export { serializeDlq, serializeDlqChunks };
@@ -70,27 +70,30 @@ export async function readDlqFile(path: string, options: ReadOptions = {}): Prom
 }
 
 /**
- * What an incremental harvest of one source needs, read without the lock: the harvest state and
- * the delivery ids recorded for that source (`sourceKeyOf`) or tombstoned. Uses the sidecar index
- * when it matches the file (no need to parse the bodies), else reads the whole file. Reading
- * without the lock is fine: the update under the lock re-reads everything, and a watermark only
- * moves for a harvest that covered everything above the point where it stopped.
+ * The harvest state stored with the DLQ file at `path` (watermarks, tombstones), read without the
+ * lock: an incremental harvest decides where to stop from it, and the update under the lock
+ * re-reads it before anything is saved. The empty state when there is none.
  */
-export async function readHarvestBaseline(path: string, key: string): Promise<{ state: HarvestState; recorded: Set<string> }> {
+export async function readHarvestState(path: string): Promise<HarvestState> {
   let target: string;
   try {
     target = await resolveTarget(path, nodeStoreFs);
   } catch {
-    return { state: await readHarvestStateFile(path), recorded: new Set() };
+    target = path;
   }
-  const state = await readHarvestStateFile(target);
-  const recorded = new Set<string>();
-  if (watermarkOf(state, key) !== undefined) {
-    const index = await readDlqIndex(path);
-    const entries = index ? index.entries : (await readDlqFile(path)).entries;
-    for (const entry of entries) if (sourceKeyOf(entry) === key) recorded.add(entry.delivery_id);
-  }
-  return { state, recorded };
+  return readHarvestStateFile(target);
+}
+
+/**
+ * The delivery ids stored for one source key (`sourceKeyOf`), read without the lock: the sidecar
+ * index when it matches the file (no need to parse the bodies), else the whole file.
+ */
+export async function readRecordedIds(path: string, key: string): Promise<Set<string>> {
+  const index = await readDlqIndex(path);
+  const entries = index ? index.entries : (await readDlqFile(path)).entries;
+  const ids = new Set<string>();
+  for (const entry of entries) if (sourceKeyOf(entry) === key) ids.add(entry.delivery_id);
+  return ids;
 }
 
 /**

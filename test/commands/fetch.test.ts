@@ -337,11 +337,11 @@ describe('authentication and configuration', () => {
     }
   });
 
-  test('missing scopes (403): exit 3 with a hint about the required scopes', async () => {
-    await startServer({ scopes: [], integrations: [{ ...ORDERS, failures: [] }] });
+  test('a missing permission (403): exit 3 naming the permission a role must grant', async () => {
+    await startServer({ permissions: [], integrations: [{ ...ORDERS, failures: [] }] });
     const r = await runFetch({ webhook: 'Orders' });
     assert.equal(r.code, 3);
-    assert.match(r.err, /integration:webhook:view/);
+    assert.match(r.err, /needs a role granting the permission integrations:integration:view/);
     await startServer({ integrations: [{ ...ORDERS, failures: makeFailures(5, { seed: 8 }) }] });
   });
 

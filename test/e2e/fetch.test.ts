@@ -41,7 +41,8 @@ test('--json prints one object with the documented fields', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
   const s = JSON.parse(r.stdout) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(s).sort(), ['durationMs', 'duplicates', 'fetched', 'file', 'mode', 'new', 'pages', 'rateLimitWaits', 'retries', 'updated', 'webhook'].sort());
+  assert.deepEqual(Object.keys(s).sort(), ['durationMs', 'duplicates', 'fetched', 'file', 'mode', 'new', 'pages', 'rateLimitWaits', 'retries', 'source', 'updated', 'webhook'].sort());
+  assert.equal(s['source'], 'history');
   assert.equal(s['new'], 0);
   assert.equal(s['mode'], 'incremental', 'the first run was complete: this one stops at what it recorded');
   assert.equal(s['pages'], 1);
@@ -57,7 +58,7 @@ test('a nightly run reads only what is new (mode incremental); --full reads ever
   assert.equal(s['mode'], 'incremental');
   assert.equal(s['new'], 150);
   assert.ok(server.stats.requests.history <= 3, `history requests: ${server.stats.requests.history}`);
-  assert.match(r.stderr, /incremental: stopping at the first page of deliveries recorded before/);
+  assert.match(r.stderr, /incremental: stopping at the first page of deliveries recorded up to /);
   server.resetStats();
   const full = await runBin(['fetch', '--webhook', 'MyCriticalWebhook', '--full'], { cwd: dir, env: env() });
   assert.equal(full.code, 0, full.stderr);
