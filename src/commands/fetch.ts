@@ -10,7 +10,7 @@ import { isDlqError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter } from '../output/reporter.js';
 import { readHarvestState, readRecordedIds, updateDlqFile } from '../store/dlq-file.js';
-import { isTombstoned, sourceKeyOf, withoutExpiredTombstones, withWatermark, type HarvestState } from '../store/harvest-state.js';
+import { withWatermark, type HarvestState } from '../store/harvest-state.js';
 import { quickCheckDlqFile } from '../store/quick-check.js';
 import { EventsSource, eventsInterval, type EventsInterval } from '../harvest/events-source.js';
 import type { HarvestSource, SourceHarvest } from '../harvest/harvest-source.js';
@@ -68,6 +68,8 @@ export interface FetchSummary {
   fetched: number;
   new: number;
   updated: number;
+  /** Items skipped because `dlq prune` removed them earlier. */
+  pruned: number;
   duplicates: number;
   pages: number;
   /** `incremental`: stopped at what an earlier complete harvest recorded; `full`: read everything. */
@@ -329,12 +331,14 @@ async function save(
 ): Promise<FetchSummary> {
   const merged = await updateDlqFile(
     config.file,
-    ({ entries, exists, state }) => {
+    async ({ entries, exists, state, prunedIds }) => {
       const next = withMarks(state, harvest, seenAt);
       // Nothing harvested: leave an existing file alone; create an empty one only after a clean run.
-      if (harvest.entries.length === 0 && (exists || harvest.failure)) return { entries: null, state: next, result: { added: 0, updated: 0 } };
-      const result = mergeEntries(entries, harvest.entries, seenAt, (id) => isTombstoned(state, id));
-      return { entries: result.entries, state: next, result: { added: result.added, updated: result.updated } };
+      if (harvest.entries.length === 0 && (exists || harvest.failure)) return { entries: null, state: next, result: { added: 0, updated: 0, pruned: 0 } };
+      // Deliveries `dlq prune` removed stay removed (README, section "lifecycle").
+      const pruned = harvest.entries.length > 0 && prunedIds ? await prunedIds() : undefined;
+      const result = mergeEntries(entries, harvest.entries, seenAt, pruned);
+      return { entries: result.entries, state: next, result: { added: result.added, updated: result.updated, pruned: result.pruned } };
     },
     { lockTimeoutMs: config.lockTimeoutMs },
   );
@@ -344,6 +348,7 @@ async function save(
     fetched: harvest.fetched,
     new: merged.added,
     updated: merged.updated,
+    pruned: merged.pruned,
     duplicates: harvest.duplicates,
     pages: harvest.pages,
     mode: harvest.mode,
@@ -355,19 +360,13 @@ async function save(
 }
 
 /**
- * The state after this harvest (saved with its entries, under the same lock): only a complete
- * harvest of a source moves its watermark (never a capped, interrupted or failed one), and only an
- * exhaustive one knows which of its tombstones are gone from the platform.
+ * The state after this harvest (saved after its entries, under the same lock): only a complete
+ * harvest of a source moves its watermark, never a capped, interrupted or failed one.
  */
 function withMarks(state: HarvestState, harvest: SourceHarvest, seenAt: string): HarvestState {
   let next = state;
   for (const mark of harvest.marks) {
-    if (!mark.complete) continue;
-    if (mark.newest !== undefined) next = withWatermark(next, mark.key, mark.newest, seenAt);
-    if (mark.exhaustive) {
-      const seen = new Set(harvest.entries.filter((e) => sourceKeyOf(e) === mark.key).map((e) => e.delivery_id));
-      next = withoutExpiredTombstones(next, mark.key, (id) => seen.has(id));
-    }
+    if (mark.complete && mark.newest !== undefined) next = withWatermark(next, mark.key, mark.newest, seenAt);
   }
   return next;
 }
@@ -379,7 +378,8 @@ function print(summary: FetchSummary, harvest: SourceHarvest, options: FetchOpti
   }
   io.stdout.write(
     `${summary.error ? 'partial harvest' : 'fetched'} ${summary.fetched} ${harvest.subject.text}: ` +
-      `${summary.new} new, ${summary.updated} updated, ${summary.duplicates} duplicates; ` +
+      `${summary.new} new, ${summary.updated} updated, ${summary.duplicates} duplicates` +
+      `${summary.pruned > 0 ? `, ${summary.pruned} pruned earlier` : ''}; ` +
       `${summary.pages} pages (${summary.mode}), ${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` +
       `${seconds(summary.durationMs)} -> ${summary.file}\n`,
   );

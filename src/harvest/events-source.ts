@@ -148,7 +148,7 @@ export class EventsSource implements HarvestSource {
         // Complete: every page read, nothing cut by --max-items, the whole 10 days or from the watermark.
         const complete = finished && byId.size <= limit && !interval.bounded;
         const newest = [...byId.values()].slice(seenBefore).reduce<string | undefined>((best, e) => newer(e.timestamp, best), undefined);
-        marks.push({ key, complete, exhaustive: complete && !mark, ...(newest !== undefined ? { newest } : {}) });
+        marks.push({ key, complete, ...(newest !== undefined ? { newest } : {}) });
         if (byId.size >= limit) break;
       }
     } catch (error) {

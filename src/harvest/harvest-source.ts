@@ -30,24 +30,19 @@ export interface HarvestContext {
   /** Progress, --verbose detail and warnings on stderr. */
   log: Pick<Reporter, 'progress' | 'debug' | 'warn'>;
   /**
-   * The stored harvest state (watermarks, tombstones), or undefined for `--full`: then the source
+   * The stored harvest state (watermarks), or undefined for `--full`: then the source
    * reads everything it can, whatever earlier harvests recorded.
    */
   state: HarvestState | undefined;
-  /** The delivery ids stored for a source key (webhookKey/eventDefinitionKey); read on demand. */
+  /** The delivery ids recorded for a source key (webhookKey/eventDefinitionKey): stored or pruned; read on demand. */
   recorded: (key: string) => Promise<ReadonlySet<string>>;
 }
 
-/**
- * What one harvest can vouch for, per source key (issue #11). Only a `complete` harvest moves the
- * key's watermark to `newest`; an `exhaustive` one (it read everything the platform still has for
- * the key) also lets fetch drop the tombstones of deliveries the platform no longer has.
- */
+/** What one harvest can vouch for, per source key (issue #11): only a `complete` one moves the key's watermark to `newest`. */
 export interface SourceMark {
   key: string;
   /** No cap cut it short, no failure, no interruption, and it connected to the last watermark. */
   complete: boolean;
-  exhaustive: boolean;
   /** The newest failure time this harvest saw for the key (ISO 8601), if any. */
   newest?: string;
 }
@@ -65,7 +60,7 @@ export interface SourceHarvest {
   pages: number;
   /** `incremental` when it stopped at what an earlier complete harvest recorded, else `full`. */
   mode: HarvestMode;
-  /** Per source key, what this harvest vouches for (watermarks, tombstones). */
+  /** Per source key, what this harvest vouches for (its watermark). */
   marks: SourceMark[];
   /** Set when the harvest stopped part-way; `entries` holds what came before. */
   failure?: Error;

@@ -9,7 +9,7 @@
  */
 import { HistoryNotOfferedError, PlatformError } from '../errors.js';
 import type { GenesysClient, HistoryItem } from '../genesys/client.js';
-import { isTombstoned, watermarkOf, webhookKey } from '../store/harvest-state.js';
+import { watermarkOf, webhookKey } from '../store/harvest-state.js';
 import type { HarvestContext, HarvestSource, SourceHarvest } from './harvest-source.js';
 import { harvestHistory } from './harvest-history.js';
 import { knownBelowWatermark } from './known-deliveries.js';
@@ -57,7 +57,7 @@ export class HistorySource implements HarvestSource {
     const mark = state ? watermarkOf(state, key) : undefined;
     let isKnown: ((item: HistoryItem) => boolean) | undefined;
     if (state && mark) {
-      isKnown = knownBelowWatermark(mark, await context.recorded(key), (id) => isTombstoned(state, id));
+      isKnown = knownBelowWatermark(mark, await context.recorded(key));
       log.debug(`incremental: stopping at the first page of deliveries recorded up to ${mark.newest} (--full reads every page)`);
     } else {
       log.debug(state ? 'full pass: no complete harvest of this webhook recorded yet' : 'full pass (--full)');
@@ -93,7 +93,6 @@ export class HistorySource implements HarvestSource {
         {
           key,
           complete: outcome.complete,
-          exhaustive: outcome.complete && outcome.mode === 'full',
           ...(outcome.newest !== undefined ? { newest: outcome.newest } : {}),
         },
       ],

@@ -12,15 +12,10 @@ import type { HistoryItem } from '../genesys/client.js';
 import type { Watermark } from '../store/harvest-state.js';
 import { deliveryIdOf } from './harvest-history.js';
 
-export function knownBelowWatermark(
-  mark: Watermark,
-  recorded: ReadonlySet<string>,
-  tombstoned: (deliveryId: string) => boolean,
-): (item: HistoryItem) => boolean {
+export function knownBelowWatermark(mark: Watermark, recorded: ReadonlySet<string>): (item: HistoryItem) => boolean {
   const limit = Date.parse(mark.newest);
   return (item) => {
     if (typeof item.timestamp !== 'string' || !(Date.parse(item.timestamp) <= limit)) return false;
-    const id = deliveryIdOf(item);
-    return recorded.has(id) || tombstoned(id);
+    return recorded.has(deliveryIdOf(item));
   };
 }

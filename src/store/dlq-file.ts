@@ -15,6 +15,7 @@ import { EntryProblem, EntryValidator } from './entry-validator.js';
 import { acquireFileLock, DEFAULT_STALE_MS, isTempNameOf, tempPathFor, type LockHolder } from './file-lock.js';
 import { describeFsError, loadDlq, sameIdentity, statIdentity, type ReadOptions } from './load-dlq.js';
 import { indexPathFor, readDlqIndex, writeDlqIndex } from './dlq-index.js';
+import { readPrunedIds, recordPrunedIds } from './pruned-ids.js';
 import { DEFAULT_WRITE_CHUNK_BYTES, serializeDlq, serializeDlqChunks, type EntryLayout } from './serialize-dlq.js';
 import { errnoCode, nodeStoreFs, writeAll, type StoreFileHandle, type StoreFs } from './store-fs.js';
 import { sameHarvestState, sourceKeyOf, type HarvestState } from './harvest-state.js';
@@ -41,10 +42,12 @@ export interface LoadedEntries {
   entries: DlqEntry[];
   /** false when the file did not exist (entries is then []). */
   exists: boolean;
+  /** Inside updateDlqFile only: the delivery ids `dlq prune` removed (pruned-ids.ts), read on demand. */
+  prunedIds?: () => Promise<ReadonlySet<string>>;
 }
 
 export interface LoadedDlq extends LoadedEntries {
-  /** The harvest state (watermarks, tombstones) stored with the entries; see harvest-state.ts. */
+  /** The harvest state (watermarks) stored with the entries; see harvest-state.ts. */
   state: HarvestState;
 }
 
@@ -52,12 +55,16 @@ export interface UpdateOutcome<T> {
   /** The new content, or null to leave the file exactly as it is (no write at all). */
   entries: DlqEntry[] | null;
   /**
-   * The new harvest state, if it changes. Saved in the same update, in the order that keeps it
-   * honest: tombstones no later than the entries' removal, watermarks no earlier than the entries
-   * they vouch for (see harvest-state-file.ts).
+   * The new harvest state, if it changes. Saved in the same update, after the entries it vouches
+   * for (see harvest-state-file.ts).
    */
   state?: HarvestState;
   result: T;
+  /**
+   * Entries removed on purpose (`dlq prune`): their ids are recorded, on disk, BEFORE the file is
+   * rewritten without them, so `dlq fetch` never brings them back (see pruned-ids.ts).
+   */
+  pruned?: readonly DlqEntry[];
 }
 
 /** Reads and validates the DLQ file without taking the lock (readers never block writers). */
@@ -70,7 +77,7 @@ export async function readDlqFile(path: string, options: ReadOptions = {}): Prom
 }
 
 /**
- * The harvest state stored with the DLQ file at `path` (watermarks, tombstones), read without the
+ * The harvest state stored with the DLQ file at `path` (watermarks), read without the
  * lock: an incremental harvest decides where to stop from it, and the update under the lock
  * re-reads it before anything is saved. The empty state when there is none.
  */
@@ -85,13 +92,20 @@ export async function readHarvestState(path: string): Promise<HarvestState> {
 }
 
 /**
- * The delivery ids stored for one source key (`sourceKeyOf`), read without the lock: the sidecar
- * index when it matches the file (no need to parse the bodies), else the whole file.
+ * The delivery ids recorded for one source key (`sourceKeyOf`), read without the lock: those in the
+ * file (through the sidecar index when it matches the file, so no need to parse the bodies, else
+ * the whole file) and every id `dlq prune` removed (pruned-ids.ts; ids are unique across sources).
  */
 export async function readRecordedIds(path: string, key: string): Promise<Set<string>> {
   const index = await readDlqIndex(path);
   const entries = index ? index.entries : (await readDlqFile(path)).entries;
-  const ids = new Set<string>();
+  let target = path;
+  try {
+    target = await resolveTarget(path, nodeStoreFs);
+  } catch {
+    // no directory: nothing was pruned there either
+  }
+  const ids = await readPrunedIds(target);
   for (const entry of entries) if (sourceKeyOf(entry) === key) ids.add(entry.delivery_id);
   return ids;
 }
@@ -192,20 +206,6 @@ export async function proveDlqWritable(path: string, options: LockOptions = {}):
 }
 
 /**
- * The harvest state to write before the DLQ file and after it, when `next` replaces `current`:
- * new tombstones go first (with the old watermarks), everything else after. Either may be
- * undefined (nothing to write at that point).
- */
-export function writeOrder(current: HarvestState, next: HarvestState): [HarvestState | undefined, HarvestState | undefined] {
-  if (sameHarvestState(current, next)) return [undefined, undefined];
-  const added = Object.keys(next.tombstones).some((id) => !Object.hasOwn(current.tombstones, id));
-  const before: HarvestState | undefined = added
-    ? { watermarks: current.watermarks, tombstones: { ...current.tombstones, ...next.tombstones } }
-    : undefined;
-  return [before, before && sameHarvestState(before, next) ? undefined : next];
-}
-
-/**
  * Read-modify-write under the file's lock: read (validated), call `update`, write the returned
  * entries atomically (unless null), release. The lock is held from the read to the rename and
  * released on every path. `update` must not touch the file itself.
@@ -249,14 +249,14 @@ async function updateLocked<T>(
       ...(options.readChunkBytes !== undefined ? { chunkBytes: options.readChunkBytes } : {}),
     });
     const state = await readHarvestStateFile(target, fs);
-    const outcome = await update({ entries: loaded.entries, exists: loaded.exists, state });
+    const outcome = await update({ entries: loaded.entries, exists: loaded.exists, state, prunedIds: () => readPrunedIds(target) });
     const mode = loaded.mode ?? 0o600;
-    const saveState = async (next: HarvestState) =>
-      writeHarvestStateFile(target, next, { mode, uid: loaded.uid, gid: loaded.gid, fs, verifyLock: () => lock.verify(target) });
-    const [before, after] = outcome.state ? writeOrder(state, outcome.state) : [undefined, undefined];
+    // The state (watermarks) is saved AFTER the entries it vouches for: see harvest-state-file.ts.
+    const next = outcome.state && !sameHarvestState(state, outcome.state) ? outcome.state : undefined;
+    const saveState = async (value: HarvestState) =>
+      writeHarvestStateFile(target, value, { mode, uid: loaded.uid, gid: loaded.gid, fs, verifyLock: () => lock.verify(target) });
     if (outcome.entries === null) {
-      if (before) await saveState(before);
-      if (after) await saveState(after);
+      if (next) await saveState(next);
       return outcome.result;
     }
     // Never write a file that the next read would refuse.
@@ -267,8 +267,10 @@ async function updateLocked<T>(
       if (error instanceof EntryProblem) throw new DlqFileError(target, `refusing to write: ${error.message}`, { cause: error });
       throw error;
     }
-    if (before) await saveState(before);
     const layout: EntryLayout = { offsets: [], lengths: [] };
+    if (outcome.pruned && outcome.pruned.length > 0) {
+      await recordPrunedIds(target, outcome.pruned, { at: new Date().toISOString(), mode, fs });
+    }
     await atomicWrite(target, serializeDlqChunks(outcome.entries, options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK_BYTES, layout), {
       mode,
       uid: loaded.uid,
@@ -290,7 +292,7 @@ async function updateLocked<T>(
       fs,
       verifyLock: () => lock.verify(target),
     });
-    if (after) await saveState(after);
+    if (next) await saveState(next);
     return outcome.result;
   } finally {
     await lock.release();

@@ -2,15 +2,12 @@
  * The file store's home for the harvest state (./harvest-state.ts): `<dlq file>.state.json`, next
  * to the DLQ file, which itself stays the contract's plain JSON array (contract §5).
  *
- * Written only by updateDlqFile, under the DLQ file's lock, atomically (temp file, fsync, rename).
- * Order against the DLQ file (see writeOrder in dlq-file.ts): new tombstones are written BEFORE the
- * DLQ file that no longer holds their entries, a moved watermark AFTER the DLQ file that holds what
- * it vouches for. A crash between the two leaves a tombstone for an entry still in the file
- * (harmless: prune again) or an older watermark (the next harvest just reads deeper): never a
- * watermark ahead of the data, never a pruned entry without its tombstone.
+ * Written only by updateDlqFile, under the DLQ file's lock, atomically (temp file, fsync, rename),
+ * AFTER the DLQ file that holds what a moved watermark vouches for: a crash between the two leaves
+ * the older watermark, and the next harvest just reads deeper. Never a watermark ahead of the data.
  *
- * Unlike the `.idx` index this is not a cache: keep it with the DLQ file in backups. Without it the
- * next fetch is a full pass, and entries pruned since could come back.
+ * Unlike the `.idx` index this is not a cache, but losing it loses nothing: the next fetch is then
+ * a full pass.
  */
 import { DlqFileError } from '../errors.js';
 import { atomicWrite } from './atomic-write.js';
@@ -18,8 +15,8 @@ import { EMPTY_HARVEST_STATE, parseHarvestState, serializeHarvestState, type Har
 import { describeFsError, oneLine } from './load-dlq.js';
 import { errnoCode, nodeStoreFs, readFully, type StoreFs } from './store-fs.js';
 
-/** Refuse to load a state file bigger than this (a million tombstones are well under it). */
-const MAX_STATE_BYTES = 512 * 1024 * 1024;
+/** Refuse to load a state file bigger than this (a watermark is ~100 bytes). */
+const MAX_STATE_BYTES = 64 * 1024 * 1024;
 
 export function statePathFor(target: string): string {
   return `${target}.state.json`;
@@ -51,7 +48,7 @@ export async function readHarvestStateFile(target: string, fs: StoreFs = nodeSto
     throw new DlqFileError(
       path,
       `harvest state unusable (${oneLine(error instanceof Error ? error.message : String(error))}); ` +
-        'move it away to start over (the next fetch is then a full pass, and pruned entries can come back)',
+        'move it away to start over (the next fetch is then a full pass)',
       { cause: error },
     );
   }

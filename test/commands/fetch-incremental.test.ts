@@ -12,9 +12,9 @@ import { after, beforeEach, describe, test } from 'node:test';
 import { reportError } from '../../src/cli.js';
 import { fetchCommand, type FetchOptions } from '../../src/commands/fetch.js';
 import type { DlqEntry } from '../../src/dlq-entry.js';
-import { updateDlqFile } from '../../src/store/dlq-file.js';
 import { statePathFor } from '../../src/store/harvest-state-file.js';
-import { watermarkOf, webhookKey, withTombstones, type HarvestState } from '../../src/store/harvest-state.js';
+import { watermarkOf, webhookKey, type HarvestState } from '../../src/store/harvest-state.js';
+import { pruneDlqFile } from '../../src/store/prune-dlq.js';
 import { captureIo } from '../support/capture-io.js';
 import { FakeGenesys, makeFailures, type FakeGenesysOptions, type HistoryItem } from '../support/fake-genesys/index.js';
 
@@ -182,18 +182,13 @@ describe('incremental harvest', () => {
   });
 });
 
-describe('tombstones (pruned on purpose)', () => {
-  test('a pruned delivery never comes back: not incrementally, not deeper, not with --full', async () => {
+describe('pruned deliveries', () => {
+  test('a pruned delivery never comes back: not incrementally, not with --full, not after a capped run', async () => {
     const failures = makeFailures(500, { seed: 43 });
     const s = await startServer(failures);
     assert.equal((await runFetch({})).code, 0);
     const pruned = new Set([failures[0]!.id, failures[250]!.id, failures[499]!.id]);
-    // What `dlq prune` does: remove the entries and record their tombstones in one update.
-    await updateDlqFile(file, ({ entries, state }) => ({
-      entries: entries.filter((e) => !pruned.has(e.delivery_id)),
-      state: withTombstones(state, entries.filter((e) => pruned.has(e.delivery_id)), new Date().toISOString()),
-      result: undefined,
-    }));
+    await pruneDlqFile(file, { select: (entries) => entries.filter((e) => pruned.has(e.delivery_id)) });
     s.addFailures(ORDERS.id, newer(10, 44));
     for (const options of [{}, { full: true }, { maxItems: '200' }, {}]) {
       const r = await runFetch(options);
@@ -202,22 +197,20 @@ describe('tombstones (pruned on purpose)', () => {
       for (const id of pruned) assert.ok(!ids.has(id!), `${id} stays pruned (${JSON.stringify(options)})`);
     }
     assert.equal(readEntries().length, 507);
-    assert.equal(Object.keys(readState().tombstones).length, 3, 'kept while the platform still has them');
   });
 
-  test('a complete full pass drops tombstones of deliveries the platform no longer has', async () => {
-    const failures = makeFailures(30, { seed: 45 });
-    await startServer(failures);
+  test('pruned deliveries count as recorded: a page of them and of stored ones still ends an incremental run', async () => {
+    const failures = makeFailures(600, { seed: 48 });
+    const s = await startServer(failures);
     assert.equal((await runFetch({})).code, 0);
-    await updateDlqFile(file, ({ entries, state }) => ({
-      entries: entries.slice(1),
-      state: withTombstones(state, entries.slice(0, 1), new Date().toISOString()),
-      result: undefined,
-    }));
-    assert.equal(Object.keys(readState().tombstones).length, 1);
-    await startServer(failures.slice(1)); // retention removed it
-    assert.equal((await runFetch({ full: true })).code, 0);
-    assert.deepEqual(readState().tombstones, {});
+    const pruned = new Set(failures.slice(0, 100).map((f) => f.id));
+    await pruneDlqFile(file, { select: (entries) => entries.filter((e) => pruned.has(e.delivery_id)) });
+    s.resetStats();
+    const r = await runFetch({});
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.summary['mode'], 'incremental');
+    assert.equal(s.stats.requests.history, 1);
+    assert.equal(r.summary['pruned'], 100);
   });
 });
 

@@ -1,25 +1,22 @@
 /**
- * The harvest state (watermarks, tombstones): its pure rules, and how updateDlqFile saves it next
- * to the DLQ file, in the order that never lets a watermark get ahead of the entries nor a
- * removal get ahead of its tombstone.
+ * The harvest state (watermarks): its pure rules, and how updateDlqFile saves it next to the DLQ
+ * file, after the entries, so a watermark never gets ahead of them.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DlqFileError } from '../../src/errors.js';
-import { readHarvestState, readRecordedIds, updateDlqFile, writeOrder } from '../../src/store/dlq-file.js';
+import { readHarvestState, readRecordedIds, updateDlqFile } from '../../src/store/dlq-file.js';
+import { pruneDlqFile } from '../../src/store/prune-dlq.js';
 import { statePathFor } from '../../src/store/harvest-state-file.js';
 import {
   EMPTY_HARVEST_STATE,
   eventDefinitionKey,
-  isTombstoned,
   parseHarvestState,
   sourceKeyOf,
   watermarkOf,
   webhookKey,
-  withoutExpiredTombstones,
-  withTombstones,
   withWatermark,
 } from '../../src/store/harvest-state.js';
 import { nodeStoreFs, type StoreFs } from '../../src/store/store-fs.js';
@@ -39,16 +36,6 @@ test('a watermark only moves forward', () => {
   assert.equal(watermarkOf(EMPTY_HARVEST_STATE, 'constructor'), undefined, 'no prototype keys');
 });
 
-test('tombstones record the source and time; a full pass drops those the platform no longer has', () => {
-  const state = withTombstones(EMPTY_HARVEST_STATE, [entry('a'), entry('b', { webhook_id: 'wh-2' })], AT);
-  assert.ok(isTombstoned(state, 'a') && isTombstoned(state, 'b') && !isTombstoned(state, 'c'));
-  assert.deepEqual(state.tombstones['a'], { removedAt: AT, source: KEY, timestamp: '2024-05-01T10:00:00.000Z' });
-  const after = withoutExpiredTombstones(state, KEY, () => false);
-  assert.ok(!isTombstoned(after, 'a'), 'wh-1 pass did not see a: gone');
-  assert.ok(isTombstoned(after, 'b'), 'another source is left alone');
-  assert.equal(withoutExpiredTombstones(state, KEY, (id) => id === 'a'), state, 'unchanged when all were seen');
-});
-
 test('source keys: webhook entries by webhook id, operational events by definition', () => {
   assert.equal(sourceKeyOf(entry('a')), 'webhook:wh-1');
   assert.equal(sourceKeyOf(entry('e', { source: 'operational-event', event_definition: { id: 'def-1', name: 'x' } })), eventDefinitionKey('def-1'));
@@ -57,21 +44,9 @@ test('source keys: webhook entries by webhook id, operational events by definiti
 
 test('parseHarvestState refuses what it cannot trust', () => {
   assert.deepEqual(parseHarvestState({ version: 1 }), EMPTY_HARVEST_STATE);
-  for (const bad of [[], null, { version: 2 }, { version: 1, watermarks: [] }, { version: 1, watermarks: { k: { newest: 'soon', harvestedAt: AT } } }, { version: 1, tombstones: { x: {} } }]) {
+  for (const bad of [[], null, { version: 2 }, { version: 1, watermarks: [] }, { version: 1, watermarks: { k: { newest: 'soon', harvestedAt: AT } } }]) {
     assert.throws(() => parseHarvestState(bad), Error, JSON.stringify(bad));
   }
-});
-
-test('write order: new tombstones before the entries, watermarks after', () => {
-  const marked = withWatermark(EMPTY_HARVEST_STATE, KEY, AT, AT);
-  assert.deepEqual(writeOrder(EMPTY_HARVEST_STATE, EMPTY_HARVEST_STATE), [undefined, undefined]);
-  assert.deepEqual(writeOrder(EMPTY_HARVEST_STATE, marked), [undefined, marked]);
-  const pruned = withTombstones(EMPTY_HARVEST_STATE, [entry('a')], AT);
-  assert.deepEqual(writeOrder(EMPTY_HARVEST_STATE, pruned), [pruned, undefined]);
-  const both = withTombstones(marked, [entry('a')], AT);
-  const [before, after] = writeOrder(EMPTY_HARVEST_STATE, both);
-  assert.deepEqual(before, { watermarks: {}, tombstones: both.tombstones });
-  assert.deepEqual(after, both);
 });
 
 /** A file system whose rename of the DLQ file itself fails (a crash between the two writes). */
@@ -97,21 +72,6 @@ test('updateDlqFile: a watermark is saved after the entries, so a failed write l
   assert.equal(watermarkOf(await readHarvestState(file), KEY)?.newest, AT);
 });
 
-test('updateDlqFile: tombstones are saved before the removal, so a failed write still has them', async (t) => {
-  const file = join(tempDir(t), 'dlq.json');
-  await updateDlqFile(file, () => ({ entries: [entry('a'), entry('b')], result: 0 }));
-  await assert.rejects(
-    updateDlqFile(
-      file,
-      ({ entries, state }) => ({ entries: entries.slice(1), state: withTombstones(state, entries.slice(0, 1), AT), result: 0 }),
-      { fs: failingDlqRename(file) },
-    ),
-    DlqFileError,
-  );
-  assert.ok(isTombstoned(await readHarvestState(file), 'a'), 'the tombstone is there');
-  assert.equal((JSON.parse(readFileSync(file, 'utf8')) as unknown[]).length, 2, 'and the entry too (prune again)');
-});
-
 test('updateDlqFile: a state change alone (entries null) is saved; the DLQ file stays a JSON array', async (t) => {
   const file = join(tempDir(t), 'dlq.json');
   await updateDlqFile(file, () => ({ entries: [entry('a')], result: 0 }));
@@ -123,4 +83,6 @@ test('updateDlqFile: a state change alone (entries null) is saved; the DLQ file 
   assert.equal(stored.version, 1);
   assert.deepEqual([...(await readRecordedIds(file, KEY))], ['a'], 'the ids stored for the source');
   assert.deepEqual([...(await readRecordedIds(file, webhookKey('other')))], []);
+  await pruneDlqFile(file, { select: (entries) => [...entries] });
+  assert.deepEqual([...(await readRecordedIds(file, KEY))], ['a'], 'pruned ids count as recorded');
 });
