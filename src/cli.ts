@@ -4,7 +4,9 @@
  * typed options object and an Io, so tests call them without argv.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import { SHELLS } from './completion/shells.js';
+import { REPLAY_STATUSES } from './dlq-entry.js';
 import { ExitCode, isDlqError } from './errors.js';
 import { COLOR_MODES, processIo, type ColorMode, type Io, type OutStream } from './io.js';
 import { ignoreBrokenPipe } from './output/ignore-broken-pipe.js';
@@ -28,6 +30,17 @@ function addCommonOptions(cmd: Command): Command {
     .option('--json', 'machine-readable JSON on stdout')
     .option('-q, --quiet', 'no progress or log lines on stderr')
     .option('-v, --verbose', 'more detail on stderr (never secrets or tokens)');
+}
+
+/**
+ * `--replay-status`: a comma list (failed,pending), which commander's .choices() would reject as
+ * one value. The values are declared as argChoices only, for --help and shell completion; the
+ * command checks each item (select/filters.ts).
+ */
+function replayStatusOption(description = 'only these replay statuses, a comma list'): Option {
+  const option = new Option('--replay-status <status>', description);
+  option.argChoices = [...REPLAY_STATUSES];
+  return option;
 }
 
 function examples(lines: string[]): string {
@@ -137,9 +150,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--until <time>', 'failed at or before (ISO 8601, or relative)')
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
+      .addOption(replayStatusOption())
       .option('--grep <text>', 'substring of the request/response body or status message')
-      .option('--sort <field>', `sort field (${SORT_FIELDS.join(', ')})`)
+      .addOption(new Option('--sort <field>', 'sort field').choices(SORT_FIELDS))
       .option('--reverse', 'reverse the sort order')
       .option('--limit <n>', 'at most n rows (default 50 on a terminal, otherwise no limit)')
       .option('--ndjson', 'one JSON entry per line')
@@ -226,7 +239,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--until <time>', 'failed at or before')
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
+      .addOption(replayStatusOption())
       .option('--grep <text>', 'substring of the request/response body or status message')
       .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
   );
@@ -252,11 +265,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--until <time>', 'failed at or before')
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
+      .addOption(replayStatusOption())
       .option('--grep <text>', 'substring of the request/response body or status message')
       .option('--all', 'every entry (required when no filter is given)')
       .option('--archive <path>', 'append the removed entries here first, as NDJSON (gzip when it ends in .gz)')
-      .option('--redact <path>', 'hide this JSON body path in the archive (repeatable; env DLQ_REDACT)', collect)
+      .option('--redact <json-path>', 'hide this JSON body path in the archive (repeatable; env DLQ_REDACT)', collect)
       .option('--dry-run', 'change nothing; show counts by status code and webhook')
       .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
   );
@@ -273,6 +286,27 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     const { pruneCommand } = await import('./commands/prune.js');
     setExit(await pruneCommand(opts as never, io));
   });
+
+  program
+    .command('completion')
+    .description('print the shell completion script for bash, zsh or fish')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS))
+    .addHelpText(
+      'after',
+      examples([
+        "echo 'source <(dlq completion bash)' >> ~/.bashrc",
+        "echo 'source <(dlq completion zsh)' >> ~/.zshrc      # after compinit",
+        'dlq completion fish > ~/.config/fish/completions/dlq.fish',
+      ]),
+    )
+    .action(async (shell: string) => {
+      const [{ completionCommand }, { describeCommand }] = await Promise.all([
+        import('./commands/completion.js'),
+        import('./completion/command-tree.js'),
+      ]);
+      // Built from the program as it is when the script is asked for: every command and flag.
+      setExit(await completionCommand({ shell, program: describeCommand(program), version: VERSION }, io));
+    });
 
   return program;
 }
