@@ -12,7 +12,7 @@ import { COLOR_MODES, processIo, type ColorMode, type Io, type OutStream } from 
 import { ignoreBrokenPipe } from './output/ignore-broken-pipe.js';
 import { escapeText } from './output/escape-text.js';
 import { redactSecrets } from './output/redact.js';
-import { GROUP_FIELDS, SORT_FIELDS, SOURCE_NAMES } from './select/fields.js';
+import { GROUP_FIELDS, REPLAY_ORDERS, SORT_FIELDS, SOURCE_NAMES } from './select/fields.js';
 
 const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -157,6 +157,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--limit <n>', 'at most n rows (default 50 on a terminal, otherwise no limit)')
       .option('--ndjson', 'one JSON entry per line')
       .option('--ids', 'delivery ids only, one per line')
+      .option('--csv', 'RFC 4180 CSV with a header row')
+      .option('--csv-bodies', 'with --csv: also request_body and response_body')
+      .option('--no-formula-guard', "with --csv: do not prefix cells starting with = + - @ with '")
+      .option('--redact <json-path>', 'hide this JSON body path in the output: a.b, items.*.card, or a bare key at any depth (repeatable; env DLQ_REDACT)', collect)
       .addOption(
         new Option('--group-by <field>', 'counts per group').choices(GROUP_FIELDS),
       ),
@@ -168,6 +172,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'dlq list --since 24h --status-code 5xx',
       'dlq list --webhook Orders --replay-status failed --json',
       'dlq list --group-by status_code',
+      'dlq list --since 7d --csv --redact customer.email > failures.csv',
       'dlq list --grep "order-1234" --ids | xargs dlq replay --to https://receiver.example.com/hook',
     ]),
   );
@@ -181,7 +186,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .command('inspect')
       .description('show one dead letter in full (offline)')
       .argument('<id>', 'delivery id or a unique prefix of one')
-      .option('--body', 'print only the request body, byte-for-byte as stored'),
+      .option('--body', 'print only the request body, byte-for-byte as stored')
+      .option('--redact <json-path>', 'hide this JSON body path in the output (repeatable; env DLQ_REDACT)', collect),
   );
   inspect.addHelpText(
     'after',
@@ -198,19 +204,26 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .description('POST stored payloads to a recovered endpoint and record the outcome')
       .argument('[ids...]', 'delivery ids or unique prefixes (default: every entry not yet succeeded)')
       .option('--to <url>', 'target URL, http or https (env DLQ_REPLAY_URL)')
+      .option('--routes <file.json>', 'a target per webhook name or id ("*" for the rest); not with --to')
       .option('--since <time>', 'failed at or after (ISO 8601, or relative: 90m, 24h, 7d)')
       .option('--until <time>', 'failed at or before')
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
+      .option('--replay-status <status>', 'pending | succeeded | failed (succeeded needs --force)')
       .option('--grep <text>', 'substring of the request/response body or status message')
       .option('--force', 'also replay entries that already succeeded')
       .option('--max-replays <n>', 'skip entries that already failed this many replays')
-      .option('--header <header>', "extra request header 'Name: value' (repeatable)", collect)
+      .addOption(new Option('--order <order>', 'send order by failure time').choices(REPLAY_ORDERS).default('oldest'))
+      .option('--limit <n>', 'replay at most n of the selected entries, in --order (a canary)')
+      .option('--header <header>', "extra request header 'Name: value' (repeatable; visible in ps)", collect)
+      .option('--header-file <path>', "extra headers, one 'Name: value' a line (env DLQ_REPLAY_HEADERS)")
       .option('--timeout <duration>', 'per-request timeout', '30s')
       .option('--retries <n>', 'retries for 408, 429, 5xx, timeouts and connection errors', '3')
       .option('--concurrency <n>', 'requests in flight at once', '4')
       .option('--rate <n>', 'at most n requests per second (default unlimited)')
-      .option('--sign-secret <secret>', 'add Standard Webhooks signature headers (env DLQ_SIGN_SECRET)')
+      .option('--max-consecutive-failures <n>', 'stop after n deliveries in a row find the receiver down (0 = never)', '20')
+      .option('--sign-secret-file <path>', 'add Standard Webhooks signature headers, secret from this file (env DLQ_SIGN_SECRET)')
+      .option('--sign-secret <secret>', 'the signing secret itself (visible to other users: prefer the file or env)')
       .option('--dry-run', 'send nothing, change nothing; show what would be sent')
       .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
   );
@@ -220,7 +233,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'dlq replay --to https://receiver.example.com/webhooks/genesys',
       'dlq replay --to https://receiver.example.com/hook --status-code 5xx --since 24h --dry-run',
       'dlq replay 7c9e6679 3b241101 --to https://receiver.example.com/hook --force',
-      "dlq replay --header 'Authorization: Bearer $RECEIVER_TOKEN' --max-replays 5 --json",
+      'dlq replay --webhook Orders --limit 25 --concurrency 1      # a canary: the 25 oldest',
+      'dlq replay --header-file /run/secrets/receiver.headers --max-replays 5 --json',
+      'dlq replay --header "Authorization: Bearer $RECEIVER_TOKEN"   # double quotes: the shell expands it',
+      'dlq replay --routes routes.json --dry-run',
     ]),
   );
   replay.action(async (ids: string[], opts: Record<string, unknown>) => {

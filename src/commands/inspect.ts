@@ -8,6 +8,7 @@ import { DlqFileError, ExitCode, UsageError } from '../errors.js';
 import { colorEnabled, type Io } from '../io.js';
 import { escapeText } from '../output/escape-text.js';
 import { formatEntry } from '../output/format-entry.js';
+import { parseRedactRules, redactEntry } from '../output/redact-paths.js';
 import { resolveIds } from '../select/resolve-ids.js';
 import type { DlqEntry } from '../dlq-entry.js';
 import { readDlqFile } from '../store/dlq-file.js';
@@ -17,18 +18,27 @@ import { DlqIndexStaleError, readDlqIndex, readEntriesAt } from '../store/dlq-in
 export interface InspectOptions extends CommonOptions {
   id: string;
   body?: boolean;
+  redact?: string[];
 }
 
 export async function inspectCommand(options: InspectOptions, io: Io): Promise<number> {
   if (options.body && options.json) throw new UsageError('--body and --json cannot be combined');
   if (typeof options.id !== 'string' || options.id.trim() === '') throw new UsageError('inspect: a delivery id is required');
 
-  const path = resolveDlqPath(options.file, effectiveEnv(io, options.envFile), io.cwd);
-  const entry = (await findViaIndex(path, options.id)) ?? (await findInFile(path, options.id));
+  const env = effectiveEnv(io, options.envFile);
+  const rules = parseRedactRules(options.redact, env);
+  const path = resolveDlqPath(options.file, env, io.cwd);
+  const stored = (await findViaIndex(path, options.id)) ?? (await findInFile(path, options.id));
+  // --redact / DLQ_REDACT: a redacted copy is shown (also by --body and --json); the file is not touched.
+  const redacted = redactEntry(stored, rules);
+  const entry = redacted.entry;
+  if (redacted.notJson.length > 0 && options.verbose && !options.quiet) {
+    io.stderr.write(`--redact: ${redacted.notJson.join(' and ')} ${redacted.notJson.length === 1 ? 'is' : 'are'} not JSON and shown as stored\n`);
+  }
 
   if (options.body) {
     // Exactly the stored text: no newline added, nothing escaped, so `--body | jq` and
-    // `--body > payload.bin` get the payload as it was sent.
+    // `--body > payload.bin` get the payload as it was sent (re-serialised only if --redact hid something).
     const body = entry.request_body;
     if (typeof body === 'string') io.stdout.write(body);
     else if (!options.quiet) io.stderr.write(`warning: ${escapeText(entry.delivery_id)} has no request body\n`);
