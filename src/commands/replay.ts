@@ -17,13 +17,13 @@ import { createReporter, type Reporter } from '../output/reporter.js';
 import { buildFilter } from '../select/filters.js';
 import { proveDlqWritable, readDlqFile, type LockOptions } from '../store/dlq-file.js';
 import type { StoreFs } from '../store/store-fs.js';
-import { formatDryRun, summarizeDryRun } from '../replay/dry-run.js';
+import { formatDryRun, skippedCount, summarizeDryRun } from '../replay/dry-run.js';
 import { RateLimiter } from '../replay/rate-limiter.js';
 import { parseReplayConfig, type ReplayOptions } from '../replay/replay-config.js';
 import { runReplays, type EntryResult, type Trip } from '../replay/replay-runner.js';
 import { routeResolver, type Route } from '../replay/routes.js';
 import { ResultRecorder } from '../replay/result-recorder.js';
-import { selectForReplay } from '../replay/select-entries.js';
+import { noPayloadResult, selectForReplay, type SkippedResult } from '../replay/select-entries.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../replay/retry-policy.js';
 import { createAgent, formatMs } from '../replay/sender.js';
 import { abortableSleep } from '../sleep.js';
@@ -60,6 +60,7 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
       webhook: options.webhook,
       replayStatus: options.replayStatus,
       grep: options.grep,
+      source: options.source,
     },
     now,
   );
@@ -80,8 +81,14 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
     order: config.order,
     limit: config.limit,
   });
-  const skipped =
-    selection.skippedSucceeded.length + selection.skippedMaxReplays.length + selection.skippedResolved.length + selection.skippedNoRoute.length;
+  const skipped = skippedCount(selection);
+  // Listed in --json results: a script sees why these were not sent.
+  const skippedResults = selection.skippedNoPayload.map(noPayloadResult);
+  if (selection.skippedNoPayload.length > 0) {
+    reporter.info(
+      `skipping ${selection.skippedNoPayload.length} without a payload (operational events carry none: list and inspect them, they cannot be replayed)`,
+    );
+  }
   if (selection.skippedResolved.length > 0) {
     reporter.info(`skipping ${selection.skippedResolved.length} resolved (name them by id with --force to resend)`);
   }
@@ -113,6 +120,7 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
     routeNames: config.routed ? new Map(selection.toSend.map((e) => [e.delivery_id, routeOfSelected(e).name])) : undefined,
     total,
     skipped,
+    skippedResults,
     beyondLimit: selection.beyondLimit,
     trips: [] as Trip[],
   };
@@ -288,6 +296,8 @@ interface Summary {
   routeNames: Map<string, string | undefined> | undefined;
   total: number;
   skipped: number;
+  /** Skipped entries that --json lists among the results (those without a payload). */
+  skippedResults: SkippedResult[];
   beyondLimit: number;
   durationMs: number;
   results: EntryResult[];
@@ -325,7 +335,10 @@ function writeSummary(io: Io, options: ReplayOptions, s: Summary): void {
       ...(s.error !== undefined ? { error: s.error } : {}),
       ...(s.unrecorded !== undefined ? { unrecorded: s.unrecorded } : {}),
       // With --routes each result names its route (the routes-file key).
-      results: s.routeNames ? s.results.map((r) => ({ ...r, route: s.routeNames?.get(r.delivery_id) ?? null })) : s.results,
+      results: [
+        ...(s.routeNames ? s.results.map((r) => ({ ...r, route: s.routeNames?.get(r.delivery_id) ?? null })) : s.results),
+        ...s.skippedResults,
+      ],
     };
     io.stdout.write(`${JSON.stringify(out)}\n`);
     return;
