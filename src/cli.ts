@@ -123,7 +123,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--max-items <n>', 'stop after this many failed deliveries (env MAX_DLQ_ITEMS, default no cap)')
       .option('--max-wait <duration>', 'total time allowed waiting on rate limits', '10m')
       .option('--concurrency <n>', 'history pages fetched at once once the total is known', '4')
-      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
+      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s')
+      .option('--metrics-file <path>', 'write Prometheus text-format metrics here after the run, also on failure (node_exporter textfile collector)'),
   );
   fetch.addHelpText(
     'after',
@@ -223,7 +224,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--sign-secret-file <path>', 'add Standard Webhooks signature headers, secret from this file (env DLQ_SIGN_SECRET)')
       .option('--sign-secret <secret>', 'the signing secret itself (visible to other users: prefer the file or env)')
       .option('--dry-run', 'send nothing, change nothing; show what would be sent')
-      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
+      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s')
+      .option('--metrics-file <path>', 'write Prometheus text-format metrics here after the run, also on failure (node_exporter textfile collector)'),
   );
   replay.addHelpText(
     'after',
@@ -285,7 +287,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--archive <path>', 'append the removed entries here first, as NDJSON (gzip when it ends in .gz)')
       .option('--redact <json-path>', 'hide this JSON body path in the archive (repeatable; env DLQ_REDACT)', collect)
       .option('--dry-run', 'change nothing; show counts by status code and webhook')
-      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
+      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s')
+      .option('--metrics-file <path>', 'write Prometheus text-format metrics here after the run, also on failure (node_exporter textfile collector)'),
   );
   prune.addHelpText(
     'after',
