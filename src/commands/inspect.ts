@@ -10,7 +10,7 @@ import { escapeText } from '../output/escape-text.js';
 import { formatEntry } from '../output/format-entry.js';
 import { parseRedactRules, redactEntry } from '../output/redact-paths.js';
 import { resolveIds } from '../select/resolve-ids.js';
-import type { DlqEntry } from '../dlq-entry.js';
+import { isEventEntry, type DlqEntry } from '../dlq-entry.js';
 import { readDlqFile } from '../store/dlq-file.js';
 import { DlqIndexStaleError, readDlqIndex, readEntriesAt } from '../store/dlq-index.js';
 
@@ -41,7 +41,10 @@ export async function inspectCommand(options: InspectOptions, io: Io): Promise<n
     // `--body > payload.bin` get the payload as it was sent (re-serialised only if --redact hid something).
     const body = entry.request_body;
     if (typeof body === 'string') io.stdout.write(body);
-    else if (!options.quiet) io.stderr.write(`warning: ${escapeText(entry.delivery_id)} has no request body\n`);
+    else if (!options.quiet) {
+      const why = isEventEntry(entry) ? ' (an operational event: events carry no payload)' : '';
+      io.stderr.write(`warning: ${escapeText(entry.delivery_id)} has no request body${why}\n`);
+    }
     return ExitCode.ok;
   }
   if (options.json) {

@@ -42,7 +42,7 @@ export interface PruneSummary {
   file: string;
 }
 
-const FILTER_FLAGS = ['since', 'until', 'statusCode', 'webhook', 'replayStatus', 'grep', 'olderThan'] as const;
+const FILTER_FLAGS = ['since', 'until', 'statusCode', 'webhook', 'replayStatus', 'grep', 'source', 'olderThan'] as const;
 
 export async function pruneCommand(options: PruneOptions, io: Io): Promise<number> {
   return withRunMetrics('prune', options, io, () => runPrune(options, io));
@@ -54,7 +54,7 @@ async function runPrune(options: PruneOptions, io: Io): Promise<number> {
   const filtered = FILTER_FLAGS.filter((f) => options[f] !== undefined);
   if (options.all && filtered.length > 0) throw new UsageError(`--all cannot be combined with filters (${flagName(filtered[0] as string)})`);
   if (!options.all && filtered.length === 0) {
-    throw new UsageError('give a filter (--older-than, --since, --until, --status-code, --webhook, --replay-status, --grep) or --all');
+    throw new UsageError('give a filter (--older-than, --since, --until, --status-code, --webhook, --replay-status, --grep, --source) or --all');
   }
   const now = io.now();
   buildFilter(options, now);

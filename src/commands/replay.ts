@@ -18,13 +18,13 @@ import { withRunMetrics, type RunMetrics } from './run-metrics.js';
 import { buildFilter } from '../select/filters.js';
 import { proveDlqWritable, readDlqFile, type LockOptions } from '../store/dlq-file.js';
 import type { StoreFs } from '../store/store-fs.js';
-import { formatDryRun, summarizeDryRun } from '../replay/dry-run.js';
+import { formatDryRun, skippedCount, summarizeDryRun } from '../replay/dry-run.js';
 import { RateLimiter } from '../replay/rate-limiter.js';
 import { parseReplayConfig, type ReplayOptions } from '../replay/replay-config.js';
 import { runReplays, type EntryResult, type Trip } from '../replay/replay-runner.js';
 import { routeResolver, type Route } from '../replay/routes.js';
 import { ResultRecorder } from '../replay/result-recorder.js';
-import { selectForReplay } from '../replay/select-entries.js';
+import { noPayloadResult, selectForReplay, type SkippedResult } from '../replay/select-entries.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../replay/retry-policy.js';
 import { createAgent, formatMs } from '../replay/sender.js';
 import { abortableSleep } from '../sleep.js';
@@ -74,6 +74,7 @@ async function runReplay(options: ReplayOptions, io: Io, deps: ReplayDeps, metri
       webhook: options.webhook,
       replayStatus: options.replayStatus,
       grep: options.grep,
+      source: options.source,
     },
     now,
   );
@@ -94,8 +95,14 @@ async function runReplay(options: ReplayOptions, io: Io, deps: ReplayDeps, metri
     order: config.order,
     limit: config.limit,
   });
-  const skipped =
-    selection.skippedSucceeded.length + selection.skippedMaxReplays.length + selection.skippedResolved.length + selection.skippedNoRoute.length;
+  const skipped = skippedCount(selection);
+  // Listed in --json results: a script sees why these were not sent.
+  const skippedResults = selection.skippedNoPayload.map(noPayloadResult);
+  if (selection.skippedNoPayload.length > 0) {
+    reporter.info(
+      `skipping ${selection.skippedNoPayload.length} without a payload (operational events carry none: list and inspect them, they cannot be replayed)`,
+    );
+  }
   if (selection.skippedResolved.length > 0) {
     reporter.info(`skipping ${selection.skippedResolved.length} resolved (name them by id with --force to resend)`);
   }
@@ -127,6 +134,7 @@ async function runReplay(options: ReplayOptions, io: Io, deps: ReplayDeps, metri
     routeNames: config.routed ? new Map(selection.toSend.map((e) => [e.delivery_id, routeOfSelected(e).name])) : undefined,
     total,
     skipped,
+    skippedResults,
     beyondLimit: selection.beyondLimit,
     trips: [] as Trip[],
   };
@@ -302,6 +310,8 @@ interface Summary {
   routeNames: Map<string, string | undefined> | undefined;
   total: number;
   skipped: number;
+  /** Skipped entries that --json lists among the results (those without a payload). */
+  skippedResults: SkippedResult[];
   beyondLimit: number;
   durationMs: number;
   results: EntryResult[];
@@ -339,7 +349,10 @@ function printSummary(io: Io, options: ReplayOptions, s: Summary): void {
       ...(s.error !== undefined ? { error: s.error } : {}),
       ...(s.unrecorded !== undefined ? { unrecorded: s.unrecorded } : {}),
       // With --routes each result names its route (the routes-file key).
-      results: s.routeNames ? s.results.map((r) => ({ ...r, route: s.routeNames?.get(r.delivery_id) ?? null })) : s.results,
+      results: [
+        ...(s.routeNames ? s.results.map((r) => ({ ...r, route: s.routeNames?.get(r.delivery_id) ?? null })) : s.results),
+        ...s.skippedResults,
+      ],
     };
     io.stdout.write(`${JSON.stringify(out)}\n`);
     return;
