@@ -3,7 +3,6 @@
  * that maps errors to exit codes (see errors.ts). Commands are plain async functions taking a
  * typed options object and an Io, so tests call them without argv.
  */
-import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { SHELLS } from './completion/shells.js';
 import { REPLAY_STATUSES } from './dlq-entry.js';
@@ -12,15 +11,11 @@ import { COLOR_MODES, processIo, type ColorMode, type Io, type OutStream } from 
 import { ignoreBrokenPipe } from './output/ignore-broken-pipe.js';
 import { escapeText } from './output/escape-text.js';
 import { redactSecrets } from './output/redact.js';
+import { version } from './version.js';
 import { GROUP_FIELDS, REPLAY_ORDERS, SORT_FIELDS, SOURCE_NAMES } from './select/fields.js';
 
-const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
-
-export function version(): string {
-  return VERSION;
-}
+const VERSION = version();
+export { version };
 
 /** Options every command accepts. */
 function addCommonOptions(cmd: Command): Command {
@@ -214,7 +209,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--until <time>', 'failed at or before')
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .option('--replay-status <status>', 'pending | succeeded | failed (succeeded needs --force)')
+      .addOption(replayStatusOption('only these replay statuses, a comma list (succeeded needs --force)'))
       .option('--grep <text>', 'substring of the request/response body or status message')
       .addOption(sourceFilterOption())
       .option('--force', 'also replay entries that already succeeded')
