@@ -10,9 +10,8 @@ import { effectiveEnv, resolveDlqPath } from '../config.js';
 import type { DlqEntry } from '../dlq-entry.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { escapeText } from '../output/escape-text.js';
+import { log } from '../output/log-line.js';
 import { renderMetrics, type MetricsCommand, type RunRecord } from '../output/prometheus-metrics.js';
-import { redactSecrets } from '../output/redact.js';
 import { readDlqFile } from '../store/dlq-file.js';
 import { readDlqIndex } from '../store/dlq-index.js';
 import { isDirectory, readTextFile, writeFileAtomically } from '../store/text-file.js';
@@ -74,10 +73,7 @@ export async function withRunMetrics(
       const text = renderMetrics(run, await currentEntries(flags, io), (await readTextFile(path)) ?? '');
       await writeFileAtomically(path, text, { mode: METRICS_FILE_MODE });
     } catch (error) {
-      if (!flags.quiet) {
-        const why = error instanceof Error ? error.message : String(error);
-        io.stderr.write(`dlq: warning: cannot write the metrics file: ${escapeText(redactSecrets(why, io.env))}\n`);
-      }
+      if (!flags.quiet) log(io, 'warn', `cannot write the metrics file: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 }
