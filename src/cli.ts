@@ -6,9 +6,9 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { SHELLS } from './completion/shells.js';
 import { REPLAY_STATUSES } from './dlq-entry.js';
-import { ExitCode, isDlqError } from './errors.js';
-import { COLOR_MODES, processIo, type ColorMode, type Io, type OutStream } from './io.js';
-import { ignoreBrokenPipe } from './output/ignore-broken-pipe.js';
+import { ExitCode, isDlqError, OutputError } from './errors.js';
+import { COLOR_MODES, processIo, type ColorMode, type Io } from './io.js';
+import { guardOutput, ignoreWriteErrors, settleWrites, throwIfFailed } from './output/guard-output.js';
 import { escapeText } from './output/escape-text.js';
 import { redactSecrets } from './output/redact.js';
 import { version } from './version.js';
@@ -335,10 +335,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
  */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let exitCode: number = ExitCode.ok;
-  // `dlq list --ids | head -1` closes the pipe early: that is not an error for any command.
-  ignoreBrokenPipe(io.stdout);
-  ignoreBrokenPipe(io.stderr);
-  const stdout = trackWrites(io.stdout);
+  // Write failures on stdout/stderr (a closed pipe, a full disk) are caught here, not thrown
+  // from some later tick with a stack trace: see output/guard-output.ts.
+  const stdout = guardOutput(io.stdout);
+  ignoreWriteErrors(io.stderr);
   let json = false;
   const program = buildProgram({ ...io, stdout: stdout.stream }, (code) => {
     exitCode = code;
@@ -348,36 +348,20 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   });
   try {
     await program.parseAsync(argv);
+    await settleWrites();
+    throwIfFailed(stdout.stream);
     return exitCode;
   } catch (error) {
+    // `dlq list --ids | head -1`: the reader has what it wanted; not an error for any command.
+    if (error instanceof OutputError && error.code === 'EPIPE') return exitCode;
     // --json promises one JSON value on stdout: a run that fails after its flags were accepted
     // (DLQ file unusable or busy, login refused, …) still prints one, with `error`, unless the
     // command already printed its own (fetch's partial summary, replay's results).
-    if (json && !stdout.wrote() && isDlqError(error) && error.exitCode !== ExitCode.usage) {
+    if (json && !stdout.wrote() && isDlqError(error) && error.exitCode !== ExitCode.usage && !(error instanceof OutputError)) {
       io.stdout.write(`${JSON.stringify({ error: redactSecrets(error.message, io.env), exitCode: error.exitCode })}\n`);
     }
     return reportError(error, io);
   }
-}
-
-/** The same stream, remembering whether anything was written to it. */
-function trackWrites(stream: OutStream): { stream: OutStream; wrote: () => boolean } {
-  let wrote = false;
-  return {
-    stream: {
-      write: (chunk: string) => {
-        wrote = true;
-        return stream.write(chunk);
-      },
-      get isTTY() {
-        return stream.isTTY;
-      },
-      get columns() {
-        return stream.columns;
-      },
-    },
-    wrote: () => wrote,
-  };
 }
 
 export function reportError(error: unknown, io: Io): number {
