@@ -18,7 +18,7 @@ import { buildFilter, type FilterFlags } from '../select/filters.js';
 import { groupEntries, parseGroupField, type GroupField } from '../select/group-entries.js';
 import { parseSortField, sortEntries, type SortField } from '../select/sort-entries.js';
 import { readDlqFile } from '../store/dlq-file.js';
-import { DlqIndexStaleError, readDlqIndex, readEntriesAt } from '../store/dlq-index.js';
+import { DlqIndexStaleError, readDlqIndex, readEntriesInBatches } from '../store/dlq-index.js';
 
 /** The commander keys of `dlq list` (values as the user typed them; validated here). */
 export interface ListOptions extends CommonOptions, FilterFlags {
@@ -64,14 +64,14 @@ export async function listCommand(options: ListOptions, io: Io): Promise<number>
   const env = effectiveEnv(io, options.envFile);
   const rules = parseRedactRules(options.redact, env);
   const path = resolveDlqPath(options.file, env, io.cwd);
-  const view: ListView = { options, now, format, groupBy, sortField, limit, rules };
+  const view: ListView = { path, options, now, format, groupBy, sortField, limit, rules };
 
   // The sidecar index holds every field but the bodies and replays, so everything except --grep
   // can skip parsing the whole file; whole entries (--json, --ndjson) are read for shown rows only.
   const index = options.grep === undefined ? await readDlqIndex(path) : undefined;
   if (index !== undefined) {
     try {
-      return await showEntries(index.entries, (rows) => readEntriesAt(index, rows), view, io);
+      return await showEntries(index.entries, (rows) => readEntriesInBatches(index, rows), view, io);
     } catch (error) {
       // The file changed under the index: nothing was written yet, so start over from the file.
       if (!(error instanceof DlqIndexStaleError)) throw error;
@@ -79,10 +79,15 @@ export async function listCommand(options: ListOptions, io: Io): Promise<number>
   }
   const loaded = await readDlqFile(path);
   if (!loaded.exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
-  return showEntries(loaded.entries, async (rows) => rows, view, io);
+  return showEntries(loaded.entries, (rows) => oneBatch(rows), view, io);
+}
+
+async function* oneBatch(rows: DlqEntry[]): AsyncGenerator<DlqEntry[]> {
+  if (rows.length > 0) yield rows;
 }
 
 interface ListView {
+  path: string;
   options: ListOptions;
   now: Date;
   format: 'json' | 'ndjson' | 'ids' | 'csv' | 'table';
@@ -95,12 +100,13 @@ interface ListView {
 
 /**
  * Filters, sorts and prints `all` (whole entries, or index summaries). `whole` turns the rows to
- * print into whole entries; it runs before anything is written, so when it throws (a stale index)
- * the caller can start over without duplicate output.
+ * print into whole entries, batch by batch, printed as they come (so `| head` stops the reading
+ * too). A stale index is seen before the first batch, when the caller can start over without
+ * duplicate output; a file edited in place later, mid-output, is exit 6.
  */
 async function showEntries(
   all: readonly DlqEntry[],
-  whole: (rows: DlqEntry[]) => Promise<DlqEntry[]>,
+  whole: (rows: DlqEntry[]) => AsyncIterable<DlqEntry[]>,
   view: ListView,
   io: Io,
 ): Promise<number> {
@@ -131,15 +137,19 @@ async function showEntries(
 
   // Rows past the limit are never sorted into place or formatted.
   const sorted = sortEntries(matches, sortField, { reverse: options.reverse === true, ...(limit === undefined ? {} : { limit }) });
-  const needsWhole = format === 'json' || format === 'ndjson' || format === 'csv';
-  const wholeRows = needsWhole ? await whole(sorted) : sorted;
   // Redacted copies for output; the table and --ids show no body, so nothing there to hide.
-  const rows =
-    !needsWhole || rules.length === 0
-      ? wholeRows
-      : redactEntries(wholeRows, rules, (line) => {
+  const redact = (entries: DlqEntry[]): DlqEntry[] =>
+    rules.length === 0
+      ? entries
+      : redactEntries(entries, rules, (line) => {
           if (options.verbose && !options.quiet) io.stderr.write(`${escapeText(line)}\n`);
         });
+  if (format === 'json' || format === 'ndjson') {
+    await writeWhole(whole(sorted), redact, format, view.path, io);
+    if (sorted.length < matches.length) note(`… and ${matches.length - sorted.length} more (use --limit)`);
+    return ExitCode.ok;
+  }
+  const rows = format === 'csv' ? redact(await collect(whole(sorted))) : sorted;
   switch (format) {
     case 'csv': {
       const needsNames = rows.some((e) => typeof e.webhook_name !== 'string' && typeof e.webhook_id === 'string');
@@ -153,23 +163,11 @@ async function showEntries(
       if (matches.length === 0) note('no dead letters match');
       break;
     }
-    case 'json':
-      if (rows.length === 0) io.stdout.write('[]\n');
-      else {
-        // One entry per line inside the array, like the DLQ file itself.
-        io.stdout.write('[\n');
-        writeChunked(io.stdout, rows.entries(), ([i, e]: [number, DlqEntry]) => `${i === 0 ? '' : ',\n'}${JSON.stringify(e)}`);
-        io.stdout.write('\n]\n');
-      }
-      break;
-    case 'ndjson':
-      writeChunked(io.stdout, rows, (e) => `${JSON.stringify(e)}\n`);
-      break;
     case 'ids': {
       // Raw for pipes (xargs needs the real id); escaped on a terminal, where a hostile id could
       // otherwise carry control sequences.
       const show = io.stdout.isTTY ? (id: string) => escapeText(id) : (id: string) => id;
-      writeChunked(io.stdout, rows, (e) => `${show(e.delivery_id)}\n`);
+      await writeChunked(io.stdout, rows, (e) => `${show(e.delivery_id)}\n`);
       break;
     }
     case 'table':
@@ -184,4 +182,41 @@ async function showEntries(
   }
   if (rows.length < matches.length) note(`… and ${matches.length - rows.length} more (use --limit)`);
   return ExitCode.ok;
+}
+
+async function collect(batches: AsyncIterable<DlqEntry[]>): Promise<DlqEntry[]> {
+  const out: DlqEntry[] = [];
+  for await (const batch of batches) out.push(...batch);
+  return out;
+}
+
+/** --json / --ndjson: whole entries, written batch by batch as they are read. */
+async function writeWhole(
+  batches: AsyncIterable<DlqEntry[]>,
+  redact: (entries: DlqEntry[]) => DlqEntry[],
+  format: 'json' | 'ndjson',
+  path: string,
+  io: Io,
+): Promise<void> {
+  let written = 0;
+  try {
+    for await (const read of batches) {
+      const batch = redact(read);
+      if (format === 'json') {
+        // One entry per line inside the array, like the DLQ file itself.
+        if (written === 0) io.stdout.write('[\n');
+        const offset = written;
+        await writeChunked(io.stdout, batch.entries(), ([i, e]: [number, DlqEntry]) => `${offset + i === 0 ? '' : ',\n'}${JSON.stringify(e)}`);
+      } else {
+        await writeChunked(io.stdout, batch, (e) => `${JSON.stringify(e)}\n`);
+      }
+      written += batch.length;
+    }
+  } catch (error) {
+    if (error instanceof DlqIndexStaleError && written > 0) {
+      throw new DlqFileError(path, 'changed in place while being listed; the output is incomplete', { cause: error });
+    }
+    throw error;
+  }
+  if (format === 'json') io.stdout.write(written === 0 ? '[]\n' : '\n]\n');
 }
