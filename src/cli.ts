@@ -161,6 +161,26 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     setExit(await fetchCommand(opts as never, io));
   });
 
+  const doctor = addCommonOptions(
+    addPlatformOptions(
+      program
+        .command('doctor')
+        .description('check an org before fetching: login, token, rate limit, and what each source (history, events) would touch'),
+    ),
+  );
+  doctor.addHelpText(
+    'after',
+    examples([
+      'dlq doctor --webhook "MyCriticalWebhook"',
+      'dlq doctor --source events --event-definition "Data Action Failed" --verbose',
+      'dlq doctor --env-file /etc/dlq.env --json',
+    ]),
+  );
+  doctor.action(async (opts: Record<string, unknown>) => {
+    const { doctorCommand } = await import('./commands/doctor.js');
+    setExit(await doctorCommand(opts as never, io));
+  });
+
   const list = addCommonOptions(
     program
       .command('list')
