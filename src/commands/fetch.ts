@@ -11,6 +11,7 @@ import type { Io } from '../io.js';
 import { escapeText } from '../output/escape-text.js';
 import { redactSecrets } from '../output/redact.js';
 import { createReporter, type Reporter } from '../output/reporter.js';
+import { withRunMetrics, type RunMetrics } from './run-metrics.js';
 import { readHarvestState, readRecordedIds, updateDlqFile } from '../store/dlq-file.js';
 import { withWatermark, type HarvestState } from '../store/harvest-state.js';
 import { quickCheckDlqFile } from '../store/quick-check.js';
@@ -52,6 +53,8 @@ export interface PlatformOptions extends CommonOptions {
 
 export interface FetchOptions extends PlatformOptions {
   maxItems?: string;
+  /** Prometheus text file written after the run (commands/run-metrics.ts). */
+  metricsFile?: string;
   /** Total time rate-limit waits may add up to (default 10m). */
   maxWait?: string;
   /** History pages in flight at once (default 4). */
@@ -260,6 +263,10 @@ function resolveFetchConfig(options: FetchOptions, env: NodeJS.ProcessEnv, cwd: 
 }
 
 export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDeps = {}): Promise<number> {
+  return withRunMetrics('fetch', options, io, (metrics) => runFetch(options, io, deps, metrics));
+}
+
+async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics: RunMetrics): Promise<number> {
   const started = performance.now();
   const now = io.now();
   const env = effectiveEnv(io, options.envFile);
@@ -295,7 +302,7 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
     trap.signal,
   );
 
-  const run: RunParts = { io, options, reporter, trap, runner, pacer, started };
+  const run: RunParts = { io, options, reporter, trap, runner, pacer, started, metrics };
   try {
     const client = await GenesysClient.create(
       { clientId: config.clientId, clientSecret: config.clientSecret, environment: config.environment, gateway: config.gateway },
@@ -327,6 +334,7 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
       });
       const harvest = await source.harvest(context);
       const saved = await save(config, harvest, context.seenAt);
+      metrics.fetchNew('', saved.added);
       const summary: FetchSummary = { source: config.source, ...harvest.subject.json, ...counts(saved), ...runStats(runner, pacer, started, config) };
       return finishSingle(summary, [{ text: harvest.subject.text, counts: saved }], saved.error, 'operational events', run);
     }
@@ -351,6 +359,8 @@ interface RunParts {
   runner: RequestRunner;
   pacer: RateLimitPacer;
   started: number;
+  /** The run's metrics (--metrics-file): new entries per webhook. */
+  metrics: RunMetrics;
 }
 
 /** What one harvest added to the file, or why it could not be saved. */
@@ -463,6 +473,8 @@ async function fetchWebhooks(config: FetchConfig, client: GenesysClient, context
       fail(json.webhook, harvest.subject.text, error instanceof Error ? error : new Error(String(error)));
       break;
     }
+    // The `webhook` label of dlq_fetch_new_entries: the webhook's name, else its id.
+    run.metrics.fetchNew(json.webhook.name ?? json.webhook.id, saved.added);
     if (saved.error) errors.push(saved.error);
     results.push({ ...json.webhook, ...counts(saved), ...(saved.error ? { error: saved.error.message } : {}) });
     lines.push({ text: harvest.subject.text, counts: saved, ...(saved.error ? { error: saved.error.message } : {}) });
