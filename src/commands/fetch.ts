@@ -10,6 +10,8 @@ import { isDlqError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter } from '../output/reporter.js';
 import { withRunMetrics, type RunMetrics } from './run-metrics.js';
+import { metricsWebhookLabel } from '../output/prometheus-metrics.js';
+import type { DlqEntry } from '../dlq-entry.js';
 import { readHarvestState, readRecordedIds, updateDlqFile } from '../store/dlq-file.js';
 import { withWatermark, type HarvestState } from '../store/harvest-state.js';
 import { quickCheckDlqFile } from '../store/quick-check.js';
@@ -281,8 +283,7 @@ async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics:
       recorded: (key) => readRecordedIds(config.file, key),
     });
 
-    const summary = await save(config, harvest, now.toISOString(), runner, pacer, started);
-    metrics.fetchNew(metricsWebhook(summary), summary.new);
+    const summary = await save(config, harvest, now.toISOString(), runner, pacer, started, metrics);
     reporter.stop();
     const what = config.source === 'events' ? 'operational events' : 'deliveries';
     const interrupted = trap.caught();
@@ -311,13 +312,6 @@ async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics:
   }
 }
 
-/** The `webhook` label of dlq_fetch_new_entries: the webhook's name, else its id ('' for operational events). */
-function metricsWebhook(summary: FetchSummary): string {
-  const webhook = summary['webhook'] as { id?: unknown; name?: unknown } | undefined;
-  if (typeof webhook?.name === 'string' && webhook.name !== '') return webhook.name;
-  return typeof webhook?.id === 'string' ? webhook.id : '';
-}
-
 /** The source the configuration names (history by default). */
 function sourceFor(config: FetchConfig, client: GenesysClient): HarvestSource {
   if (config.source === 'events') {
@@ -343,20 +337,30 @@ async function save(
   runner: RequestRunner,
   pacer: RateLimitPacer,
   started: number,
+  metrics: RunMetrics,
 ): Promise<FetchSummary> {
   const merged = await updateDlqFile(
     config.file,
     async ({ entries, exists, state, prunedIds }) => {
       const next = withMarks(state, harvest, seenAt);
       // Nothing harvested: leave an existing file alone; create an empty one only after a clean run.
-      if (harvest.entries.length === 0 && (exists || harvest.failure)) return { entries: null, state: next, result: { added: 0, updated: 0, pruned: 0 } };
+      if (harvest.entries.length === 0 && (exists || harvest.failure)) {
+        return { entries: null, state: next, result: { added: 0, updated: 0, pruned: 0, addedEntries: [] as DlqEntry[] } };
+      }
       // Deliveries `dlq prune` removed stay removed (README, section "lifecycle").
       const pruned = harvest.entries.length > 0 && prunedIds ? await prunedIds() : undefined;
       const result = mergeEntries(entries, harvest.entries, seenAt, pruned);
-      return { entries: result.entries, state: next, result: { added: result.added, updated: result.updated, pruned: result.pruned } };
+      // mergeEntries appends new entries after the existing ones.
+      const addedEntries = result.entries.slice(entries.length);
+      return { entries: result.entries, state: next, result: { added: result.added, updated: result.updated, pruned: result.pruned, addedEntries } };
     },
     { lockTimeoutMs: config.lockTimeoutMs },
   );
+  // --metrics-file: dlq_fetch_new_entries by the webhook of each new entry (the harvested webhook
+  // gets a sample even when nothing was new).
+  const subject = (harvest.subject.json['webhook'] ?? undefined) as { id?: unknown; name?: unknown } | undefined;
+  if (typeof subject?.id === 'string') metrics.fetchNew(typeof subject.name === 'string' && subject.name !== '' ? subject.name : subject.id, 0);
+  for (const entry of merged.addedEntries) metrics.fetchNew(metricsWebhookLabel(entry), 1);
   return {
     source: config.source,
     ...harvest.subject.json,
