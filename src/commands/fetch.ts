@@ -136,6 +136,11 @@ export function resolvePlatformConfig(options: PlatformOptions, env: NodeJS.Proc
   let interval: EventsInterval | undefined;
   let search: string | undefined;
   if (source === 'history') {
+    // Until the flags are repeatable (one webhook each, issue #11), a name and an id together
+    // would file the id's deliveries under the name of a possibly different webhook.
+    if (options.webhook !== undefined && options.webhookId !== undefined) {
+      throw new UsageError('--webhook and --webhook-id name a webhook each: give one of them');
+    }
     webhookId = val(options.webhookId);
     webhookName = val(options.webhook) ?? (webhookId ? undefined : val(env['GENESYS_WEBHOOK_NAME']));
     if (!webhookName && !webhookId) missing.push('the webhook (--webhook <name>, --webhook-id <id> or GENESYS_WEBHOOK_NAME)');
@@ -165,6 +170,9 @@ export function resolvePlatformConfig(options: PlatformOptions, env: NodeJS.Proc
     if (gateway.protocol !== 'http:' && gateway.protocol !== 'https:') {
       throw new UsageError(`--gateway: only http and https URLs are supported, not '${gateway.protocol}'`);
     }
+  }
+  if (options.environment !== undefined && options.environment.trim() === '') {
+    throw new UsageError('--environment: empty (e.g. mypurecloud.com, mypurecloud.ie)');
   }
   // Checked against the SDK's regions at run time; through a gateway any name goes (the gateway decides).
   const environmentText = val(options.environment) ?? val(env['GENESYS_ENVIRONMENT']) ?? DEFAULT_ENVIRONMENT;
@@ -249,6 +257,8 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
     const client = await GenesysClient.create(
       { clientId: config.clientId, clientSecret: config.clientSecret, environment: config.environment, gateway: config.gateway },
       { onReauthenticated: () => reporter.info('access token refused (401): logged in again') },
+      // A signal cancels a login in flight: nothing is harvested yet, nothing to wait for.
+      { loginSignal: trap.signal },
     );
     const target = config.gateway ? config.gateway.origin : config.environment;
     reporter.progress(`logging in to ${target}`, false);
@@ -276,6 +286,9 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
       reporter.info(`${interrupted}: saved the ${summary.new + summary.updated} ${what} harvested before it`);
       return SIGNAL_EXIT[interrupted];
     }
+    // Nothing harvested before the failure (`--webhook-id nope`): the error line alone says it;
+    // a "partial harvest 0 …" summary and "saved the 0 …" would only be noise.
+    if (harvest.failure && harvest.entries.length === 0) throw harvest.failure;
     if (harvest.failure) {
       summary.error = harvest.failure.message;
       print(summary, harvest, options, io);
