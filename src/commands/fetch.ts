@@ -9,10 +9,12 @@ import { parseDuration, parsePositiveInt } from '../duration.js';
 import { isDlqError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter } from '../output/reporter.js';
-import { updateDlqFile } from '../store/dlq-file.js';
+import { readHarvestState, readRecordedIds, updateDlqFile } from '../store/dlq-file.js';
+import { withWatermark, type HarvestState } from '../store/harvest-state.js';
 import { quickCheckDlqFile } from '../store/quick-check.js';
 import { EventsSource, eventsInterval, type EventsInterval } from '../harvest/events-source.js';
 import type { HarvestSource, SourceHarvest } from '../harvest/harvest-source.js';
+import type { HarvestMode } from '../harvest/harvest-history.js';
 import { HistorySource } from '../harvest/history-source.js';
 import { mergeEntries } from '../harvest/merge-harvest.js';
 import { RateLimitPacer } from '../harvest/rate-limit-pacer.js';
@@ -48,6 +50,8 @@ export interface FetchOptions extends PlatformOptions {
   /** History pages in flight at once (default 4). */
   concurrency?: string;
   lockTimeout?: string;
+  /** Read everything, even where an earlier complete harvest allows stopping early (issue #11). */
+  full?: boolean;
 }
 
 /** Test seams: faster backoff, signals. */
@@ -68,6 +72,8 @@ export interface FetchSummary {
   pruned: number;
   duplicates: number;
   pages: number;
+  /** `incremental`: stopped at what an earlier complete harvest recorded; `full`: read everything. */
+  mode: HarvestMode;
   retries: number;
   rateLimitWaits: number;
   durationMs: number;
@@ -274,6 +280,8 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
       seenAt: now.toISOString(),
       now,
       log: reporter,
+      state: options.full ? undefined : await readHarvestState(config.file),
+      recorded: (key) => readRecordedIds(config.file, key),
     });
 
     const summary = await save(config, harvest, now.toISOString(), runner, pacer, started);
@@ -336,13 +344,14 @@ async function save(
 ): Promise<FetchSummary> {
   const merged = await updateDlqFile(
     config.file,
-    async ({ entries, exists, prunedIds }) => {
+    async ({ entries, exists, state, prunedIds }) => {
+      const next = withMarks(state, harvest, seenAt);
       // Nothing harvested: leave an existing file alone; create an empty one only after a clean run.
-      if (harvest.entries.length === 0 && (exists || harvest.failure)) return { entries: null, result: { added: 0, updated: 0, pruned: 0 } };
+      if (harvest.entries.length === 0 && (exists || harvest.failure)) return { entries: null, state: next, result: { added: 0, updated: 0, pruned: 0 } };
       // Deliveries `dlq prune` removed stay removed (README, section "lifecycle").
       const pruned = harvest.entries.length > 0 && prunedIds ? await prunedIds() : undefined;
       const result = mergeEntries(entries, harvest.entries, seenAt, pruned);
-      return { entries: result.entries, result: { added: result.added, updated: result.updated, pruned: result.pruned } };
+      return { entries: result.entries, state: next, result: { added: result.added, updated: result.updated, pruned: result.pruned } };
     },
     { lockTimeoutMs: config.lockTimeoutMs },
   );
@@ -355,11 +364,24 @@ async function save(
     pruned: merged.pruned,
     duplicates: harvest.duplicates,
     pages: harvest.pages,
+    mode: harvest.mode,
     retries: runner.stats.retries,
     rateLimitWaits: pacer.waits,
     durationMs: Math.round(performance.now() - started),
     file: config.file,
   };
+}
+
+/**
+ * The state after this harvest (saved after its entries, under the same lock): only a complete
+ * harvest of a source moves its watermark, never a capped, interrupted or failed one.
+ */
+function withMarks(state: HarvestState, harvest: SourceHarvest, seenAt: string): HarvestState {
+  let next = state;
+  for (const mark of harvest.marks) {
+    if (mark.complete && mark.newest !== undefined) next = withWatermark(next, mark.key, mark.newest, seenAt);
+  }
+  return next;
 }
 
 function print(summary: FetchSummary, harvest: SourceHarvest, options: FetchOptions, io: Io): void {
@@ -371,7 +393,7 @@ function print(summary: FetchSummary, harvest: SourceHarvest, options: FetchOpti
     `${summary.error ? 'partial harvest' : 'fetched'} ${summary.fetched} ${harvest.subject.text}: ` +
       `${summary.new} new, ${summary.updated} updated, ${summary.duplicates} duplicates` +
       `${summary.pruned > 0 ? `, ${summary.pruned} pruned earlier` : ''}; ` +
-      `${summary.pages} pages, ${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` +
+      `${summary.pages} pages (${summary.mode}), ${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` +
       `${seconds(summary.durationMs)} -> ${summary.file}\n`,
   );
 }
