@@ -14,6 +14,7 @@ import type { DlqEntry } from '../dlq-entry.js';
 import { DlqFileError, ExitCode, isDlqError, type DlqError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter, type Reporter } from '../output/reporter.js';
+import { withRunMetrics, type RunMetrics } from './run-metrics.js';
 import { buildFilter } from '../select/filters.js';
 import { proveDlqWritable, readDlqFile, type LockOptions } from '../store/dlq-file.js';
 import type { StoreFs } from '../store/store-fs.js';
@@ -49,6 +50,19 @@ export interface ReplayDeps {
 export const FLUSH_INTERVAL_MS = 2000;
 
 export async function replayCommand(options: ReplayOptions, io: Io, deps: ReplayDeps = {}): Promise<number> {
+  return withRunMetrics('replay', options, io, (metrics) => runReplay(options, io, deps, metrics));
+}
+
+async function runReplay(options: ReplayOptions, io: Io, deps: ReplayDeps, metrics: RunMetrics): Promise<number> {
+  // Every summary printed is also what --metrics-file reports as dlq_replay_deliveries.
+  const writeSummary = (io: Io, options: ReplayOptions, s: Summary) => {
+    metrics.replayDeliveries({
+      succeeded: s.results.filter((r) => r.status === 'succeeded').length,
+      failed: s.results.filter((r) => r.status === 'failed').length,
+      skipped: s.skipped,
+    });
+    printSummary(io, options, s);
+  };
   const env = effectiveEnv(io, options.envFile);
   const config = parseReplayConfig(options, env, io.cwd);
   const now = io.now();
@@ -309,7 +323,7 @@ interface Summary {
   unrecorded?: string[];
 }
 
-function writeSummary(io: Io, options: ReplayOptions, s: Summary): void {
+function printSummary(io: Io, options: ReplayOptions, s: Summary): void {
   const succeeded = s.results.filter((r) => r.status === 'succeeded').length;
   const failed = s.results.filter((r) => r.status === 'failed').length;
   const notAttempted = s.trips.reduce((n, t) => n + t.notAttempted, 0);

@@ -35,6 +35,8 @@ export interface ReplayOptions extends CommonOptions, FilterFlags {
   signSecretFile?: string;
   dryRun?: boolean;
   lockTimeout?: string;
+  /** Prometheus text file written after the run (commands/run-metrics.ts). */
+  metricsFile?: string;
 }
 
 export interface ReplayConfig {
