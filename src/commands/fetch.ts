@@ -74,6 +74,11 @@ export interface FetchSummary {
   /** Items skipped because `dlq prune` removed them earlier. */
   pruned: number;
   duplicates: number;
+  /**
+   * Distinct items received beyond --max-items (pages come 200 at a time; only the newest
+   * max-items are kept). fetched = new + updated + pruned + duplicates + overMaxItems.
+   */
+  overMaxItems: number;
   pages: number;
   /** `incremental`: stopped at what an earlier complete harvest recorded; `full`: read everything. */
   mode: HarvestMode;
@@ -378,6 +383,7 @@ async function save(
     updated: merged.updated,
     pruned: merged.pruned,
     duplicates: harvest.duplicates,
+    overMaxItems: Math.max(0, harvest.fetched - harvest.duplicates - harvest.entries.length),
     pages: harvest.pages,
     mode: harvest.mode,
     retries: runner.stats.retries,
@@ -407,7 +413,8 @@ function print(summary: FetchSummary, harvest: SourceHarvest, options: FetchOpti
   io.stdout.write(
     `${summary.error ? 'partial harvest' : 'fetched'} ${summary.fetched} ${harvest.subject.text}: ` +
       `${summary.new} new, ${summary.updated} updated, ${summary.duplicates} duplicates` +
-      `${summary.pruned > 0 ? `, ${summary.pruned} pruned earlier` : ''}; ` +
+      `${summary.pruned > 0 ? `, ${summary.pruned} pruned earlier` : ''}` +
+      `${summary.overMaxItems > 0 ? `, ${summary.overMaxItems} over --max-items` : ''}; ` +
       `${summary.pages} pages (${summary.mode}), ${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` +
       `${seconds(summary.durationMs)} -> ${summary.file}\n`,
   );

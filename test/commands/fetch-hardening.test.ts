@@ -19,6 +19,7 @@ const server = new FakeGenesys({
   integrations: [
     { id: 'wh-0001', name: 'Payments', failures: makeFailures(5, { seed: 1 }) },
     { id: 'wh-0002', name: 'Orders', failures: makeFailures(5, { seed: 2 }) },
+    { id: 'wh-0003', name: 'Busy', failures: makeFailures(450, { seed: 3 }) },
   ],
 });
 let url = '';
@@ -114,4 +115,15 @@ test('SIGTERM while login hangs: exit 143 at once, no retry line after the stop 
   const afterStop = io.err().slice(io.err().indexOf('SIGTERM: stopping'));
   assert.doesNotMatch(afterStop, /retrying/);
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('--max-items: the counters add up (what was received beyond the cap is counted, not silently dropped)', async () => {
+  const json = await fetch(['--gateway', url, '--webhook', 'Busy', '--max-items', '250', '--json', '--quiet']);
+  assert.equal(json.code, 0, json.err);
+  const s = JSON.parse(json.out) as Record<string, number>;
+  // Two pages of 200 arrive; the 250 newest are kept.
+  assert.deepEqual([s['fetched'], s['new'], s['updated'], s['duplicates'], s['pruned'], s['overMaxItems']], [400, 250, 0, 0, 0, 150]);
+  assert.equal(s['fetched'], s['new']! + s['updated']! + s['duplicates']! + s['pruned']! + s['overMaxItems']!);
+  const text = await fetch(['--gateway', url, '--webhook', 'Busy', '--max-items', '250', '--quiet']);
+  assert.match(text.out, /^fetched 400 failed deliveries of 'Busy' \(wh-0003\): 0 new, 250 updated, 0 duplicates, 150 over --max-items; /);
 });
