@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
@@ -43,11 +43,15 @@ async function fetch(args: string[]) {
 
 const requests = () => Object.values(server.stats.requests).reduce((a, b) => a + b, 0);
 
-test('--webhook with --webhook-id: exit 2 before any request (one webhook name is never filed under another id)', async () => {
-  const r = await fetch(['--gateway', url, '--webhook', 'Orders', '--webhook-id', 'wh-0001']);
-  assert.equal(r.code, 2);
-  assert.equal(r.err, 'dlq: --webhook and --webhook-id name a webhook each: give one of them\n');
-  assert.equal(requests(), 0);
+test('--webhook with --webhook-id: two webhooks (issue #11), and one name is never filed under the other id', async () => {
+  const r = await fetch(['--gateway', url, '--webhook', 'Orders', '--webhook-id', 'wh-0001', '--quiet']);
+  assert.equal(r.code, 0, r.err);
+  const entries = JSON.parse(readFileSync(join(dir, 'dlq.json'), 'utf8')) as { webhook_id: string; webhook_name?: string }[];
+  const byId = (id: string) => entries.filter((e) => e.webhook_id === id);
+  assert.equal(byId('wh-0001').length, 5);
+  assert.equal(byId('wh-0002').length, 5);
+  assert.ok(byId('wh-0001').every((e) => e.webhook_name !== 'Orders'), 'Orders is never written on wh-0001');
+  assert.ok(byId('wh-0002').every((e) => e.webhook_name === 'Orders'));
 });
 
 test("--environment '' is exit 2, not the default region", async () => {
