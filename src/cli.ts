@@ -23,6 +23,7 @@ export function version(): string {
 /** Options every command accepts. */
 function addCommonOptions(cmd: Command): Command {
   return cmd
+    .option('--store <url>', 'file:<path> (default) or postgres://user@host/db (env DLQ_STORE)')
     .option('--file <path>', 'DLQ file (env DLQ_FILE, default ./dead_letter_queue.json)')
     .option('--env-file <path>', 'load variables from a dotenv-style file (real environment wins)')
     .option('--json', 'machine-readable JSON on stdout')
@@ -172,6 +173,34 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   replay.action(async (ids: string[], opts: Record<string, unknown>) => {
     const { replayCommand } = await import('./commands/replay.js');
     setExit(await replayCommand({ ...opts, ids } as never, io));
+  });
+
+  const store = program.command('store').description('manage stores: migrate a PostgreSQL schema, copy between stores');
+  const migrate = addCommonOptions(
+    store.command('migrate').description('apply the store schema migrations now (they also run on every connect)'),
+  );
+  migrate.addHelpText('after', examples(['dlq store migrate --store postgres://dlq@db.example.com/dlq']));
+  migrate.action(async (opts: Record<string, unknown>) => {
+    const { storeMigrateCommand } = await import('./commands/store.js');
+    setExit(await storeMigrateCommand(opts as never, io));
+  });
+  const copy = store
+    .command('copy')
+    .description('copy every entry from one store to another (merge by delivery id), then verify')
+    .argument('<from>', 'source store: file:<path> or postgres://…')
+    .argument('<to>', 'destination store: file:<path> or postgres://…')
+    .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s')
+    .option('--env-file <path>', 'load variables from a dotenv-style file (real environment wins)')
+    .option('--json', 'machine-readable JSON on stdout')
+    .option('-q, --quiet', 'no progress or log lines on stderr')
+    .option('-v, --verbose', 'more detail on stderr (never secrets or tokens)');
+  copy.addHelpText(
+    'after',
+    examples(['dlq store copy file:dead_letter_queue.json postgres://dlq@db.example.com/dlq', 'dlq store copy postgres://dlq@db/dlq file:backup.json']),
+  );
+  copy.action(async (from: string, to: string, opts: Record<string, unknown>) => {
+    const { storeCopyCommand } = await import('./commands/store.js');
+    setExit(await storeCopyCommand({ ...opts, from, to } as never, io));
   });
 
   return program;

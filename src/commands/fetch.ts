@@ -2,15 +2,15 @@
  * `dlq fetch`: log in, resolve the webhook, harvest its failed deliveries, merge them into the
  * DLQ file under its lock. What was harvested before a failure is still merged and saved.
  */
-import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
+import { effectiveEnv, type CommonOptions } from '../config.js';
 import { parseDuration, parsePositiveInt } from '../duration.js';
 import { isDlqError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter } from '../output/reporter.js';
-import { updateDlqFile } from '../store/dlq-file.js';
-import { quickCheckDlqFile } from '../store/quick-check.js';
+import type { DlqStore } from '../store/dlq-store.js';
+import { openStoreSpec } from '../store/open-store.js';
+import { resolveStoreSpec, type StoreSpec } from '../store/store-url.js';
 import { harvestHistory, type HarvestOutcome } from '../harvest/harvest-history.js';
-import { mergeHarvest } from '../harvest/merge-harvest.js';
 import { RateLimitPacer } from '../harvest/rate-limit-pacer.js';
 import { RequestRunner } from '../harvest/request-runner.js';
 import { resolveWebhook } from '../harvest/resolve-webhook.js';
@@ -66,7 +66,7 @@ interface FetchConfig {
   maxWaitMs: number;
   concurrency: number;
   lockTimeoutMs: number;
-  file: string;
+  store: StoreSpec;
 }
 
 /** Flags win over the environment (whose names are the contract's, §6). */
@@ -114,7 +114,7 @@ function resolveFetchConfig(options: FetchOptions, env: NodeJS.ProcessEnv, cwd: 
     maxWaitMs: parseDuration(options.maxWait ?? '10m', '--max-wait'),
     concurrency: parsePositiveInt(options.concurrency ?? '4', '--concurrency', { max: 32 }),
     lockTimeoutMs: parseDuration(options.lockTimeout ?? '30s', '--lock-timeout'),
-    file: resolveDlqPath(options.file, env, cwd),
+    store: resolveStoreSpec(options, env, cwd),
   };
 }
 
@@ -122,11 +122,21 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
   const started = performance.now();
   const env = effectiveEnv(io, options.envFile);
   const config = resolveFetchConfig(options, env, io.cwd);
-  const reporter = createReporter({ ...io, env }, { quiet: options.quiet, verbose: options.verbose });
 
-  // Fail fast on an obviously unusable DLQ file before spending any API quota; the full
+  // Fail fast on an obviously unusable store before spending any API quota; the file store's full
   // validation happens when it is read under the lock for the merge.
-  await quickCheckDlqFile(config.file);
+  const store = await openStoreSpec(config.store);
+  try {
+    await store.check();
+    return await fetchInto(store, config, options, { ...io, env }, deps, started);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The harvest and the merge; `io.env` is the effective environment (--env-file applied). */
+async function fetchInto(store: DlqStore, config: FetchConfig, options: FetchOptions, io: Io, deps: FetchDeps, started: number): Promise<number> {
+  const reporter = createReporter(io, { quiet: options.quiet, verbose: options.verbose });
 
   // Ctrl-C or a cron timeout's SIGTERM: stop paging, save what was harvested, exit 130/143.
   const trap = trapSignals({
@@ -190,7 +200,7 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
       },
     });
 
-    const summary = await save(config, webhook, outcome, io, runner, pacer, started);
+    const summary = await save(store, config, webhook, outcome, io, runner, pacer, started);
     reporter.stop();
     const interrupted = trap.caught();
     if (interrupted) {
@@ -219,6 +229,7 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
 }
 
 async function save(
+  store: DlqStore,
   config: FetchConfig,
   webhook: { id: string; name: string | undefined },
   outcome: HarvestOutcome,
@@ -228,15 +239,11 @@ async function save(
   started: number,
 ): Promise<FetchSummary> {
   const seenAt = io.now().toISOString();
-  const merged = await updateDlqFile(
-    config.file,
-    ({ entries, exists }) => {
-      // Nothing harvested: leave an existing file alone; create an empty one only after a clean run.
-      if (outcome.items.length === 0 && (exists || outcome.failure)) return { entries: null, result: { added: 0, updated: 0 } };
-      const result = mergeHarvest(entries, outcome.items, { webhookId: webhook.id, webhookName: webhook.name, seenAt });
-      return { entries: result.entries, result: { added: result.added, updated: result.updated } };
-    },
-    { lockTimeoutMs: config.lockTimeoutMs },
+  // Nothing harvested: an existing store is left alone; a new one is created only after a clean run.
+  const merged = await store.mergeHarvest(
+    outcome.items,
+    { webhookId: webhook.id, webhookName: webhook.name, seenAt },
+    { createWhenEmpty: !outcome.failure, lockTimeoutMs: config.lockTimeoutMs },
   );
   return {
     webhook: { id: webhook.id, name: webhook.name ?? null },
@@ -248,7 +255,7 @@ async function save(
     retries: runner.stats.retries,
     rateLimitWaits: pacer.waits,
     durationMs: Math.round(performance.now() - started),
-    file: config.file,
+    file: store.location,
   };
 }
 

@@ -3,16 +3,12 @@
  * sidecar index (src/store/dlq-index.ts) only that entry's bytes are read and parsed.
  */
 import { Chalk } from 'chalk';
-import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
-import { DlqFileError, ExitCode, UsageError } from '../errors.js';
+import { effectiveEnv, type CommonOptions } from '../config.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { colorEnabled, type Io } from '../io.js';
 import { escapeText } from '../output/escape-text.js';
 import { formatEntry } from '../output/format-entry.js';
-import { resolveIds } from '../select/resolve-ids.js';
-import type { DlqEntry } from '../dlq-entry.js';
-import { readDlqFile } from '../store/dlq-file.js';
-import { DlqIndexStaleError, readDlqIndex, readEntriesAt } from '../store/dlq-index.js';
-
+import { withStore } from '../store/open-store.js';
 /** The commander keys of `dlq inspect` (the id argument is merged in by cli.ts). */
 export interface InspectOptions extends CommonOptions {
   id: string;
@@ -23,8 +19,7 @@ export async function inspectCommand(options: InspectOptions, io: Io): Promise<n
   if (options.body && options.json) throw new UsageError('--body and --json cannot be combined');
   if (typeof options.id !== 'string' || options.id.trim() === '') throw new UsageError('inspect: a delivery id is required');
 
-  const path = resolveDlqPath(options.file, effectiveEnv(io, options.envFile), io.cwd);
-  const entry = (await findViaIndex(path, options.id)) ?? (await findInFile(path, options.id));
+  const entry = await withStore(options, effectiveEnv(io, options.envFile), io.cwd, (store) => store.findEntry(options.id));
 
   if (options.body) {
     // Exactly the stored text: no newline added, nothing escaped, so `--body | jq` and
@@ -41,29 +36,4 @@ export async function inspectCommand(options: InspectOptions, io: Io): Promise<n
   const chalk = new Chalk({ level: colorEnabled(io, io.stdout) ? 1 : 0 });
   io.stdout.write(formatEntry(entry, { chalk }));
   return ExitCode.ok;
-}
-
-/**
- * The entry through the sidecar index (resolving the id on its summaries, then reading that one
- * entry's bytes): undefined when there is no valid index or the file changed under it.
- */
-async function findViaIndex(path: string, id: string): Promise<DlqEntry | undefined> {
-  const index = await readDlqIndex(path);
-  if (index === undefined) return undefined;
-  const [summary] = resolveIds(index.entries, [id]);
-  if (summary === undefined) throw new UsageError(`no dead letter with id '${id}'`);
-  try {
-    return (await readEntriesAt(index, [summary]))[0];
-  } catch (error) {
-    if (error instanceof DlqIndexStaleError) return undefined;
-    throw error;
-  }
-}
-
-async function findInFile(path: string, id: string): Promise<DlqEntry> {
-  const loaded = await readDlqFile(path);
-  if (!loaded.exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
-  const [entry] = resolveIds(loaded.entries, [id]);
-  if (entry === undefined) throw new UsageError(`no dead letter with id '${id}'`);
-  return entry;
 }

@@ -3,20 +3,20 @@
  * never loads the Genesys SDK (nothing here imports src/genesys), so it starts fast.
  */
 import { Chalk } from 'chalk';
-import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
+import { effectiveEnv, type CommonOptions } from '../config.js';
 import { parsePositiveInt } from '../duration.js';
 import type { DlqEntry } from '../dlq-entry.js';
-import { DlqFileError, ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { colorEnabled, type Io } from '../io.js';
-import { renderEntryTable, webhookNames } from '../output/entry-table.js';
+import { renderEntryTable } from '../output/entry-table.js';
 import { escapeText } from '../output/escape-text.js';
 import { renderGroupTable } from '../output/group-table.js';
 import { writeChunked } from '../output/write-chunked.js';
 import { buildFilter, type FilterFlags } from '../select/filters.js';
-import { groupEntries, parseGroupField, type GroupField } from '../select/group-entries.js';
-import { parseSortField, sortEntries, type SortField } from '../select/sort-entries.js';
-import { readDlqFile } from '../store/dlq-file.js';
-import { DlqIndexStaleError, readDlqIndex, readEntriesAt } from '../store/dlq-index.js';
+import { parseGroupField, type GroupField } from '../select/group-entries.js';
+import { parseSortField, type SortField } from '../select/sort-entries.js';
+import { pickFilter, type DlqStore } from '../store/dlq-store.js';
+import { withStore } from '../store/open-store.js';
 
 /** The commander keys of `dlq list` (values as the user typed them; validated here). */
 export interface ListOptions extends CommonOptions, FilterFlags {
@@ -52,23 +52,8 @@ export async function listCommand(options: ListOptions, io: Io): Promise<number>
     options.limit === undefined ? (io.stdout.isTTY ? DEFAULT_TTY_LIMIT : undefined) : parsePositiveInt(options.limit, '--limit', { min: 0 });
   if (limit === 0) limit = undefined;
 
-  const path = resolveDlqPath(options.file, effectiveEnv(io, options.envFile), io.cwd);
   const view: ListView = { options, now, format, groupBy, sortField, limit };
-
-  // The sidecar index holds every field but the bodies and replays, so everything except --grep
-  // can skip parsing the whole file; whole entries (--json, --ndjson) are read for shown rows only.
-  const index = options.grep === undefined ? await readDlqIndex(path) : undefined;
-  if (index !== undefined) {
-    try {
-      return await showEntries(index.entries, (rows) => readEntriesAt(index, rows), view, io);
-    } catch (error) {
-      // The file changed under the index: nothing was written yet, so start over from the file.
-      if (!(error instanceof DlqIndexStaleError)) throw error;
-    }
-  }
-  const loaded = await readDlqFile(path);
-  if (!loaded.exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
-  return showEntries(loaded.entries, async (rows) => rows, view, io);
+  return withStore(options, effectiveEnv(io, options.envFile), io.cwd, (store) => showEntries(store, view, io));
 }
 
 interface ListView {
@@ -80,19 +65,10 @@ interface ListView {
   limit: number | undefined;
 }
 
-/**
- * Filters, sorts and prints `all` (whole entries, or index summaries). `whole` turns the rows to
- * print into whole entries; it runs before anything is written, so when it throws (a stale index)
- * the caller can start over without duplicate output.
- */
-async function showEntries(
-  all: readonly DlqEntry[],
-  whole: (rows: DlqEntry[]) => Promise<DlqEntry[]>,
-  view: ListView,
-  io: Io,
-): Promise<number> {
+/** Asks the store for the rows (or groups) and prints them. */
+async function showEntries(store: DlqStore, view: ListView, io: Io): Promise<number> {
   const { options, now, format, groupBy, sortField, limit } = view;
-  const matches = all.filter(buildFilter(options, now, options.webhook === undefined ? undefined : all));
+  const filter = pickFilter(options);
   const chalk = new Chalk({ level: colorEnabled(io, io.stdout) ? 1 : 0 });
   const width = io.stdout.columns && io.stdout.columns > 0 ? io.stdout.columns : DEFAULT_WIDTH;
   const note = (line: string) => {
@@ -100,7 +76,7 @@ async function showEntries(
   };
 
   if (groupBy !== undefined) {
-    const groups = groupEntries(matches, groupBy, options.reverse === true);
+    const groups = await store.groupEntries({ filter, now, field: groupBy, reverse: options.reverse === true });
     const shown = limit === undefined ? groups : groups.slice(0, limit);
     if (format === 'json') {
       io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
@@ -115,8 +91,16 @@ async function showEntries(
   }
 
   // Rows past the limit are never sorted into place or formatted.
-  const sorted = sortEntries(matches, sortField, { reverse: options.reverse === true, ...(limit === undefined ? {} : { limit }) });
-  const rows = format === 'json' || format === 'ndjson' ? await whole(sorted) : sorted;
+  const page = await store.listEntries({
+    filter,
+    now,
+    sort: sortField,
+    reverse: options.reverse === true,
+    limit,
+    whole: format === 'json' || format === 'ndjson',
+    names: format === 'table',
+  });
+  const rows = page.rows;
   switch (format) {
     case 'json':
       if (rows.length === 0) io.stdout.write('[]\n');
@@ -138,15 +122,10 @@ async function showEntries(
       break;
     }
     case 'table':
-      {
-        // The id → name map costs a pass over the whole file: only build it when a row needs it.
-        const needsNames = rows.some((e) => typeof e.webhook_name !== 'string' && typeof e.webhook_id === 'string');
-        const nameById = needsNames ? webhookNames(all) : undefined;
-        io.stdout.write(renderEntryTable(rows, { width, chalk, ...(nameById ? { nameById } : {}) }));
-      }
-      if (matches.length === 0) note('no dead letters match');
+      io.stdout.write(renderEntryTable(rows, { width, chalk, ...(page.nameById ? { nameById: page.nameById } : {}) }));
+      if (page.matches === 0) note('no dead letters match');
       break;
   }
-  if (rows.length < matches.length) note(`… and ${matches.length - rows.length} more (use --limit)`);
+  if (rows.length < page.matches) note(`… and ${page.matches - rows.length} more (use --limit)`);
   return ExitCode.ok;
 }

@@ -8,17 +8,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { version } from '../cli.js';
-import { effectiveEnv, resolveDlqPath } from '../config.js';
+import { effectiveEnv } from '../config.js';
 import { ExitCode } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter, type Reporter } from '../output/reporter.js';
 import { buildFilter } from '../select/filters.js';
-import { readDlqFile } from '../store/dlq-file.js';
+import type { DlqStore } from '../store/dlq-store.js';
+import { withStore } from '../store/open-store.js';
 import { formatDryRun, summarizeDryRun } from '../replay/dry-run.js';
 import { RateLimiter } from '../replay/rate-limiter.js';
 import { parseReplayConfig, type ReplayOptions } from '../replay/replay-config.js';
 import { runReplays, type EntryResult } from '../replay/replay-runner.js';
-import { ResultRecorder } from '../replay/result-recorder.js';
 import { selectForReplay } from '../replay/select-entries.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../replay/retry-policy.js';
 import { createAgent, formatMs } from '../replay/sender.js';
@@ -38,6 +38,8 @@ export interface ReplayDeps {
   flushIntervalMs?: number;
   /** A second signal while saving: leave at once. */
   forceExit?: (code: number) => void;
+  /** Claim lease on a shared store (PostgreSQL); tests shorten it. */
+  leaseMs?: number;
 }
 
 export const FLUSH_INTERVAL_MS = 2000;
@@ -50,11 +52,21 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
     { since: options.since, until: options.until, statusCode: options.statusCode, webhook: options.webhook, grep: options.grep },
     now,
   );
-  const path = resolveDlqPath(options.file, env, io.cwd);
+  return withStore(options, env, io.cwd, (store) => replayFrom(store, options, config, filter, io, deps));
+}
+
+async function replayFrom(
+  store: DlqStore,
+  options: ReplayOptions,
+  config: ReturnType<typeof parseReplayConfig>,
+  filter: (entry: import('../dlq-entry.js').DlqEntry) => boolean,
+  io: Io,
+  deps: ReplayDeps,
+): Promise<number> {
   const reporter = createReporter(io, { quiet: options.quiet, verbose: options.verbose });
 
-  const { entries, exists } = await readDlqFile(path);
-  if (!exists) reporter.warn(`no DLQ file at ${path}`);
+  const { entries, exists } = await store.readAll();
+  if (!exists) reporter.warn(`no DLQ file at ${store.location}`);
   const selection = selectForReplay(entries, {
     ids: options.ids ?? [],
     filter,
@@ -83,10 +95,13 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
   }
 
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...deps.retryPolicy, retries: config.retries };
-  const recorder = new ResultRecorder(path, {
+  const recorder = store.replaySession({
+    entries: selection.toSend,
+    force: options.force === true,
     lockTimeoutMs: config.lockTimeoutMs,
     onLockWait: (holder) =>
       reporter.info(`DLQ file busy${holder.pid ? ` (pid ${holder.pid})` : ''}: waiting up to ${formatMs(config.lockTimeoutMs)} to save`),
+    ...(deps.leaseMs !== undefined ? { leaseMs: deps.leaseMs } : {}),
   });
   const agent = createAgent(config.target.url, config.concurrency);
   const started = performance.now();
@@ -125,28 +140,32 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
         onRetry: (id, tried, delayMs) =>
           reporter.debug(`retrying ${id} in ${formatMs(delayMs)}: ${tried.status === null ? tried.error : `HTTP ${tried.status}`}`),
       },
+      recorder,
     );
   } finally {
     recorder.stopTimer();
     progress.stop();
     agent.destroy();
-    // Saved even when something above threw: every try that happened is in the file.
+    // Saved even when something above threw: every try that happened is in the store.
     try {
-      await recorder.flush();
+      await recorder.close();
     } finally {
       trap.release();
     }
   }
 
   const caught = trap.caught();
+  // On a shared store, concurrent runs split the selection: what they sent is theirs to report.
+  const byOthers = recorder.takenByOthers();
   const durationMs = Math.round(performance.now() - started);
   const failed = results.filter((r) => r.status === 'failed').length;
   reporter.info(
     `replay finished: ${results.length - failed} succeeded, ${failed} failed` +
-      (caught ? `, ${total - results.length} not started (${caught})` : '') +
+      (byOthers > 0 ? `, ${byOthers} handled by other runs` : '') +
+      (caught ? `, ${total - results.length - byOthers} not started (${caught})` : '') +
       ` in ${(durationMs / 1000).toFixed(1)}s`,
   );
-  writeSummary(io, options, { target: config.target.redacted, total, skipped, durationMs, results, interrupted: caught });
+  writeSummary(io, options, { target: config.target.redacted, total, skipped, durationMs, results, interrupted: caught, byOthers });
   if (caught) return SIGNAL_EXIT[caught];
   return failed > 0 ? ExitCode.replayFailed : ExitCode.ok;
 }
@@ -158,6 +177,8 @@ interface Summary {
   durationMs: number;
   results: EntryResult[];
   interrupted?: SignalName | undefined;
+  /** Entries of the selection that concurrent runs on a shared store handled. */
+  byOthers?: number;
 }
 
 function writeSummary(io: Io, options: ReplayOptions, s: Summary): void {
@@ -172,6 +193,7 @@ function writeSummary(io: Io, options: ReplayOptions, s: Summary): void {
       durationMs: s.durationMs,
       target: s.target,
       ...(s.interrupted ? { interrupted: s.interrupted } : {}),
+      ...(s.byOthers ? { handledByOthers: s.byOthers } : {}),
       results: s.results,
     };
     io.stdout.write(`${JSON.stringify(out)}\n`);
@@ -181,10 +203,12 @@ function writeSummary(io: Io, options: ReplayOptions, s: Summary): void {
     io.stdout.write(`nothing to replay${s.skipped > 0 ? ` (${s.skipped} skipped)` : ''}\n`);
     return;
   }
-  const notStarted = s.total - s.results.length;
+  const byOthers = s.byOthers ?? 0;
+  const notStarted = s.total - s.results.length - byOthers;
   io.stdout.write(
     `replayed ${s.results.length} of ${s.total} to ${s.target}: ${succeeded} succeeded, ${failed} failed` +
       (s.skipped > 0 ? `, ${s.skipped} skipped` : '') +
+      (byOthers > 0 ? `, ${byOthers} handled by other runs` : '') +
       (notStarted > 0 ? `, ${notStarted} not started` : '') +
       ` (${(s.durationMs / 1000).toFixed(1)}s)\n`,
   );

@@ -4,10 +4,9 @@
  * Every try is handed to the recorder as it ends; nothing here touches the file directly.
  */
 import type { Agent } from 'node:http';
-import type { DlqEntry } from '../dlq-entry.js';
+import type { DlqEntry, ReplayAttempt } from '../dlq-entry.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { buildRequestHeaders, type HeaderList } from './request-headers.js';
-import type { ResultRecorder } from './result-recorder.js';
 import { decideRetry, isSuccessStatus, type RetryPolicy } from './retry-policy.js';
 import { send, type SendResult } from './sender.js';
 import { signatureHeaders } from './signer.js';
@@ -25,8 +24,20 @@ export interface RunnerConfig {
   runId: string;
 }
 
+/** Where tries are recorded (the store's replay session, or a ResultRecorder). */
+export interface TryRecorder {
+  record(deliveryId: string, attempt: ReplayAttempt): void;
+}
+
+/** Hands out the entries to send, each once; a shared store's session claims them as it goes. */
+export interface EntrySource {
+  next(): Promise<DlqEntry | undefined>;
+  /** The run is done with the entry (tried: a request went out). */
+  release?(deliveryId: string, tried: boolean): void;
+}
+
 export interface RunnerDeps {
-  recorder: ResultRecorder;
+  recorder: TryRecorder;
   limiter: RateLimiter;
   agent?: Agent;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -47,16 +58,30 @@ export interface EntryResult {
   error: string | null;
 }
 
-/** Results in the order of `entries`; entries an abort prevented from starting are absent. */
-export async function runReplays(entries: readonly DlqEntry[], config: RunnerConfig, deps: RunnerDeps): Promise<EntryResult[]> {
+/**
+ * Results in the order of `entries`; entries an abort prevented from starting are absent. With a
+ * `source`, entries are taken from it (each one of `entries`, fresh from the store) instead.
+ */
+export async function runReplays(
+  entries: readonly DlqEntry[],
+  config: RunnerConfig,
+  deps: RunnerDeps,
+  source: EntrySource = arraySource(entries),
+): Promise<EntryResult[]> {
+  const position = new Map(entries.map((e, i) => [e.delivery_id, i]));
   const results: (EntryResult | undefined)[] = new Array(entries.length);
-  let next = 0;
   const worker = async () => {
-    while (!deps.signal.aborted && next < entries.length) {
-      const index = next++;
-      const result = await replayEntry(entries[index] as DlqEntry, config, deps);
+    while (!deps.signal.aborted) {
+      const entry = await source.next();
+      if (entry === undefined) break;
+      let result: EntryResult | undefined;
+      try {
+        result = await replayEntry(entry, config, deps);
+      } finally {
+        source.release?.(entry.delivery_id, result !== undefined);
+      }
       if (result) {
-        results[index] = result;
+        results[position.get(entry.delivery_id) ?? results.length] = result;
         deps.onResult?.(result);
       }
     }
@@ -64,6 +89,11 @@ export async function runReplays(entries: readonly DlqEntry[], config: RunnerCon
   const workers = Math.max(1, Math.min(config.concurrency, entries.length));
   await Promise.all(Array.from({ length: workers }, worker));
   return results.filter((r): r is EntryResult => r !== undefined);
+}
+
+function arraySource(entries: readonly DlqEntry[]): EntrySource {
+  let next = 0;
+  return { next: async () => entries[next++] };
 }
 
 /** Returns undefined when aborted before the first try (nothing was sent, nothing to record). */

@@ -35,19 +35,9 @@ type Predicate = (entry: DlqEntry) => boolean;
 export function buildFilter(flags: FilterFlags, now: Date, knownEntries?: readonly DlqEntry[]): (entry: DlqEntry) => boolean {
   const tests: Predicate[] = [];
 
-  const since = flags.since === undefined ? undefined : parseTimeFlag(flags.since, '--since', now).ms;
-  let until: number | undefined;
-  if (flags.until !== undefined) {
-    const bound = parseTimeFlag(flags.until, '--until', now);
-    // `--until 2026-03-01` means "up to the end of that day", not its first millisecond.
-    until = bound.dateOnly ? endOfLocalDay(bound.ms) : bound.ms;
-  }
-  if (since !== undefined && until !== undefined && since > until) {
-    throw new UsageError(`--since: '${flags.since}' is after --until '${flags.until}'`);
-  }
-  if (since !== undefined || until !== undefined) {
-    const lo = since ?? -Infinity;
-    const hi = until ?? Infinity;
+  const bounds = timeBounds(flags, now);
+  if (bounds !== undefined) {
+    const { lo, hi } = bounds;
     tests.push((e) => {
       const t = timestampMs(e);
       return t !== undefined && t >= lo && t <= hi;
@@ -68,14 +58,7 @@ export function buildFilter(flags: FilterFlags, now: Date, knownEntries?: readon
   }
 
   if (flags.replayStatus !== undefined) {
-    const wanted = new Set<ReplayStatus>();
-    for (const raw of flags.replayStatus.split(',')) {
-      const s = raw.trim().toLowerCase();
-      if (!(REPLAY_STATUSES as readonly string[]).includes(s)) {
-        throw new UsageError(`--replay-status: '${raw.trim()}' is not one of ${REPLAY_STATUSES.join(', ')}`);
-      }
-      wanted.add(s as ReplayStatus);
-    }
+    const wanted = parseReplayStatuses(flags.replayStatus);
     tests.push((e) => wanted.has(replayStatusOf(e)));
   }
 
@@ -113,7 +96,40 @@ export function statusCodeOf(entry: DlqEntry): number | undefined {
   return undefined;
 }
 
-function statusCodePredicate(text: string): Predicate {
+/**
+ * --since/--until as inclusive epoch-ms bounds (-Infinity/Infinity when open), or undefined when
+ * neither is given. Shared with the PostgreSQL store, which filters on the same numbers.
+ */
+export function timeBounds(flags: FilterFlags, now: Date): { lo: number; hi: number } | undefined {
+  const since = flags.since === undefined ? undefined : parseTimeFlag(flags.since, '--since', now).ms;
+  let until: number | undefined;
+  if (flags.until !== undefined) {
+    const bound = parseTimeFlag(flags.until, '--until', now);
+    // `--until 2026-03-01` means "up to the end of that day", not its first millisecond.
+    until = bound.dateOnly ? endOfLocalDay(bound.ms) : bound.ms;
+  }
+  if (since !== undefined && until !== undefined && since > until) {
+    throw new UsageError(`--since: '${flags.since}' is after --until '${flags.until}'`);
+  }
+  if (since === undefined && until === undefined) return undefined;
+  return { lo: since ?? -Infinity, hi: until ?? Infinity };
+}
+
+/** --replay-status's comma list, validated. */
+export function parseReplayStatuses(text: string): Set<ReplayStatus> {
+  const wanted = new Set<ReplayStatus>();
+  for (const raw of text.split(',')) {
+    const s = raw.trim().toLowerCase();
+    if (!(REPLAY_STATUSES as readonly string[]).includes(s)) {
+      throw new UsageError(`--replay-status: '${raw.trim()}' is not one of ${REPLAY_STATUSES.join(', ')}`);
+    }
+    wanted.add(s as ReplayStatus);
+  }
+  return wanted;
+}
+
+/** --status-code's comma list: exact codes and classes (5 for 5xx), validated. */
+export function parseStatusCodes(text: string): { exact: Set<number>; classes: Set<number> } {
   const exact = new Set<number>();
   const classes = new Set<number>();
   for (const raw of text.split(',')) {
@@ -122,6 +138,11 @@ function statusCodePredicate(text: string): Predicate {
     else if (/^[1-5]xx$/.test(token)) classes.add(Number(token[0]));
     else throw new UsageError(`--status-code: '${raw.trim()}' is not a status code or class (examples: 503, 5xx, 429,5xx)`);
   }
+  return { exact, classes };
+}
+
+function statusCodePredicate(text: string): Predicate {
+  const { exact, classes } = parseStatusCodes(text);
   return (e) => {
     const code = statusCodeOf(e);
     return code !== undefined && (exact.has(code) || classes.has(Math.floor(code / 100)));

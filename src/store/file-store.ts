@@ -1,0 +1,160 @@
+/**
+ * The file backend of the store interface: the JSON DLQ file, exactly as before the interface
+ * existed. It wraps dlq-file.ts (locked, atomic updates), the sidecar index (dlq-index.ts) and the
+ * select/ helpers; none of their behaviour changes.
+ */
+import type { DlqEntry } from '../dlq-entry.js';
+import { DlqFileError } from '../errors.js';
+import { mergeHarvest } from '../harvest/merge-harvest.js';
+import { webhookNames } from '../output/entry-table.js';
+import { ResultRecorder } from '../replay/result-recorder.js';
+import { buildFilter } from '../select/filters.js';
+import { groupEntries } from '../select/group-entries.js';
+import { resolveIds } from '../select/resolve-ids.js';
+import { sortEntries } from '../select/sort-entries.js';
+import { readDlqFile, updateDlqFile } from './dlq-file.js';
+import { DlqIndexStaleError, readDlqIndex, readEntriesAt } from './dlq-index.js';
+import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, ReplaySession, ReplaySessionOptions } from './dlq-store.js';
+import { quickCheckDlqFile } from './quick-check.js';
+
+export class FileStore implements DlqStore {
+  constructor(readonly path: string) {}
+
+  get location(): string {
+    return this.path;
+  }
+
+  async check(): Promise<void> {
+    await quickCheckDlqFile(this.path);
+  }
+
+  private async loadExisting(): Promise<DlqEntry[]> {
+    const loaded = await readDlqFile(this.path);
+    if (!loaded.exists) throw new DlqFileError(this.path, 'no DLQ file (run dlq fetch first)');
+    return loaded.entries;
+  }
+
+  async listEntries(query: EntryQuery): Promise<EntryPage> {
+    // The sidecar index holds every field but the bodies and replays, so everything except --grep
+    // can skip parsing the whole file; whole entries are read for the rows shown only.
+    const index = query.filter.grep === undefined ? await readDlqIndex(this.path) : undefined;
+    if (index !== undefined) {
+      try {
+        return await page(index.entries, (rows) => readEntriesAt(index, rows), query);
+      } catch (error) {
+        // The file changed under the index: nothing was printed yet, so start over from the file.
+        if (!(error instanceof DlqIndexStaleError)) throw error;
+      }
+    }
+    return page(await this.loadExisting(), async (rows) => rows, query);
+  }
+
+  async groupEntries(query: GroupQuery): Promise<ReturnType<typeof groupEntries>> {
+    const index = query.filter.grep === undefined ? await readDlqIndex(this.path) : undefined;
+    const all = index?.entries ?? (await this.loadExisting());
+    const matches = all.filter(buildFilter(query.filter, query.now, query.filter.webhook === undefined ? undefined : all));
+    return groupEntries(matches, query.field, query.reverse);
+  }
+
+  async findEntry(id: string): Promise<DlqEntry> {
+    const index = await readDlqIndex(this.path);
+    if (index !== undefined) {
+      const [summary] = resolveIds(index.entries, [id]);
+      try {
+        const [entry] = await readEntriesAt(index, [summary as DlqEntry]);
+        if (entry) return entry;
+      } catch (error) {
+        if (!(error instanceof DlqIndexStaleError)) throw error;
+      }
+    }
+    const [entry] = resolveIds(await this.loadExisting(), [id]);
+    return entry as DlqEntry;
+  }
+
+  readAll(): Promise<{ entries: DlqEntry[]; exists: boolean }> {
+    return readDlqFile(this.path);
+  }
+
+  async mergeHarvest(...[items, context, options]: Parameters<DlqStore['mergeHarvest']>): Promise<MergeCounts> {
+    return updateDlqFile(
+      this.path,
+      ({ entries, exists }) => {
+        // Nothing harvested: leave an existing file alone; create an empty one only after a clean run.
+        if (items.length === 0 && (exists || !options.createWhenEmpty)) return { entries: null, result: { added: 0, updated: 0 } };
+        const result = mergeHarvest(entries, items, context);
+        return { entries: result.entries, result: { added: result.added, updated: result.updated } };
+      },
+      options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs },
+    );
+  }
+
+  async putEntries(incoming: readonly DlqEntry[], options: { lockTimeoutMs?: number }): Promise<MergeCounts> {
+    return updateDlqFile(
+      this.path,
+      ({ entries }) => {
+        const at = new Map<string, number>();
+        entries.forEach((e, i) => at.set(e.delivery_id, i));
+        const out = entries.slice();
+        let added = 0;
+        let updated = 0;
+        for (const entry of incoming) {
+          const i = at.get(entry.delivery_id);
+          if (i === undefined) {
+            at.set(entry.delivery_id, out.length);
+            out.push(entry);
+            added++;
+          } else {
+            out[i] = entry;
+            updated++;
+          }
+        }
+        return { entries: out, result: { added, updated } };
+      },
+      options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs },
+    );
+  }
+
+  replaySession(options: ReplaySessionOptions): ReplaySession {
+    const recorder = new ResultRecorder(this.path, {
+      lockTimeoutMs: options.lockTimeoutMs,
+      ...(options.onLockWait ? { onLockWait: options.onLockWait } : {}),
+    });
+    // One machine, one file lock: the selection is this run's alone, in order.
+    let next = 0;
+    const entries = options.entries;
+    return {
+      next: async () => entries[next++],
+      record: (id, attempt) => recorder.record(id, attempt),
+      release: () => undefined,
+      flush: () => recorder.flush(),
+      startTimer: (ms, onError) => recorder.startTimer(ms, onError),
+      stopTimer: () => recorder.stopTimer(),
+      takenByOthers: () => 0,
+      close: () => recorder.flush(),
+    };
+  }
+
+  async migrate(): Promise<undefined> {
+    return undefined;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * Filters, sorts and limits `all` (whole entries, or index summaries). `whole` turns the rows into
+ * whole entries; it runs before anything is printed, so when it throws (a stale index) the caller
+ * can start over.
+ */
+async function page(all: readonly DlqEntry[], whole: (rows: DlqEntry[]) => Promise<DlqEntry[]>, query: EntryQuery): Promise<EntryPage> {
+  const matches = all.filter(buildFilter(query.filter, query.now, query.filter.webhook === undefined ? undefined : all));
+  // Rows past the limit are never sorted into place.
+  const sorted = sortEntries(matches, query.sort, { reverse: query.reverse, ...(query.limit === undefined ? {} : { limit: query.limit }) });
+  const rows = query.whole ? await whole(sorted) : sorted;
+  const result: EntryPage = { rows, matches: matches.length };
+  // The id → name map costs a pass over every entry: only built when a row needs it.
+  if (query.names && rows.some((e) => typeof e.webhook_name !== 'string' && typeof e.webhook_id === 'string')) {
+    result.nameById = webhookNames(all);
+  }
+  return result;
+}

@@ -1,0 +1,240 @@
+/**
+ * Distributed replay on PostgreSQL: several `dlq replay` processes, on any machines, share one
+ * selection without sending an entry twice at once (issue #15).
+ *
+ * - Claims: a worker takes a small batch with `SELECT … FOR UPDATE SKIP LOCKED` (workers never
+ *   wait on each other's rows) and marks it `claimed_by` = this run, `lease_until` = now + lease.
+ *   The claim is its own short transaction; no transaction is ever open across an HTTP request.
+ * - Each try is recorded in its own short transaction (a dlq_replays row, the entry's
+ *   replay_status and last_try_at), as soon as it ends.
+ * - When the run is done with an entry it releases the claim. An entry counts as handled for every
+ *   run that started before its last try, so a run does not resend what a concurrent run already
+ *   tried (succeeded or not); a later run retries failures as usual.
+ * - The lease is renewed while held (every third of it). A run that dies (kill -9, lost machine)
+ *   stops renewing: once `lease_until` passes, another run takes its entries over.
+ * - A run whose selection is left only with entries other runs hold waits for them to be released
+ *   or to expire, so every entry is handled when the last run ends.
+ *
+ * The resend window: a run that sent a request and died (or lost its lease by stalling longer
+ * than the lease) before recording the answer has its entry resent by the run that takes over.
+ * The receiver sees the same `Idempotency-Key` (the delivery id) both times and can drop the
+ * second (README, "Distributed replay").
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import type { DlqEntry, ReplayAttempt } from '../../dlq-entry.js';
+import { isSuccessStatus } from '../../replay/retry-policy.js';
+import { abortableSleep } from '../../sleep.js';
+import type { ReplaySession, ReplaySessionOptions } from '../dlq-store.js';
+import { encodeAttempt, ATTEMPT_COLUMN_NAMES } from './row-codec.js';
+import type { PostgresStore } from './postgres-store.js';
+import { WHOLE_COLUMNS } from './postgres-store.js';
+
+export const DEFAULT_LEASE_MS = 60_000;
+
+export class PostgresReplaySession implements ReplaySession {
+  private readonly me = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly leaseMs: number;
+  private readonly batch: number;
+  /** Selection ids not yet claimed by this run nor seen handled by another, in order. */
+  private remaining: string[];
+  private readonly queue: DlqEntry[] = [];
+  private readonly held = new Set<string>();
+  private claiming: Promise<void> | undefined;
+  private exhausted = false;
+  private handedOut = 0;
+  private othersTook = 0;
+  private startedAt: string | undefined;
+  private writes: Promise<void> = Promise.resolve();
+  private failed: (() => Promise<void>)[] = [];
+  private renewTimer: NodeJS.Timeout | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly store: PostgresStore,
+    private readonly options: ReplaySessionOptions,
+  ) {
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.remaining = options.entries.map((e) => e.delivery_id);
+    // Small batches: what a run holds but has not started yet is what others cannot take.
+    this.batch = 8;
+  }
+
+  async next(): Promise<DlqEntry | undefined> {
+    while (this.queue.length === 0 && !this.exhausted && !this.closed) {
+      this.claiming ??= this.claim().finally(() => {
+        this.claiming = undefined;
+      });
+      await this.claiming;
+    }
+    const entry = this.queue.shift();
+    if (entry) this.handedOut++;
+    return entry;
+  }
+
+  private async claim(): Promise<void> {
+    if (this.remaining.length === 0) {
+      this.exhausted = true;
+      return;
+    }
+    this.startedAt ??= await this.store.use(async (c) => (await c.query<{ t: string }>('SELECT now()::text AS t')).rows[0]?.t as string);
+    const claimable =
+      `(${this.options.force ? 'TRUE' : `replay_state <> 'succeeded'`}) AND ` +
+      `((claimed_by IS NULL AND (last_try_at IS NULL OR last_try_at < $2::timestamptz)) OR (claimed_by IS NOT NULL AND lease_until < now()))`;
+    const claimed = await this.store.transaction(async (client) => {
+      const found = await client.query(
+        `WITH picked AS (
+           SELECT delivery_id FROM dlq_entries
+           WHERE delivery_id = ANY($1::text[]) AND ${claimable}
+           ORDER BY seq LIMIT ${this.batch} FOR UPDATE SKIP LOCKED)
+         UPDATE dlq_entries e SET claimed_by = $3, lease_until = now() + make_interval(secs => $4)
+         FROM picked WHERE e.delivery_id = picked.delivery_id
+         RETURNING e.seq, ${WHOLE_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}`,
+        [this.remaining, this.startedAt, this.me, this.leaseMs / 1000],
+      );
+      const rows = found.rows.sort((a, b) => Number(a['seq']) - Number(b['seq']));
+      return this.store.wholeEntries(client, rows);
+    });
+    if (claimed.length > 0) {
+      const ids = new Set(claimed.map((e) => e.delivery_id));
+      this.remaining = this.remaining.filter((id) => !ids.has(id));
+      for (const e of claimed) this.held.add(e.delivery_id);
+      this.queue.push(...claimed);
+      this.startRenewing();
+      return;
+    }
+    // Nothing claimable now: drop what others handled (or what is gone); wait while others hold some.
+    const state = await this.store.use((c) =>
+      c.query<{ delivery_id: string; held: boolean }>(
+        `SELECT delivery_id, (claimed_by IS NOT NULL AND lease_until >= now()) AS held FROM dlq_entries
+         WHERE delivery_id = ANY($1::text[]) AND (${claimable} OR (claimed_by IS NOT NULL AND lease_until >= now()))`,
+        [this.remaining, this.startedAt],
+      ),
+    );
+    const open = new Set(state.rows.map((r) => r.delivery_id));
+    const before = this.remaining.length;
+    this.remaining = this.remaining.filter((id) => open.has(id));
+    this.othersTook += before - this.remaining.length;
+    if (this.remaining.length === 0) {
+      this.exhausted = true;
+      return;
+    }
+    if (state.rows.some((r) => r.held)) await abortableSleep(Math.min(1000, Math.max(50, this.leaseMs / 4)));
+  }
+
+  private startRenewing(): void {
+    if (this.renewTimer) return;
+    this.renewTimer = setInterval(() => {
+      if (this.held.size === 0) return;
+      this.store
+        .use((c) =>
+          c.query(`UPDATE dlq_entries SET lease_until = now() + make_interval(secs => $3) WHERE claimed_by = $1 AND delivery_id = ANY($2::text[])`, [
+            this.me,
+            [...this.held],
+            this.leaseMs / 1000,
+          ]),
+        )
+        .catch(() => undefined); // the next renewal tries again; a lost lease only risks a resend
+    }, Math.max(10, Math.floor(this.leaseMs / 3)));
+    this.renewTimer.unref();
+  }
+
+  /** Queues a write after the earlier ones; a failed write is kept for the next flush. */
+  private enqueue(write: () => Promise<void>): void {
+    this.writes = this.writes.then(() => write().catch(() => void this.failed.push(write)));
+  }
+
+  record(deliveryId: string, attempt: ReplayAttempt): void {
+    this.enqueue(() => this.writeTry(deliveryId, attempt));
+  }
+
+  private writeTry(deliveryId: string, attempt: ReplayAttempt): Promise<void> {
+    const status = isSuccessStatus(attempt.http_status) ? 'succeeded' : 'failed';
+    return this.store.transaction(async (client) => {
+      const updated = await client.query<{ replay_count: number; raw_json: string | null }>(
+        `UPDATE dlq_entries SET replay_count = replay_count + 1, replay_status = $2, replay_state = $2,
+           extra = extra - 'replays' - 'replay_status',
+           key_order = CASE WHEN raw_json IS NULL THEN dlq_with_key(dlq_with_key(key_order, 'replays'), 'replay_status') ELSE key_order END,
+           last_try_at = now()
+         WHERE delivery_id = $1 RETURNING replay_count, raw_json`,
+        [deliveryId, status],
+      );
+      const row = updated.rows[0];
+      // Removed meanwhile (pruned): nothing to record, as in the file store.
+      if (!row) return;
+      const a = encodeAttempt(attempt);
+      await client.query(
+        `INSERT INTO dlq_replays (delivery_id, n, ${ATTEMPT_COLUMN_NAMES.join(', ')}, extra, key_order, raw_json)
+         VALUES ($1, $2, ${ATTEMPT_COLUMN_NAMES.map((_, i) => `$${i + 3}`).join(', ')}, $${ATTEMPT_COLUMN_NAMES.length + 3}::jsonb,
+                 ARRAY(SELECT jsonb_array_elements_text($${ATTEMPT_COLUMN_NAMES.length + 4}::jsonb)), $${ATTEMPT_COLUMN_NAMES.length + 5})`,
+        [deliveryId, row.replay_count, ...a.columns, a.extra, JSON.stringify(a.keyOrder), a.raw],
+      );
+      if (row.raw_json !== null) await fixRawStatus(client, deliveryId, row.raw_json, status);
+    });
+  }
+
+  release(deliveryId: string, tried: boolean): void {
+    this.held.delete(deliveryId);
+    this.enqueue(async () => {
+      await this.store.use((c) =>
+        c.query(
+          `UPDATE dlq_entries SET claimed_by = NULL, lease_until = NULL, last_try_at = CASE WHEN $3 THEN now() ELSE last_try_at END
+           WHERE delivery_id = $1 AND claimed_by = $2`,
+          [deliveryId, this.me, tried],
+        ),
+      );
+    });
+  }
+
+  async flush(): Promise<void> {
+    await this.writes;
+    if (this.failed.length === 0) return;
+    const retry = this.failed;
+    this.failed = [];
+    for (const [i, write] of retry.entries()) {
+      try {
+        await write();
+      } catch (error) {
+        this.failed = [...retry.slice(i), ...this.failed];
+        throw error;
+      }
+    }
+  }
+
+  startTimer(intervalMs: number, onError: (error: unknown) => void): void {
+    this.stopTimer();
+    this.flushTimer = setInterval(() => {
+      if (this.failed.length > 0) this.flush().catch(onError);
+    }, intervalMs);
+    this.flushTimer.unref();
+  }
+
+  stopTimer(): void {
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.flushTimer = undefined;
+  }
+
+  takenByOthers(): number {
+    return this.exhausted ? this.othersTook : 0;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
+    this.stopTimer();
+    // Entries claimed but never started (an interrupted run) go back at once, not after the lease.
+    for (const entry of this.queue.splice(0)) this.release(entry.delivery_id, false);
+    await this.flush();
+    await this.store.use((c) => c.query('UPDATE dlq_entries SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = $1', [this.me]));
+  }
+}
+
+/** A raw entry (row-codec.ts) keeps its fields in JSON text: set replays' place and replay_status there too. */
+async function fixRawStatus(client: pg.ClientBase, deliveryId: string, raw: string, status: string): Promise<void> {
+  const object = JSON.parse(raw) as Record<string, unknown>;
+  const next = { ...object, replays: Array.isArray(object['replays']) ? object['replays'] : [], replay_status: status };
+  await client.query('UPDATE dlq_entries SET raw_json = $2 WHERE delivery_id = $1', [deliveryId, JSON.stringify(next)]);
+}
