@@ -5,12 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, isDlqError } from './errors.js';
-import { processIo, type Io } from './io.js';
+import { effectiveEnv } from './config.js';
+import { ExitCode, isDlqError, UsageError } from './errors.js';
+import { resolveStoreSpec } from './store/store-url.js';
+import { processIo, type Io, type OutStream } from './io.js';
 import { ignoreBrokenPipe } from './output/ignore-broken-pipe.js';
 import { escapeText } from './output/escape-text.js';
 import { redactSecrets } from './output/redact.js';
-import { GROUP_FIELDS, SORT_FIELDS } from './select/fields.js';
+import { GROUP_FIELDS, SORT_FIELDS, SOURCE_NAMES } from './select/fields.js';
 
 const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -33,6 +35,32 @@ function addCommonOptions(cmd: Command): Command {
 
 function examples(lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+}
+
+/**
+ * The platform flags `fetch` and `doctor` share: which source, which webhook or event
+ * definitions, where to connect. `--source` uses commander's choices so help and shell
+ * completion can list them.
+ */
+function addPlatformOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('--source <source>', 'history: the designed failed-delivery history; events: a real org\'s operational events (env DLQ_SOURCE, default history)').choices(
+        SOURCE_NAMES,
+      ),
+    )
+    .option('--webhook <name>', 'history source: webhook integration name (env GENESYS_WEBHOOK_NAME)')
+    .option('--webhook-id <id>', 'history source: webhook integration id (skips resolution by name)')
+    .option(
+      '--event-definition <name|id>',
+      'events source: operational-event definition, repeatable (env GENESYS_EVENT_DEFINITIONS, comma list)',
+      collect,
+    )
+    .option('--since <time>', 'events source: from this time (ISO 8601 or relative: 24h, 7d; default and limit: 10 days back)')
+    .option('--until <time>', 'events source: up to this time (default now)')
+    .option('--search <term>', "events source: only events matching this term (the query's searchTerm)")
+    .option('--environment <env>', 'Genesys Cloud region, e.g. mypurecloud.ie (env GENESYS_ENVIRONMENT, default mypurecloud.com)')
+    .option('--gateway <url>', 'send login and API requests through this host (env GENESYS_GATEWAY)');
 }
 
 /** Collects a repeatable option into an array. */
@@ -63,13 +91,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     );
 
   const fetch = addCommonOptions(
-    program
-      .command('fetch')
-      .description('harvest every failed delivery of a webhook into the DLQ file')
-      .option('--webhook <name>', 'webhook integration name (env GENESYS_WEBHOOK_NAME)')
-      .option('--webhook-id <id>', 'webhook integration id (skips resolution by name)')
-      .option('--environment <env>', 'Genesys Cloud environment (env GENESYS_ENVIRONMENT, default mypurecloud.com)')
-      .option('--gateway <url>', 'send login and API requests through this host (env GENESYS_GATEWAY)')
+    addPlatformOptions(
+      program
+        .command('fetch')
+        .description("harvest a webhook's failed deliveries (history) or a real org's operational events into the DLQ file"),
+    )
       .option('--max-items <n>', 'stop after this many failed deliveries (env MAX_DLQ_ITEMS, default no cap)')
       .option('--max-wait <duration>', 'total time allowed waiting on rate limits', '10m')
       .option('--concurrency <n>', 'history pages fetched at once once the total is known', '4')
@@ -82,6 +108,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'dlq fetch --webhook-id 3fa85f64-5717-4562-b3fc-2c963f66afa6 --file /var/lib/dlq/dlq.json',
       'dlq fetch --env-file /etc/dlq.env --quiet      # cron',
       'dlq fetch --webhook Orders --gateway http://127.0.0.1:8080 --json',
+      'dlq fetch --source events --event-definition "Data Action Failed" --since 24h',
     ]),
   );
   fetch.action(async (opts: Record<string, unknown>) => {
@@ -97,7 +124,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--until <time>', 'failed at or before (ISO 8601, or relative)')
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .option('--replay-status <status>', 'pending | succeeded | failed')
+      .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
       .option('--grep <text>', 'substring of the request/response body or status message')
       .option('--sort <field>', `sort field (${SORT_FIELDS.join(', ')})`)
       .option('--reverse', 'reverse the sort order')
@@ -203,8 +230,49 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     setExit(await storeCopyCommand({ ...opts, from, to } as never, io));
   });
 
+  const resolve = addCommonOptions(
+    program
+      .command('resolve')
+      .description('mark dead letters as handled by a person: replay never sends them')
+      .argument('[ids...]', 'delivery ids or unique prefixes')
+      .option('--note <text>', 'why (stored as resolved_note)')
+      .option('--undo', 'put them back to what their replay history says')
+      .option('--since <time>', 'failed at or after (ISO 8601, or relative: 90m, 24h, 7d)')
+      .option('--until <time>', 'failed at or before')
+      .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
+      .option('--webhook <name-or-id>', 'only this webhook (name or id)')
+      .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
+      .option('--grep <text>', 'substring of the request/response body or status message')
+      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
+  );
+  resolve.addHelpText(
+    'after',
+    examples([
+      'dlq resolve 7c9e6679 --note "customer re-sent the order by hand"',
+      'dlq resolve --status-code 404 --webhook Orders --note "endpoint retired"',
+      'dlq resolve --undo 7c9e6679',
+    ]),
+  );
+  resolve.action(async (ids: string[], opts: Record<string, unknown>) => {
+    const { resolveCommand } = await import('./commands/resolve.js');
+    setExit(await resolveCommand({ ...opts, ids } as never, io));
+  });
+
+  // Commands not yet ported to the store interface work on the JSON file only: pointing them at
+  // PostgreSQL is a usage error rather than a silent fallback to the file.
+  program.hook('preAction', (_root, action) => {
+    if (STORE_AWARE.has(action.name())) return;
+    const opts = action.opts() as { store?: string; file?: string; envFile?: string };
+    if (resolveStoreSpec(opts, effectiveEnv(io, opts.envFile), io.cwd).kind === 'postgres') {
+      throw new UsageError(`dlq ${action.name()} works on the JSON file store only so far (use --file, or unset DLQ_STORE)`);
+    }
+  });
+
   return program;
 }
+
+/** Commands that reach storage through the store interface (src/store/dlq-store.ts). */
+const STORE_AWARE = new Set(['list', 'inspect', 'fetch', 'migrate', 'copy']);
 
 /**
  * Runs the CLI and returns the exit code. Never throws: every error becomes one line on stderr
@@ -215,15 +283,46 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   // `dlq list --ids | head -1` closes the pipe early: that is not an error for any command.
   ignoreBrokenPipe(io.stdout);
   ignoreBrokenPipe(io.stderr);
-  const program = buildProgram(io, (code) => {
+  const stdout = trackWrites(io.stdout);
+  let json = false;
+  const program = buildProgram({ ...io, stdout: stdout.stream }, (code) => {
     exitCode = code;
+  });
+  program.hook('preAction', (_program, command) => {
+    json = command.opts()['json'] === true;
   });
   try {
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {
+    // --json promises one JSON value on stdout: a run that fails after its flags were accepted
+    // (DLQ file unusable or busy, login refused, …) still prints one, with `error`, unless the
+    // command already printed its own (fetch's partial summary, replay's results).
+    if (json && !stdout.wrote() && isDlqError(error) && error.exitCode !== ExitCode.usage) {
+      io.stdout.write(`${JSON.stringify({ error: redactSecrets(error.message, io.env), exitCode: error.exitCode })}\n`);
+    }
     return reportError(error, io);
   }
+}
+
+/** The same stream, remembering whether anything was written to it. */
+function trackWrites(stream: OutStream): { stream: OutStream; wrote: () => boolean } {
+  let wrote = false;
+  return {
+    stream: {
+      write: (chunk: string) => {
+        wrote = true;
+        return stream.write(chunk);
+      },
+      get isTTY() {
+        return stream.isTTY;
+      },
+      get columns() {
+        return stream.columns;
+      },
+    },
+    wrote: () => wrote,
+  };
 }
 
 export function reportError(error: unknown, io: Io): number {

@@ -4,8 +4,8 @@
  * place that turns these into an exit code and a single stderr line.
  *
  * Exit codes (shared by every command, documented in README.md):
- *   0 ok · 2 usage · 3 authentication/authorization · 4 webhook not found or ambiguous ·
- *   5 platform failure after retries · 6 DLQ file unusable · 7 some replays failed ·
+ *   0 ok · 2 usage · 3 authentication/authorization · 4 not found, ambiguous or not offered
+ *   (a webhook, an event definition, the history path) · 5 platform failure after retries · 6 DLQ file unusable · 7 some replays failed ·
  *   75 DLQ file busy (EX_TEMPFAIL from sysexits.h: try again later)
  */
 export const ExitCode = {
@@ -13,6 +13,9 @@ export const ExitCode = {
   failure: 1,
   usage: 2,
   auth: 3,
+  /** Not found, ambiguous, or not offered by this org. */
+  notFound: 4,
+  /** The same code under its first name (webhooks were the only thing looked up). */
   webhook: 4,
   platform: 5,
   dlqFile: 6,
@@ -45,11 +48,37 @@ export class AuthError extends DlqError {
 /** The webhook name matched nothing, or more than one integration: exit 4. */
 export class WebhookResolutionError extends DlqError {
   override readonly name = 'WebhookResolutionError';
-  readonly exitCode = ExitCode.webhook;
+  readonly exitCode = ExitCode.notFound;
   readonly candidates: readonly { id: string; name: string }[];
   constructor(message: string, candidates: readonly { id: string; name: string }[] = []) {
     super(message);
     this.candidates = candidates;
+  }
+}
+
+/** No event definition has that name or id (contract §6): exit 4, naming close names. */
+export class EventDefinitionResolutionError extends DlqError {
+  override readonly name = 'EventDefinitionResolutionError';
+  readonly exitCode = ExitCode.notFound;
+  readonly wanted: string;
+  constructor(message: string, wanted: string) {
+    super(message);
+    this.wanted = wanted;
+  }
+}
+
+/**
+ * The org does not offer the designed failed-delivery history (contract §3, "Reality check"): the
+ * history path answered 404 or 405, as any unknown path does. Exit 4, pointing at doctor and the
+ * events source.
+ */
+export class HistoryNotOfferedError extends DlqError {
+  override readonly name = 'HistoryNotOfferedError';
+  readonly exitCode = ExitCode.notFound;
+  readonly status: number;
+  constructor(message: string, status: number, options: { cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.status = status;
   }
 }
 

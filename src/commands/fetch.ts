@@ -1,6 +1,8 @@
 /**
- * `dlq fetch`: log in, resolve the webhook, harvest its failed deliveries, merge them into the
- * DLQ file under its lock. What was harvested before a failure is still merged and saved.
+ * `dlq fetch`: log in, harvest through one source (the designed failed-delivery history of a
+ * webhook, or a real org's operational events; see src/harvest/harvest-source.ts), merge the
+ * entries into the DLQ file under its lock. What was harvested before a failure is still merged
+ * and saved.
  */
 import { effectiveEnv, type CommonOptions } from '../config.js';
 import { parseDuration, parsePositiveInt } from '../duration.js';
@@ -10,20 +12,36 @@ import { createReporter } from '../output/reporter.js';
 import type { DlqStore } from '../store/dlq-store.js';
 import { openStoreSpec } from '../store/open-store.js';
 import { resolveStoreSpec, type StoreSpec } from '../store/store-url.js';
-import { harvestHistory, type HarvestOutcome } from '../harvest/harvest-history.js';
+import { EventsSource, eventsInterval, type EventsInterval } from '../harvest/events-source.js';
+import type { HarvestSource, SourceHarvest } from '../harvest/harvest-source.js';
+import { HistorySource } from '../harvest/history-source.js';
 import { RateLimitPacer } from '../harvest/rate-limit-pacer.js';
 import { RequestRunner } from '../harvest/request-runner.js';
-import { resolveWebhook } from '../harvest/resolve-webhook.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../harvest/retry-policy.js';
-// Cheap: the SDK itself is loaded only inside GenesysClient.create.
+// Cheap: the SDK itself is loaded only when a client is created or the regions are asked for.
 import { GenesysClient } from '../genesys/client.js';
+import { checkEnvironment, checkEnvironmentSyntax } from '../genesys/region.js';
+import { SOURCE_NAMES, type SourceName } from '../select/fields.js';
 import { SIGNAL_EXIT, trapSignals, type SignalSource } from '../signal-trap.js';
 
-export interface FetchOptions extends CommonOptions {
+/** The platform configuration `fetch` and `doctor` share (same flags, same environment). */
+export interface PlatformOptions extends CommonOptions {
+  /** `history` (default) or `events` (env DLQ_SOURCE). */
+  source?: string;
   webhook?: string;
   webhookId?: string;
+  /** Operational-event definition names or ids (repeatable; env GENESYS_EVENT_DEFINITIONS, a comma list). */
+  eventDefinition?: string[];
+  /** Events source: the query interval, in the forms of `dlq list`. */
+  since?: string;
+  until?: string;
+  /** Events source: the query's searchTerm. */
+  search?: string;
   environment?: string;
   gateway?: string;
+}
+
+export interface FetchOptions extends PlatformOptions {
   maxItems?: string;
   /** Total time rate-limit waits may add up to (default 10m). */
   maxWait?: string;
@@ -40,7 +58,9 @@ export interface FetchDeps {
 }
 
 export interface FetchSummary {
-  webhook: { id: string; name: string | null };
+  source: SourceName;
+  /** History: `webhook: {id, name}`; events: `eventDefinitions: [{id, name}]` and `interval`. */
+  [subject: string]: unknown;
   fetched: number;
   new: number;
   updated: number;
@@ -55,13 +75,24 @@ export interface FetchSummary {
 
 const DEFAULT_ENVIRONMENT = 'mypurecloud.com';
 
-interface FetchConfig {
+export interface PlatformConfig {
   clientId: string;
   clientSecret: string;
   environment: string;
   gateway: URL | undefined;
+  source: SourceName;
   webhookName: string | undefined;
   webhookId: string | undefined;
+  /** Events source: definition names or ids as given (empty for the history source). */
+  eventDefinitions: string[];
+  /** Events source: the query interval (undefined for the history source). */
+  eventsInterval: EventsInterval | undefined;
+  search: string | undefined;
+  /** What the configured source lacks (the webhook, the event definitions); fetch refuses to run without it. */
+  missing: string[];
+}
+
+interface FetchConfig extends PlatformConfig {
   maxItems: number | undefined;
   maxWaitMs: number;
   concurrency: number;
@@ -69,26 +100,58 @@ interface FetchConfig {
   store: StoreSpec;
 }
 
-/** Flags win over the environment (whose names are the contract's, §6). */
-function resolveFetchConfig(options: FetchOptions, env: NodeJS.ProcessEnv, cwd: string): FetchConfig {
+/**
+ * Flags win over the environment (whose names are the contract's, §7). Credentials missing, a bad
+ * flag or an unknown region: UsageError (exit 2). What the chosen source itself needs is reported
+ * in `missing`, so doctor can still check everything else.
+ */
+export function resolvePlatformConfig(options: PlatformOptions, env: NodeJS.ProcessEnv, now: Date): PlatformConfig {
   const val = (v: string | undefined) => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
+  const source = parseSource(options.source, env['DLQ_SOURCE']);
   const clientId = val(env['GENESYS_CLIENT_ID']);
   const clientSecret = env['GENESYS_CLIENT_SECRET'] !== '' ? env['GENESYS_CLIENT_SECRET'] : undefined;
-  const webhookId = val(options.webhookId);
-  const webhookName = val(options.webhook) ?? (webhookId ? undefined : val(env['GENESYS_WEBHOOK_NAME']));
-  const missing: string[] = [];
-  if (!clientId) missing.push('GENESYS_CLIENT_ID');
-  if (!clientSecret) missing.push('GENESYS_CLIENT_SECRET');
-  if (!webhookName && !webhookId) missing.push('the webhook (--webhook <name>, --webhook-id <id> or GENESYS_WEBHOOK_NAME)');
-  if (missing.length > 0) throw new UsageError(`missing configuration: ${missing.join(', ')}`);
+  const missingCredentials: string[] = [];
+  if (!clientId) missingCredentials.push('GENESYS_CLIENT_ID');
+  if (!clientSecret) missingCredentials.push('GENESYS_CLIENT_SECRET');
 
-  const environment = (val(options.environment) ?? val(env['GENESYS_ENVIRONMENT']) ?? DEFAULT_ENVIRONMENT)
-    .replace(/^https?:\/\//, '')
-    .replace(/^(api|login)\./, '')
-    .replace(/\/+$/, '');
-  if (!/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(environment)) {
-    throw new UsageError(`--environment: '${environment}' is not a Genesys Cloud environment (e.g. mypurecloud.com, mypurecloud.ie)`);
+  // Flags of the other source are a mistake worth one line; its environment variables are ignored.
+  const onlyFor = (flag: string, given: unknown, wanted: SourceName) => {
+    if (given !== undefined && source !== wanted) {
+      throw new UsageError(`${flag} applies to --source ${wanted} only (this run uses --source ${source})`);
+    }
+  };
+  onlyFor('--webhook', options.webhook, 'history');
+  onlyFor('--webhook-id', options.webhookId, 'history');
+  onlyFor('--event-definition', options.eventDefinition, 'events');
+  onlyFor('--since', options.since, 'events');
+  onlyFor('--until', options.until, 'events');
+  onlyFor('--search', options.search, 'events');
+
+  const missing: string[] = [];
+  let webhookName: string | undefined;
+  let webhookId: string | undefined;
+  let eventDefinitions: string[] = [];
+  let interval: EventsInterval | undefined;
+  let search: string | undefined;
+  if (source === 'history') {
+    webhookId = val(options.webhookId);
+    webhookName = val(options.webhook) ?? (webhookId ? undefined : val(env['GENESYS_WEBHOOK_NAME']));
+    if (!webhookName && !webhookId) missing.push('the webhook (--webhook <name>, --webhook-id <id> or GENESYS_WEBHOOK_NAME)');
+  } else {
+    const given = options.eventDefinition ?? (env['GENESYS_EVENT_DEFINITIONS'] ?? '').split(',');
+    eventDefinitions = [...new Set(given.map((d) => d.trim()).filter((d) => d !== ''))];
+    if (options.eventDefinition !== undefined && eventDefinitions.length === 0) throw new UsageError('--event-definition: empty name or id');
+    if (eventDefinitions.length === 0) {
+      missing.push('the event definitions (--event-definition <name|id> or GENESYS_EVENT_DEFINITIONS)');
+    }
+    interval = eventsInterval(options, now);
+    if (options.search !== undefined) {
+      search = options.search.trim();
+      if (search === '') throw new UsageError('--search: empty term');
+    }
   }
+  if (missingCredentials.length > 0) throw new UsageError(`missing configuration: ${[...missingCredentials, ...missing].join(', ')}`);
+
   const gatewayText = val(options.gateway) ?? val(env['GENESYS_GATEWAY']);
   let gateway: URL | undefined;
   if (gatewayText) {
@@ -101,15 +164,41 @@ function resolveFetchConfig(options: FetchOptions, env: NodeJS.ProcessEnv, cwd: 
       throw new UsageError(`--gateway: only http and https URLs are supported, not '${gateway.protocol}'`);
     }
   }
-  const maxItemsText = val(options.maxItems) ?? val(env['MAX_DLQ_ITEMS']);
-  const maxItems = maxItemsText !== undefined ? parsePositiveInt(maxItemsText, options.maxItems ? '--max-items' : 'MAX_DLQ_ITEMS') : undefined;
+  // Checked against the SDK's regions at run time; through a gateway any name goes (the gateway decides).
+  const environmentText = val(options.environment) ?? val(env['GENESYS_ENVIRONMENT']) ?? DEFAULT_ENVIRONMENT;
+  const environmentFlag = options.environment !== undefined ? '--environment' : 'GENESYS_ENVIRONMENT';
+  const environment = gateway
+    ? checkEnvironmentSyntax(environmentText, environmentFlag)
+    : checkEnvironment(environmentText, GenesysClient.regionHosts(), environmentFlag);
   return {
     clientId: clientId as string,
     clientSecret: clientSecret as string,
     environment,
     gateway,
+    source,
     webhookName,
     webhookId,
+    eventDefinitions,
+    eventsInterval: interval,
+    search,
+    missing,
+  };
+}
+
+function parseSource(flag: string | undefined, fromEnv: string | undefined): SourceName {
+  const text = flag ?? (fromEnv !== undefined && fromEnv.trim() !== '' ? fromEnv.trim() : 'history');
+  if ((SOURCE_NAMES as readonly string[]).includes(text)) return text as SourceName;
+  throw new UsageError(`${flag !== undefined ? '--source' : 'DLQ_SOURCE'}: '${text}' is not one of ${SOURCE_NAMES.join(', ')}`);
+}
+
+function resolveFetchConfig(options: FetchOptions, env: NodeJS.ProcessEnv, cwd: string, now: Date): FetchConfig {
+  const val = (v: string | undefined) => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
+  const platform = resolvePlatformConfig(options, env, now);
+  if (platform.missing.length > 0) throw new UsageError(`missing configuration: ${platform.missing.join(', ')}`);
+  const maxItemsText = val(options.maxItems) ?? val(env['MAX_DLQ_ITEMS']);
+  const maxItems = maxItemsText !== undefined ? parsePositiveInt(maxItemsText, options.maxItems ? '--max-items' : 'MAX_DLQ_ITEMS') : undefined;
+  return {
+    ...platform,
     maxItems,
     maxWaitMs: parseDuration(options.maxWait ?? '10m', '--max-wait'),
     concurrency: parsePositiveInt(options.concurrency ?? '4', '--concurrency', { max: 32 }),
@@ -120,23 +209,20 @@ function resolveFetchConfig(options: FetchOptions, env: NodeJS.ProcessEnv, cwd: 
 
 export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDeps = {}): Promise<number> {
   const started = performance.now();
+  const now = io.now();
   const env = effectiveEnv(io, options.envFile);
-  const config = resolveFetchConfig(options, env, io.cwd);
+  const config = resolveFetchConfig(options, env, io.cwd, now);
+  const reporter = createReporter({ ...io, env }, { quiet: options.quiet, verbose: options.verbose });
 
   // Fail fast on an obviously unusable store before spending any API quota; the file store's full
   // validation happens when it is read under the lock for the merge.
   const store = await openStoreSpec(config.store);
   try {
     await store.check();
-    return await fetchInto(store, config, options, { ...io, env }, deps, started);
-  } finally {
+  } catch (error) {
     await store.close();
+    throw error;
   }
-}
-
-/** The harvest and the merge; `io.env` is the effective environment (--env-file applied). */
-async function fetchInto(store: DlqStore, config: FetchConfig, options: FetchOptions, io: Io, deps: FetchDeps, started: number): Promise<number> {
-  const reporter = createReporter(io, { quiet: options.quiet, verbose: options.verbose });
 
   // Ctrl-C or a cron timeout's SIGTERM: stop paging, save what was harvested, exit 130/143.
   const trap = trapSignals({
@@ -170,52 +256,37 @@ async function fetchInto(store: DlqStore, config: FetchConfig, options: FetchOpt
     );
     const target = config.gateway ? config.gateway.origin : config.environment;
     reporter.progress(`logging in to ${target}`, false);
-    reporter.debug(`logging in to ${target} as client ${config.clientId}`);
+    reporter.debug(`logging in to ${target} as client ${config.clientId} (--source ${config.source})`);
     await runner.run('login', async () => {
       await client.login();
       return { status: 200, headers: {}, body: {} };
     });
 
-    let webhook: { id: string; name: string | undefined };
-    if (config.webhookId) {
-      webhook = { id: config.webhookId, name: config.webhookName };
-    } else {
-      reporter.progress(`resolving webhook '${config.webhookName}'`, false);
-      const resolved = await resolveWebhook(client, runner, config.webhookName as string, () =>
-        reporter.debug('webhook search answered 404: resolving through the integrations listing'),
-      );
-      webhook = { id: resolved.id, name: resolved.name };
-      reporter.debug(`webhook '${resolved.name}' is integration ${resolved.id} (via ${resolved.via})`);
-    }
-
-    const outcome = await harvestHistory(client, runner, {
-      integrationId: webhook.id,
-      maxItems: config.maxItems,
-      concurrency: config.concurrency,
+    const harvest = await sourceFor(config, client).harvest({
+      runner,
       signal: trap.signal,
-      onPage: ({ page, items, total, unique }) => {
-        const of = total > 0 ? ` of ${total}` : '';
-        reporter.progress(`history: ${unique}${of} failed deliveries (page ${page})`, false);
-        reporter.debug(`history page ${page}: ${items} items; total ${total}`);
-      },
+      seenAt: now.toISOString(),
+      now,
+      log: reporter,
     });
 
-    const summary = await save(store, config, webhook, outcome, io, runner, pacer, started);
+    const summary = await save(store, config, harvest, now.toISOString(), runner, pacer, started);
     reporter.stop();
+    const what = config.source === 'events' ? 'operational events' : 'deliveries';
     const interrupted = trap.caught();
     if (interrupted) {
       summary.error = `interrupted by ${interrupted}`;
-      print(summary, options, io);
-      reporter.info(`${interrupted}: saved the ${summary.new + summary.updated} deliveries harvested before it`);
+      print(summary, harvest, options, io);
+      reporter.info(`${interrupted}: saved the ${summary.new + summary.updated} ${what} harvested before it`);
       return SIGNAL_EXIT[interrupted];
     }
-    if (outcome.failure) {
-      summary.error = outcome.failure.message;
-      print(summary, options, io);
-      reporter.info(`saved the ${summary.new + summary.updated} deliveries harvested before the failure`);
-      throw outcome.failure;
+    if (harvest.failure) {
+      summary.error = harvest.failure.message;
+      print(summary, harvest, options, io);
+      reporter.info(`saved the ${summary.new + summary.updated} ${what} harvested before the failure`);
+      throw harvest.failure;
     }
-    print(summary, options, io);
+    print(summary, harvest, options, io);
     return 0;
   } catch (error) {
     // Interrupted before the harvest began (logging in, resolving): nothing to save.
@@ -225,33 +296,50 @@ async function fetchInto(store: DlqStore, config: FetchConfig, options: FetchOpt
   } finally {
     trap.release();
     reporter.stop();
+    await store.close();
   }
+}
+
+/** The source the configuration names (history by default). */
+function sourceFor(config: FetchConfig, client: GenesysClient): HarvestSource {
+  if (config.source === 'events') {
+    return new EventsSource(client, {
+      definitions: config.eventDefinitions,
+      interval: config.eventsInterval as EventsInterval,
+      search: config.search,
+      maxItems: config.maxItems,
+    });
+  }
+  return new HistorySource(client, {
+    webhookName: config.webhookName,
+    webhookId: config.webhookId,
+    maxItems: config.maxItems,
+    concurrency: config.concurrency,
+  });
 }
 
 async function save(
   store: DlqStore,
   config: FetchConfig,
-  webhook: { id: string; name: string | undefined },
-  outcome: HarvestOutcome,
-  io: Io,
+  harvest: SourceHarvest,
+  seenAt: string,
   runner: RequestRunner,
   pacer: RateLimitPacer,
   started: number,
 ): Promise<FetchSummary> {
-  const seenAt = io.now().toISOString();
   // Nothing harvested: an existing store is left alone; a new one is created only after a clean run.
-  const merged = await store.mergeHarvest(
-    outcome.items,
-    { webhookId: webhook.id, webhookName: webhook.name, seenAt },
-    { createWhenEmpty: !outcome.failure, lockTimeoutMs: config.lockTimeoutMs },
-  );
+  const merged = await store.mergeEntries(harvest.entries, seenAt, {
+    createWhenEmpty: !harvest.failure,
+    lockTimeoutMs: config.lockTimeoutMs,
+  });
   return {
-    webhook: { id: webhook.id, name: webhook.name ?? null },
-    fetched: outcome.fetched,
+    source: config.source,
+    ...harvest.subject.json,
+    fetched: harvest.fetched,
     new: merged.added,
     updated: merged.updated,
-    duplicates: outcome.duplicates,
-    pages: outcome.pages,
+    duplicates: harvest.duplicates,
+    pages: harvest.pages,
     retries: runner.stats.retries,
     rateLimitWaits: pacer.waits,
     durationMs: Math.round(performance.now() - started),
@@ -259,14 +347,13 @@ async function save(
   };
 }
 
-function print(summary: FetchSummary, options: FetchOptions, io: Io): void {
+function print(summary: FetchSummary, harvest: SourceHarvest, options: FetchOptions, io: Io): void {
   if (options.json) {
     io.stdout.write(`${JSON.stringify(summary)}\n`);
     return;
   }
-  const name = summary.webhook.name ? `'${summary.webhook.name}' (${summary.webhook.id})` : summary.webhook.id;
   io.stdout.write(
-    `${summary.error ? 'partial harvest' : 'fetched'} ${summary.fetched} failed deliveries of ${name}: ` +
+    `${summary.error ? 'partial harvest' : 'fetched'} ${summary.fetched} ${harvest.subject.text}: ` +
       `${summary.new} new, ${summary.updated} updated, ${summary.duplicates} duplicates; ` +
       `${summary.pages} pages, ${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` +
       `${seconds(summary.durationMs)} -> ${summary.file}\n`,

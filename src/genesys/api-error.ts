@@ -14,15 +14,18 @@ export class GenesysApiError extends Error {
   readonly headers: Readonly<Record<string, string>>;
   readonly correlationId: string | undefined;
   readonly operation: string;
+  /** The permission the call needs (contract §1), named when the platform answers 403. */
+  readonly permission: string | undefined;
 
   constructor(
     operation: string,
     kind: ApiErrorKind,
     message: string,
-    details: { status?: number; code?: string; headers?: Record<string, string> } = {},
+    details: { status?: number; code?: string; headers?: Record<string, string>; permission?: string } = {},
   ) {
     super(message);
     this.operation = operation;
+    this.permission = details.permission;
     this.kind = kind;
     this.status = details.status;
     this.code = details.code;

@@ -4,10 +4,12 @@
  * It is loaded lazily (on first use) because the SDK takes hundreds of milliseconds to load and
  * the offline commands (list, inspect, replay) must not pay for it.
  *
- * Responsibilities: log in with client credentials, call the three platform operations dlq needs,
- * log in again once on a 401 mid-run, and turn every SDK rejection into a GenesysApiError or an
- * AuthError built from plain data — never the raw SDK/axios error, whose `config` carries the
- * Authorization header (contract §4).
+ * Responsibilities: log in with client credentials, call the platform operations dlq needs (the
+ * designed webhook/history paths through callApi, the operational-events ones through the typed
+ * OperationalEventsApi), log in again once on a 401 mid-run, and turn every SDK rejection into a
+ * GenesysApiError or an AuthError built from plain data — never the raw SDK/axios error, whose
+ * `config` carries the Authorization header (contract §4). It also hands out the SDK's list of
+ * region hosts (PureCloudRegionHosts), so --environment is checked against the SDK in use.
  */
 import { createRequire } from 'node:module';
 import { AuthError } from '../errors.js';
@@ -54,7 +56,90 @@ export interface HistoryItem {
   [extra: string]: unknown;
 }
 
-export const REQUIRED_SCOPES = ['integration:webhook:view', 'integration:webhook:read'] as const;
+/** An operational-event definition (contract §6, SDK model EventDefinition). */
+export interface EventDefinition {
+  id?: string;
+  name?: string;
+  description?: string;
+  [extra: string]: unknown;
+}
+
+/** SDK model OperationalEvent (contract §6): every field optional, no id, no payload. */
+export interface OperationalEvent {
+  eventDefinition?: { id?: string; selfUri?: string };
+  entityId?: string;
+  entityToken?: string;
+  entityName?: string;
+  previousValue?: string;
+  currentValue?: string;
+  errorCode?: string;
+  parentEntityId?: string;
+  conversation?: { id?: string; selfUri?: string };
+  dateCreated?: string;
+  dateModified?: string;
+  entityModifiedBy?: string;
+  entityVersion?: string;
+  phoneNumber?: string;
+  externalContactId?: string;
+  [extra: string]: unknown;
+}
+
+/** SDK model EventQueryRequest. */
+export interface EventQueryRequest {
+  /** `<ISO start>/<ISO end>`, required. */
+  interval: string;
+  eventDefinitionIds?: string[];
+  searchTerm?: string;
+  sortOrder?: 'ASC' | 'DESC';
+}
+
+/** SDK model EventQueryResponse: cursor paging through nextUri's `after`. */
+export interface EventQueryResponse {
+  entities?: OperationalEvent[];
+  nextUri?: string;
+  previousUri?: string;
+  selfUri?: string;
+}
+
+/**
+ * The permissions a role must grant the OAuth client (contract §1). Client-credentials clients get
+ * them through roles; the "scopes" the design documents named do not exist in Genesys Cloud.
+ */
+export const PERMISSIONS = {
+  history: 'integrations:integration:view',
+  events: 'usage:events:view',
+} as const;
+
+/** One platform request as it went out and came back (for `doctor --verbose`): no headers, no body. */
+export interface RequestTrace {
+  method: string;
+  path: string;
+  /** undefined when no response arrived. */
+  status: number | undefined;
+  ms: number;
+}
+
+type Sdk = {
+  ApiClient: { instance: SdkApiClient };
+  PureCloudRegionHosts: Record<string, string>;
+  OperationalEventsApi: new (api: SdkApiClient) => SdkOperationalEventsApi;
+};
+
+type SdkOperationalEventsApi = {
+  getUsageEventsDefinitions(opts?: object): Promise<unknown>;
+  postUsageEventsQuery(opts: { before?: string; after?: string; pageSize?: string; body: EventQueryRequest }): Promise<unknown>;
+};
+
+let loadedSdk: Sdk | undefined;
+
+/**
+ * require(), not import(): importing this 3.9 MB CommonJS bundle from ESM makes Node run its CJS
+ * export lexer over it first, which costs about a third of a second on every run.
+ */
+function sdk(): Sdk {
+  loadedSdk ??= createRequire(import.meta.url)('purecloud-platform-client-v2') as Sdk;
+  return loadedSdk;
+}
 
 type SdkApiClient = {
   setEnvironment(env: string): void;
@@ -82,10 +167,26 @@ type ExtendedResponse = { status?: number; headers?: Record<string, unknown>; bo
 export interface GenesysClientEvents {
   /** Called when a 401 mid-run made us log in again. */
   onReauthenticated?: () => void;
+  /** Called after every request (login included) with its method, path and status. */
+  onRequest?: (trace: RequestTrace) => void;
+}
+
+/** What a successful login tells: when the token expires (from the token response's expires_in). */
+export interface LoginInfo {
+  expiresAt: number | undefined;
+}
+
+/** A request of the designed paths, sent through callApi. */
+interface RawRequest {
+  method: string;
+  path: string;
+  query?: object;
+  body?: unknown;
 }
 
 export class GenesysClient {
   private readonly api: SdkApiClient;
+  private readonly eventsApi: SdkOperationalEventsApi;
   private readonly config: GenesysClientConfig;
   private relogin: Promise<void> | undefined;
   /** Bumped by each successful login, so a 401 for a request sent with an old token just retries. */
@@ -94,17 +195,20 @@ export class GenesysClient {
 
   private constructor(api: SdkApiClient, config: GenesysClientConfig, events: GenesysClientEvents) {
     this.api = api;
+    this.eventsApi = new (sdk().OperationalEventsApi)(api);
     this.config = config;
     this.events = events;
+  }
+
+  /** The region hosts of the SDK in use (`PureCloudRegionHosts`: mypurecloud.com, mypurecloud.ie, …). */
+  static regionHosts(): string[] {
+    return [...new Set(Object.values(sdk().PureCloudRegionHosts))];
   }
 
   /** Loads the SDK and configures its (process-wide) ApiClient. Does not log in yet. */
   static async create(config: GenesysClientConfig, events: GenesysClientEvents = {}): Promise<GenesysClient> {
     registerSecret(config.clientSecret);
-    // require(), not import(): importing this 3.9 MB CommonJS bundle from ESM makes Node run its
-    // CJS export lexer over it first, which costs about a third of a second on every run.
-    const sdk = createRequire(import.meta.url)('purecloud-platform-client-v2') as { ApiClient: { instance: SdkApiClient } };
-    const api = sdk.ApiClient.instance;
+    const api = sdk().ApiClient.instance;
     api.setEnvironment(config.environment);
     if (config.gateway) {
       const g = config.gateway;
@@ -126,46 +230,109 @@ export class GenesysClient {
     return new GenesysClient(api, config, events);
   }
 
+  /** Where login goes: the gateway's origin, or `login.<environment>`. */
+  loginHost(): string {
+    return this.config.gateway ? this.config.gateway.origin : `login.${this.config.environment}`;
+  }
+
   /** Client-credentials login. AuthError (exit 3) with the HTTP status and error_description. */
-  async login(): Promise<void> {
+  async login(): Promise<LoginInfo> {
+    const started = performance.now();
+    let status: number | undefined;
     try {
-      await this.api.loginClientCredentialsGrant(this.config.clientId, this.config.clientSecret);
+      const auth = (await this.api.loginClientCredentialsGrant(this.config.clientId, this.config.clientSecret)) as
+        | { tokenExpiryTime?: unknown }
+        | undefined;
+      status = 200;
       registerSecret(this.api.authData?.accessToken);
       this.tokenGeneration += 1;
+      const expiresAt = auth?.tokenExpiryTime;
+      return { expiresAt: typeof expiresAt === 'number' && Number.isFinite(expiresAt) ? expiresAt : undefined };
     } catch (error) {
-      throw loginError(error);
+      const mapped = loginError(error);
+      status = mapped.status;
+      throw mapped;
+    } finally {
+      this.events.onRequest?.({ method: 'POST', path: '/oauth/token', status, ms: Math.round(performance.now() - started) });
     }
   }
 
   searchWebhooks(name: string, page: number, size: number): Promise<ApiResponse<Paged<IntegrationSummary>>> {
-    return this.call(`webhook search page ${page}`, '/api/v2/integrations/webhooks/search', 'POST', {}, { name, size, page });
+    return this.raw(`webhook search page ${page}`, PERMISSIONS.history, {
+      method: 'POST',
+      path: '/api/v2/integrations/webhooks/search',
+      body: { name, size, page },
+    });
   }
 
   /** GET /api/v2/integrations (what IntegrationsApi.getIntegrations calls), through callApi so headers come back. */
   listIntegrations(pageNumber: number, pageSize: number): Promise<ApiResponse<Paged<IntegrationSummary>>> {
-    return this.call(`integrations page ${pageNumber}`, '/api/v2/integrations', 'GET', { pageSize, pageNumber }, null);
+    return this.raw(`integrations page ${pageNumber}`, PERMISSIONS.history, {
+      method: 'GET',
+      path: '/api/v2/integrations',
+      query: { pageSize, pageNumber },
+    });
   }
 
   historyPage(integrationId: string, page: number, size: number): Promise<ApiResponse<Paged<HistoryItem>>> {
-    return this.call(
-      `history page ${page}`,
-      `/api/v2/integrations/${encodeURIComponent(integrationId)}/history`,
-      'POST',
-      {},
-      { status: 'failed', size, page },
+    return this.raw(`history page ${page}`, PERMISSIONS.history, {
+      method: 'POST',
+      path: historyPath(integrationId),
+      body: { status: 'failed', size, page },
+    });
+  }
+
+  /** OperationalEventsApi.getUsageEventsDefinitions: GET /api/v2/usage/events/definitions (not paged). */
+  eventDefinitions(): Promise<ApiResponse<{ entities?: EventDefinition[] }>> {
+    return this.call('event definitions', PERMISSIONS.events, 'GET', '/api/v2/usage/events/definitions', () =>
+      this.eventsApi.getUsageEventsDefinitions(),
+    );
+  }
+
+  /**
+   * OperationalEventsApi.postUsageEventsQuery: POST /api/v2/usage/events/query. `after` is the
+   * cursor from the previous page's nextUri (absent for the first page).
+   */
+  queryEvents(query: { after?: string | undefined; pageSize: number; body: EventQueryRequest }, operation = 'events query'): Promise<ApiResponse<EventQueryResponse>> {
+    return this.call(operation, PERMISSIONS.events, 'POST', '/api/v2/usage/events/query', () =>
+      this.eventsApi.postUsageEventsQuery({
+        ...(query.after !== undefined ? { after: query.after } : {}),
+        // The SDK types pageSize as a string.
+        pageSize: String(query.pageSize),
+        body: query.body,
+      }),
+    );
+  }
+
+  /** A designed path (no typed SDK method exists for it), sent through callApi. */
+  private raw<T>(operation: string, permission: string, request: RawRequest): Promise<ApiResponse<T>> {
+    return this.call(operation, permission, request.method, request.path, () =>
+      this.api.callApi(
+        request.path,
+        request.method,
+        {},
+        request.query ?? {},
+        {},
+        {},
+        request.body ?? null,
+        ['PureCloud OAuth'],
+        ['application/json'],
+        ['application/json'],
+      ),
     );
   }
 
   private async call<T>(
     operation: string,
-    path: string,
+    permission: string,
     method: string,
-    query: object,
-    body: unknown,
+    path: string,
+    send: () => Promise<unknown>,
   ): Promise<ApiResponse<T>> {
+    const once = () => this.callOnce<T>(operation, permission, method, path, send);
     const generation = this.tokenGeneration;
     try {
-      return await this.callOnce<T>(operation, path, method, query, body);
+      return await once();
     } catch (error) {
       // Client-credentials tokens have no refresh token (contract §1): on a 401 log in again,
       // once per run; a second 401 after that is an authentication failure (exit 3).
@@ -175,7 +342,7 @@ export class GenesysClient {
           await this.reauthenticate();
           if (this.tokenGeneration === generation) throw error;
         }
-        return await this.callOnce<T>(operation, path, method, query, body);
+        return await once();
       }
       throw error;
     }
@@ -192,36 +359,36 @@ export class GenesysClient {
 
   private async callOnce<T>(
     operation: string,
-    path: string,
+    permission: string,
     method: string,
-    query: object,
-    body: unknown,
+    path: string,
+    send: () => Promise<unknown>,
   ): Promise<ApiResponse<T>> {
+    const started = performance.now();
+    const trace = (status: number | undefined) =>
+      this.events.onRequest?.({ method, path, status, ms: Math.round(performance.now() - started) });
     let raw: ExtendedResponse;
     try {
-      raw = (await this.api.callApi(
-        path,
-        method,
-        {},
-        query,
-        {},
-        {},
-        body,
-        ['PureCloud OAuth'],
-        ['application/json'],
-        ['application/json'],
-      )) as ExtendedResponse;
+      raw = (await send()) as ExtendedResponse;
     } catch (rejection) {
-      throw apiError(operation, rejection);
+      const error = apiError(operation, rejection, permission);
+      trace(error.status);
+      throw error;
     }
     const headers = plainHeaders(raw.headers);
     const status = raw.status ?? 200;
+    trace(status);
     // axios keeps an unparseable body as a string: a page that is not valid JSON.
     if (raw.body === null || typeof raw.body !== 'object') {
       throw new GenesysApiError(operation, 'invalid-response', 'response body is not valid JSON', { status, headers });
     }
     return { status, headers, body: raw.body as T };
   }
+}
+
+/** The designed history path of one integration (contract §3). */
+export function historyPath(integrationId: string): string {
+  return `/api/v2/integrations/${encodeURIComponent(integrationId)}/history`;
 }
 
 function plainHeaders(headers: unknown): Record<string, string> {
@@ -241,7 +408,7 @@ function plainHeaders(headers: unknown): Record<string, string> {
 }
 
 /** Reads only plain data off an SDK rejection (extended response or raw axios error). */
-function apiError(operation: string, rejection: unknown): GenesysApiError {
+function apiError(operation: string, rejection: unknown, permission: string): GenesysApiError {
   const r = (rejection ?? {}) as ExtendedResponse & { code?: unknown; message?: unknown };
   if (typeof r.status === 'number') {
     const body = (r.body && typeof r.body === 'object' ? r.body : {}) as { message?: unknown; code?: unknown };
@@ -250,6 +417,7 @@ function apiError(operation: string, rejection: unknown): GenesysApiError {
       status: r.status,
       ...(typeof body.code === 'string' ? { code: body.code } : {}),
       headers: plainHeaders(r.headers),
+      permission,
     });
   }
   return networkError(operation, r.code);

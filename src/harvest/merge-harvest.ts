@@ -1,11 +1,13 @@
 /**
- * Merges harvested history items into the DLQ entries (pure; the store does the I/O).
+ * Merges harvested entries into the DLQ entries (pure; the store does the I/O). Every source
+ * (history items, operational events) turns what it read into new-entry shaped DlqEntries first.
  *
  * - Deduplicated by delivery_id against the file (the harvest already deduplicated the run).
- * - New entries get the contract's defaults for missing fields, webhook_name (when known),
- *   first_seen_at / last_seen_at, replay_status "pending" and an empty replay history.
+ * - New entries are appended as the source built them (newest first): for history items the
+ *   contract's defaults for missing fields, webhook_name (when known), first_seen_at /
+ *   last_seen_at, replay_status "pending" and an empty replay history.
  * - Existing entries keep everything (replay state, fields this tool does not know) and get a new
- *   last_seen_at. The file's order is kept; new entries are appended newest first.
+ *   last_seen_at (and a webhook_name they lacked). The file's order is kept.
  */
 import type { DlqEntry } from '../dlq-entry.js';
 import type { HistoryItem } from '../genesys/client.js';
@@ -45,23 +47,32 @@ export function entryFromHistoryItem(item: HistoryItem, ctx: MergeContext): DlqE
 }
 
 export function mergeHarvest(existing: readonly DlqEntry[], items: readonly HistoryItem[], ctx: MergeContext): MergeResult {
+  return mergeEntries(
+    existing,
+    items.map((item) => entryFromHistoryItem(item, ctx)),
+    ctx.seenAt,
+  );
+}
+
+/** Merges new-entry shaped `fresh` entries (unique by delivery_id) into `existing`; `seenAt` is this fetch. */
+export function mergeEntries(existing: readonly DlqEntry[], fresh: readonly DlqEntry[], seenAt: string): MergeResult {
   const index = new Map<string, number>();
   existing.forEach((e, i) => index.set(e.delivery_id, i));
   const entries = existing.slice();
   let added = 0;
   let updated = 0;
-  for (const item of items) {
-    const id = deliveryIdOf(item);
-    const at = index.get(id);
+  for (const entry of fresh) {
+    const at = index.get(entry.delivery_id);
     if (at === undefined) {
-      index.set(id, entries.length);
-      entries.push(entryFromHistoryItem(item, ctx));
+      index.set(entry.delivery_id, entries.length);
+      entries.push(entry);
       added += 1;
     } else {
       const current = entries[at] as DlqEntry;
-      const next: DlqEntry = { ...current, last_seen_at: ctx.seenAt };
-      if (next.webhook_name === undefined && ctx.webhookName !== undefined && next.webhook_id === ctx.webhookId) {
-        next.webhook_name = ctx.webhookName;
+      const next: DlqEntry = { ...current, last_seen_at: seenAt };
+      // Seven-field entries carry only the webhook id: learn its name when this fetch knows it.
+      if (next.webhook_name === undefined && entry.webhook_name !== undefined && next.webhook_id === entry.webhook_id) {
+        next.webhook_name = entry.webhook_name;
       }
       entries[at] = next;
       updated += 1;

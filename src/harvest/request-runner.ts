@@ -5,7 +5,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import { AuthError, PlatformError } from '../errors.js';
 import { GenesysApiError } from '../genesys/api-error.js';
-import { REQUIRED_SCOPES, type ApiResponse } from '../genesys/client.js';
+import type { ApiResponse } from '../genesys/client.js';
 import { RateLimitPacer, RateLimitWaitExceeded } from './rate-limit-pacer.js';
 import { isRateLimited, isTransient, rateLimitDelayMs, type RetryPolicy } from './retry-policy.js';
 
@@ -89,11 +89,9 @@ export class RequestRunner {
       });
     }
     if (error.status === 403) {
-      return new AuthError(
-        `${error.describe()} — the OAuth client needs the scopes ${REQUIRED_SCOPES.join(' and ')} ` +
-          '(and a role granting integrations:integration:view)',
-        { status: 403, cause: error },
-      );
+      // Client-credentials clients get permissions through the roles assigned to them (contract §1).
+      const needs = error.permission ? `a role granting the permission ${error.permission}` : 'a role granting this permission';
+      return new AuthError(`${error.describe()} — the OAuth client needs ${needs}`, { status: 403, cause: error });
     }
     const retried = isTransient(error) ? ` (gave up after ${this.policy.retries + 1} attempts)` : '';
     return new PlatformError(`${error.describe()}${retried}`, {

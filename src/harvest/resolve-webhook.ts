@@ -2,8 +2,9 @@
  * Finds the webhook integration with exactly the given name (contract §2).
  *
  * The search endpoint matches partially, so the exact name is compared here. Where the search
- * path answers 404, the integrations listing (GET /api/v2/integrations, every page, type
- * `webhook`) is used instead. Zero exact matches: not found (naming close matches); two or more:
+ * path answers 404, 400 or 405 (it is not in the public API: a real org answers it like any
+ * unknown path or method, contract §2), the integrations listing (GET /api/v2/integrations, every
+ * page, type `webhook`) is used instead. Zero exact matches: not found (naming close matches); two or more:
  * ambiguous (listing their ids).
  */
 import { PlatformError, WebhookResolutionError } from '../errors.js';
@@ -16,6 +17,9 @@ export interface ResolvedWebhook {
   via: 'search' | 'listing';
 }
 
+/** Search answers that mean "no such search here": fall back to the listing. */
+export const SEARCH_NOT_OFFERED: ReadonlySet<number> = new Set([400, 404, 405]);
+
 const SEARCH_PAGE_SIZE = 200; // the API's maximum
 const LISTING_PAGE_SIZE = 100; // GET /api/v2/integrations allows at most 100
 
@@ -23,15 +27,15 @@ export async function resolveWebhook(
   client: Pick<GenesysClient, 'searchWebhooks' | 'listIntegrations'>,
   runner: RequestRunner,
   name: string,
-  onFallback?: () => void,
+  onFallback?: (status: number) => void,
 ): Promise<ResolvedWebhook> {
   let candidates: IntegrationSummary[];
   let via: ResolvedWebhook['via'] = 'search';
   try {
     candidates = await searchAll(client, runner, name);
   } catch (error) {
-    if (!(error instanceof PlatformError && error.status === 404)) throw error;
-    onFallback?.();
+    if (!(error instanceof PlatformError && error.status !== undefined && SEARCH_NOT_OFFERED.has(error.status))) throw error;
+    onFallback?.(error.status);
     via = 'listing';
     candidates = (await listAllWebhooks(client, runner));
   }

@@ -31,6 +31,7 @@ export function statusStyle(chalk: ChalkInstance, code: number | undefined): ((t
 export function replayStyle(chalk: ChalkInstance, status: string): ((t: string) => string) | undefined {
   if (status === 'succeeded') return chalk.green;
   if (status === 'failed') return chalk.red;
+  if (status === 'resolved') return chalk.dim;
   return undefined;
 }
 

@@ -13,6 +13,7 @@ export interface DryRunSummary {
   skipped: number;
   skippedSucceeded: number;
   skippedMaxReplays: number;
+  skippedResolved: number;
   /** Most frequent first (arrays, because objects would reorder numeric keys). null: no status stored. */
   byStatusCode: { status_code: number | null; count: number }[];
   byWebhook: { webhook: string; count: number }[];
@@ -32,9 +33,10 @@ export function summarizeDryRun(selection: Selection, target: string): DryRunSum
     dryRun: true,
     target,
     total: selection.toSend.length,
-    skipped: selection.skippedSucceeded.length + selection.skippedMaxReplays.length,
+    skipped: selection.skippedSucceeded.length + selection.skippedMaxReplays.length + selection.skippedResolved.length,
     skippedSucceeded: selection.skippedSucceeded.length,
     skippedMaxReplays: selection.skippedMaxReplays.length,
+    skippedResolved: selection.skippedResolved.length,
     byStatusCode: sortByCount(byStatusCode).map(([status_code, count]) => ({ status_code, count })),
     byWebhook: sortByCount(byWebhook).map(([webhook, count]) => ({ webhook, count })),
     firstIds: selection.toSend.slice(0, DRY_RUN_SHOWN_IDS).map((e) => e.delivery_id),
@@ -59,6 +61,7 @@ function skippedNote(s: DryRunSummary): string {
   const parts: string[] = [];
   if (s.skippedSucceeded > 0) parts.push(`${s.skippedSucceeded} already succeeded`);
   if (s.skippedMaxReplays > 0) parts.push(`${s.skippedMaxReplays} at --max-replays`);
+  if (s.skippedResolved > 0) parts.push(`${s.skippedResolved} resolved`);
   return ` (${s.skipped} skipped: ${parts.join(', ')})`;
 }
 

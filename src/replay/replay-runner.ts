@@ -3,10 +3,11 @@
  * trying it (with retries) until success, a permanent failure, exhausted retries or an abort.
  * Every try is handed to the recorder as it ends; nothing here touches the file directly.
  */
-import type { Agent } from 'node:http';
-import type { DlqEntry, ReplayAttempt } from '../dlq-entry.js';
+import { validateHeaderValue, type Agent } from 'node:http';
+import type { DlqEntry } from '../dlq-entry.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { buildRequestHeaders, type HeaderList } from './request-headers.js';
+import type { ResultRecorder } from './result-recorder.js';
 import { decideRetry, isSuccessStatus, type RetryPolicy } from './retry-policy.js';
 import { send, type SendResult } from './sender.js';
 import { signatureHeaders } from './signer.js';
@@ -24,26 +25,19 @@ export interface RunnerConfig {
   runId: string;
 }
 
-/** Where tries are recorded (the store's replay session, or a ResultRecorder). */
-export interface TryRecorder {
-  record(deliveryId: string, attempt: ReplayAttempt): void;
-}
-
-/** Hands out the entries to send, each once; a shared store's session claims them as it goes. */
-export interface EntrySource {
-  next(): Promise<DlqEntry | undefined>;
-  /** The run is done with the entry (tried: a request went out). */
-  release?(deliveryId: string, tried: boolean): void;
-}
-
 export interface RunnerDeps {
-  recorder: TryRecorder;
+  recorder: ResultRecorder;
   limiter: RateLimiter;
   agent?: Agent;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   now: () => Date;
   /** Aborted on SIGINT/SIGTERM: no new tries start, in-flight ones end as "interrupted". */
   signal: AbortSignal;
+  /**
+   * Aborted when results can no longer be saved: no new delivery or try starts, but requests
+   * already in flight finish normally (their outcome is recorded and saved once more).
+   */
+  stop?: AbortSignal;
   onResult?: (result: EntryResult) => void;
   onRetry?: (deliveryId: string, tried: SendResult, delayMs: number) => void;
 }
@@ -58,30 +52,28 @@ export interface EntryResult {
   error: string | null;
 }
 
-/**
- * Results in the order of `entries`; entries an abort prevented from starting are absent. With a
- * `source`, entries are taken from it (each one of `entries`, fresh from the store) instead.
- */
-export async function runReplays(
-  entries: readonly DlqEntry[],
-  config: RunnerConfig,
-  deps: RunnerDeps,
-  source: EntrySource = arraySource(entries),
-): Promise<EntryResult[]> {
-  const position = new Map(entries.map((e, i) => [e.delivery_id, i]));
+/** Results in the order of `entries`; entries an abort or a stop prevented from starting are absent. */
+export async function runReplays(entries: readonly DlqEntry[], config: RunnerConfig, deps: RunnerDeps): Promise<EntryResult[]> {
   const results: (EntryResult | undefined)[] = new Array(entries.length);
+  // Waiting (rate limit, backoff) ends on a signal and on a stop alike; a request only on a signal.
+  // Combined once per run, not per entry.
+  const waitSignal = deps.stop ? AbortSignal.any([deps.signal, deps.stop]) : deps.signal;
+  let next = 0;
   const worker = async () => {
-    while (!deps.signal.aborted) {
-      const entry = await source.next();
-      if (entry === undefined) break;
+    while (!deps.signal.aborted && !deps.stop?.aborted && next < entries.length) {
+      const index = next++;
+      const entry = entries[index] as DlqEntry;
       let result: EntryResult | undefined;
       try {
-        result = await replayEntry(entry, config, deps);
-      } finally {
-        source.release?.(entry.delivery_id, result !== undefined);
+        result = await replayEntry(entry, config, deps, waitSignal);
+      } catch (error) {
+        // A bug or an unforeseen input must cost one delivery, never the run: a worker that
+        // threw would make Promise.all settle while the other requests are still in flight,
+        // and their results would never be saved (issue #9).
+        result = internalFailure(entry, error, config, deps);
       }
       if (result) {
-        results[position.get(entry.delivery_id) ?? results.length] = result;
+        results[index] = result;
         deps.onResult?.(result);
       }
     }
@@ -91,16 +83,58 @@ export async function runReplays(
   return results.filter((r): r is EntryResult => r !== undefined);
 }
 
-function arraySource(entries: readonly DlqEntry[]): EntrySource {
-  let next = 0;
-  return { next: async () => entries[next++] };
+function internalFailure(entry: DlqEntry, error: unknown, config: RunnerConfig, deps: RunnerDeps): EntryResult {
+  const message = `internal error: ${error instanceof Error ? error.message : String(error)}`;
+  deps.recorder.record(entry.delivery_id, {
+    at: deps.now().toISOString(),
+    target: config.target.redacted,
+    http_status: null,
+    error: message,
+    duration_ms: 0,
+    run_id: config.runId,
+  });
+  return { delivery_id: entry.delivery_id, status: 'failed', http_status: null, attempts: 1, error: message };
+}
+
+/**
+ * Why a delivery id cannot travel in the Idempotency-Key / X-DLQ-Delivery-Id / webhook-id
+ * headers, or undefined when it can. HTTP field values carry visible ASCII, spaces, tabs and
+ * obs-text bytes (RFC 9110 §5.5); node:http refuses the rest (characters above U+00FF such as
+ * 東京, control characters such as ESC, CR, LF) and we ask it rather than keep a second copy of
+ * its rule.
+ */
+export function unsendableIdReason(id: string): string | undefined {
+  try {
+    validateHeaderValue('x-dlq-delivery-id', id);
+    return undefined;
+  } catch {
+    return 'the delivery id cannot be sent as an HTTP header value (Idempotency-Key, X-DLQ-Delivery-Id): it holds a control character or a character above U+00FF; nothing sent';
+  }
 }
 
 /** Returns undefined when aborted before the first try (nothing was sent, nothing to record). */
-export async function replayEntry(entry: DlqEntry, config: RunnerConfig, deps: RunnerDeps): Promise<EntryResult | undefined> {
+export async function replayEntry(
+  entry: DlqEntry,
+  config: RunnerConfig,
+  deps: RunnerDeps,
+  waitSignal: AbortSignal = deps.signal,
+): Promise<EntryResult | undefined> {
   const id = entry.delivery_id;
   if (typeof entry.request_body !== 'string') {
-    return { delivery_id: id, status: 'failed', http_status: null, attempts: 0, error: 'no request_body stored; nothing sent' };
+    return { delivery_id: id, status: 'failed', http_status: null, attempts: 0, error: describeMissingBody(entry.request_body) };
+  }
+  const unsendable = unsendableIdReason(id);
+  if (unsendable !== undefined) {
+    // Recorded as a try, so the entry shows why it failed instead of staying pending forever.
+    deps.recorder.record(id, {
+      at: deps.now().toISOString(),
+      target: config.target.redacted,
+      http_status: null,
+      error: unsendable,
+      duration_ms: 0,
+      run_id: config.runId,
+    });
+    return { delivery_id: id, status: 'failed', http_status: null, attempts: 1, error: unsendable };
   }
   // The stored string's UTF-8 bytes: exactly what was harvested, never re-serialised.
   const body = Buffer.from(entry.request_body, 'utf8');
@@ -110,8 +144,8 @@ export async function replayEntry(entry: DlqEntry, config: RunnerConfig, deps: R
   let giveUpReason: string | null = null;
 
   for (let retryNumber = 1; ; retryNumber++) {
-    await deps.limiter.acquire(deps.signal);
-    if (deps.signal.aborted) break;
+    await deps.limiter.acquire(waitSignal);
+    if (waitSignal.aborted) break;
     tries++;
     const at = deps.now();
     const headers = buildRequestHeaders({
@@ -143,8 +177,8 @@ export async function replayEntry(entry: DlqEntry, config: RunnerConfig, deps: R
       break;
     }
     deps.onRetry?.(id, last, decision.delayMs);
-    await deps.sleep(decision.delayMs, deps.signal);
-    if (deps.signal.aborted) break;
+    await deps.sleep(decision.delayMs, waitSignal);
+    if (waitSignal.aborted) break;
   }
 
   if (last === undefined) return undefined;
@@ -161,4 +195,11 @@ export async function replayEntry(entry: DlqEntry, config: RunnerConfig, deps: R
 function describeFailure(last: SendResult, reason: string | null): string {
   const what = last.status === null ? (last.error ?? 'no response') : `HTTP ${last.status}${last.statusText ? ` ${last.statusText}` : ''}`;
   return reason ? `${what} (${reason})` : what;
+}
+
+/** Why a stored request_body cannot be sent: absent, or (hand-edited, another tool) not a string. */
+function describeMissingBody(body: unknown): string {
+  if (body === undefined || body === null) return 'no request_body stored; nothing sent';
+  const kind = Array.isArray(body) ? 'an array' : typeof body === 'object' ? 'an object' : `a ${typeof body}`;
+  return `request_body is ${kind}, not a string (the payload must be stored as the exact text that was sent); nothing sent`;
 }

@@ -41,6 +41,17 @@ export function parseHeaderFlags(values: readonly string[] | undefined): HeaderL
     if (!TOKEN.test(name)) throw new UsageError(`--header: '${name}' is not a valid header name`);
     // A CR/LF would let one header smuggle another; node:http would reject it later anyway.
     if (/[\r\n\0]/.test(value)) throw new UsageError(`--header: the value of '${name}' contains a line break`);
+    // Checked here, before anything is sent: node:http throws on characters above U+00FF and
+    // on control characters, and would send U+0080..U+00FF as single Latin-1 bytes, not the
+    // UTF-8 a terminal typed. Visible ASCII, spaces and tabs only (RFC 9110 §5.5 allows more
+    // as obs-text, with no agreed encoding).
+    const bad = /[^\t\x20-\x7e]/.exec(value);
+    if (bad) {
+      const code = `U+${(bad[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+      throw new UsageError(
+        `--header: the value of '${name}' contains ${code}; header values must be printable ASCII (encode other text, e.g. percent-encoding)`,
+      );
+    }
     if (RESERVED.has(name.toLowerCase())) throw new UsageError(`--header: '${name}' is set by dlq and cannot be overridden`);
     if (SENSITIVE.test(name)) {
       registerSecret(value);

@@ -7,7 +7,9 @@
  * file's lock, so the lock is never held while waiting on the network, and whatever other runs
  * changed meanwhile survives (entries removed meanwhile are skipped; other fields are kept).
  *
- * replay_status follows the newest attempt: succeeded after a 2xx, failed otherwise.
+ * replay_status follows the newest attempt: succeeded after a 2xx, failed otherwise; except that
+ * `resolved` (set by a person with `dlq resolve`, possibly while this run was sending) stays: only
+ * `dlq resolve --undo` clears it. The tries themselves are recorded either way.
  */
 import type { DlqEntry, ReplayAttempt } from '../dlq-entry.js';
 import { updateDlqFile, type LockOptions } from '../store/dlq-file.js';
@@ -29,6 +31,11 @@ export class ResultRecorder {
     const list = this.pending.get(deliveryId);
     if (list) list.push(attempt);
     else this.pending.set(deliveryId, [attempt]);
+  }
+
+  /** Delivery ids with tries not yet in the file (in the order they were first recorded). */
+  unsavedIds(): string[] {
+    return [...this.pending.keys()];
   }
 
   get pendingCount(): number {
@@ -100,7 +107,7 @@ export function applyAttempts(
     changed.set(entry, {
       ...entry,
       replays: [...previous, ...added],
-      replay_status: isSuccessStatus(last.http_status) ? 'succeeded' : 'failed',
+      replay_status: entry.replay_status === 'resolved' ? 'resolved' : isSuccessStatus(last.http_status) ? 'succeeded' : 'failed',
     });
   }
   return changed.size > 0 ? changed : undefined;

@@ -7,6 +7,8 @@
  *   server's Retry-After when it sends one (seconds or HTTP date), else exponential backoff with
  *   jitter. A Retry-After longer than `maxRetryAfterMs` ends the retries for that delivery: a
  *   receiver asking for an hour's pause should not pin a worker for an hour.
+ * - Failures another try cannot fix (the host name does not resolve, TLS fails; see
+ *   network-error.ts): permanent, like a 4xx.
  * - Anything else (other 4xx, and 1xx/3xx: redirects are not followed, a POST must not be
  *   silently re-targeted): permanent, sent once.
  */
@@ -61,11 +63,13 @@ export type RetryDecision = { retry: true; delayMs: number } | { retry: false; r
  * first retry). `reason` is null for success and permanent failures, a sentence when retries end.
  */
 export function decideRetry(
-  attempt: { status: number | null; retryAfter?: string | undefined },
+  attempt: { status: number | null; retryAfter?: string | undefined; permanent?: boolean | undefined },
   retryNumber: number,
   policy: RetryPolicy,
   now: Date,
 ): RetryDecision {
+  // No response, and another try cannot change that (DNS name unknown, TLS failure).
+  if (attempt.permanent) return { retry: false, reason: null };
   if (classifyAttempt(attempt.status) !== 'retryable') return { retry: false, reason: null };
   if (retryNumber > policy.retries) {
     return { retry: false, reason: policy.retries === 0 ? null : `gave up after ${policy.retries} retries` };

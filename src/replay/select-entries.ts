@@ -4,6 +4,8 @@
  * - Ids (full or unique prefix) pick entries; filters (the `dlq list` flags) pick or narrow;
  *   with neither, every entry is a candidate.
  * - Candidates that already succeeded are skipped unless --force.
+ * - Resolved candidates (`dlq resolve`: handled by a person) are always skipped, --force included,
+ *   unless they were named by id AND --force is given: resending one takes both.
  * - --max-replays n skips candidates that already had n failed replay RUNS (see failedReplayRuns).
  */
 import { replayStatusOf, type DlqEntry, type ReplayAttempt } from '../dlq-entry.js';
@@ -21,13 +23,17 @@ export interface Selection {
   toSend: DlqEntry[];
   skippedSucceeded: DlqEntry[];
   skippedMaxReplays: DlqEntry[];
+  skippedResolved: DlqEntry[];
 }
 
 export function selectForReplay(entries: readonly DlqEntry[], input: SelectionInput): Selection {
-  const candidates = (input.ids.length > 0 ? resolveIds(entries, input.ids) : entries).filter(input.filter);
-  const selection: Selection = { toSend: [], skippedSucceeded: [], skippedMaxReplays: [] };
+  const byId = input.ids.length > 0;
+  const candidates = (byId ? resolveIds(entries, input.ids) : entries).filter(input.filter);
+  const selection: Selection = { toSend: [], skippedSucceeded: [], skippedMaxReplays: [], skippedResolved: [] };
   for (const entry of candidates) {
-    if (!input.force && replayStatusOf(entry) === 'succeeded') selection.skippedSucceeded.push(entry);
+    const status = replayStatusOf(entry);
+    if (status === 'resolved' && !(byId && input.force)) selection.skippedResolved.push(entry);
+    else if (!input.force && status === 'succeeded') selection.skippedSucceeded.push(entry);
     else if (input.maxReplays !== undefined && failedReplayRuns(entry) >= input.maxReplays) {
       selection.skippedMaxReplays.push(entry);
     } else selection.toSend.push(entry);

@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { describeNetworkError, isPermanentNetworkCode } from '../network-error.js';
 
 export interface SendRequest {
   url: URL;
@@ -25,6 +26,8 @@ export interface SendResult {
   statusText: string | null;
   retryAfter: string | undefined;
   error: string | null;
+  /** true when another try cannot help (the host does not resolve, TLS fails): not retried. */
+  permanent?: boolean;
   durationMs: number;
 }
 
@@ -38,17 +41,26 @@ export function send(request: SendRequest): Promise<SendResult> {
   return new Promise((resolve) => {
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
-    const finish = (result: Omit<SendResult, 'durationMs'>) => {
+    let req: http.ClientRequest | undefined;
+    // Declared before anything can call finish(): finish() removes this listener, and a `const`
+    // declared further down was still in its temporal dead zone when a header was refused
+    // synchronously (issue #9: every replay run with such an id crashed with exit 1).
+    function onAbort(): void {
+      fail('interrupted');
+      req?.destroy();
+    }
+    function finish(result: Omit<SendResult, 'durationMs'>): void {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onAbort);
       resolve({ ...result, durationMs: Math.round(performance.now() - started) });
-    };
-    const fail = (error: string) => finish({ status: null, statusText: null, retryAfter: undefined, error });
+    }
+    function fail(error: string, permanent = false): void {
+      finish({ status: null, statusText: null, retryAfter: undefined, error, ...(permanent ? { permanent } : {}) });
+    }
 
     const mod = request.url.protocol === 'https:' ? https : http;
-    let req: http.ClientRequest;
     try {
       req = mod.request(request.url, {
         method: 'POST',
@@ -56,26 +68,24 @@ export function send(request: SendRequest): Promise<SendResult> {
         ...(request.agent ? { agent: request.agent } : {}),
       });
     } catch (error) {
-      // Node validates headers synchronously: a delivery id that cannot be a header value (say,
-      // non-Latin-1 text) fails this delivery, not the whole run.
-      fail(describeNetworkError(error as NodeJS.ErrnoException));
+      // Node validates headers synchronously. The runner checks the delivery id before calling
+      // send and --header values are checked up front, so this is a last line of defence: the
+      // request fails, it never throws.
+      fail(describeNetworkError(error as NodeJS.ErrnoException), true);
       return;
     }
+    const sending = req;
     timer = setTimeout(() => {
       fail(`timed out after ${formatMs(request.timeoutMs)}`);
-      req.destroy();
+      sending.destroy();
     }, request.timeoutMs);
-    const onAbort = () => {
-      fail('interrupted');
-      req.destroy();
-    };
     if (request.signal?.aborted) {
       onAbort();
       return;
     }
     request.signal?.addEventListener('abort', onAbort, { once: true });
 
-    req.on('response', (res) => {
+    sending.on('response', (res) => {
       // Drain so the keep-alive socket can be reused; the body itself is not needed.
       res.on('error', () => {});
       res.resume();
@@ -87,27 +97,9 @@ export function send(request: SendRequest): Promise<SendResult> {
         error: null,
       });
     });
-    req.on('error', (error: NodeJS.ErrnoException) => fail(describeNetworkError(error)));
-    req.end(request.body);
+    sending.on('error', (error: NodeJS.ErrnoException) => fail(describeNetworkError(error), isPermanentNetworkCode(error.code)));
+    sending.end(request.body);
   });
-}
-
-/** A short, stable description without stack or host internals beyond the error code. */
-export function describeNetworkError(error: NodeJS.ErrnoException): string {
-  switch (error.code) {
-    case 'ECONNREFUSED':
-      return 'connection refused (ECONNREFUSED)';
-    case 'ECONNRESET':
-      return 'connection reset (ECONNRESET)';
-    case 'ENOTFOUND':
-      return 'host not found (ENOTFOUND)';
-    case 'ETIMEDOUT':
-      return 'connection timed out (ETIMEDOUT)';
-    case 'EAI_AGAIN':
-      return 'DNS lookup failed (EAI_AGAIN)';
-    default:
-      return error.code ? `${error.message} (${error.code})` : error.message || 'network error';
-  }
 }
 
 export function formatMs(ms: number): string {

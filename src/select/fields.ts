@@ -15,3 +15,11 @@ export type SortField = (typeof SORT_FIELDS)[number];
 
 export const GROUP_FIELDS = ['status_code', 'webhook', 'day', 'replay_status'] as const;
 export type GroupField = (typeof GROUP_FIELDS)[number];
+
+/**
+ * The two platform sources (`--source` of fetch, doctor, list and replay): `history` is the
+ * designed failed-delivery history (contract §3), `events` the operational events a real org
+ * offers (contract §6).
+ */
+export const SOURCE_NAMES = ['history', 'events'] as const;
+export type SourceName = (typeof SOURCE_NAMES)[number];

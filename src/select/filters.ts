@@ -14,7 +14,7 @@
  */
 import { REPLAY_STATUSES, replayStatusOf, type DlqEntry, type ReplayStatus } from '../dlq-entry.js';
 import { UsageError } from '../errors.js';
-import { parseTimeFlag } from './time-flag.js';
+import { parseTimeRange } from './time-flag.js';
 
 export interface FilterFlags {
   since?: string;
@@ -35,9 +35,10 @@ type Predicate = (entry: DlqEntry) => boolean;
 export function buildFilter(flags: FilterFlags, now: Date, knownEntries?: readonly DlqEntry[]): (entry: DlqEntry) => boolean {
   const tests: Predicate[] = [];
 
-  const bounds = timeBounds(flags, now);
-  if (bounds !== undefined) {
-    const { lo, hi } = bounds;
+  const { sinceMs: since, untilMs: until } = parseTimeRange(flags, now);
+  if (since !== undefined || until !== undefined) {
+    const lo = since ?? -Infinity;
+    const hi = until ?? Infinity;
     tests.push((e) => {
       const t = timestampMs(e);
       return t !== undefined && t >= lo && t <= hi;
@@ -96,26 +97,7 @@ export function statusCodeOf(entry: DlqEntry): number | undefined {
   return undefined;
 }
 
-/**
- * --since/--until as inclusive epoch-ms bounds (-Infinity/Infinity when open), or undefined when
- * neither is given. Shared with the PostgreSQL store, which filters on the same numbers.
- */
-export function timeBounds(flags: FilterFlags, now: Date): { lo: number; hi: number } | undefined {
-  const since = flags.since === undefined ? undefined : parseTimeFlag(flags.since, '--since', now).ms;
-  let until: number | undefined;
-  if (flags.until !== undefined) {
-    const bound = parseTimeFlag(flags.until, '--until', now);
-    // `--until 2026-03-01` means "up to the end of that day", not its first millisecond.
-    until = bound.dateOnly ? endOfLocalDay(bound.ms) : bound.ms;
-  }
-  if (since !== undefined && until !== undefined && since > until) {
-    throw new UsageError(`--since: '${flags.since}' is after --until '${flags.until}'`);
-  }
-  if (since === undefined && until === undefined) return undefined;
-  return { lo: since ?? -Infinity, hi: until ?? Infinity };
-}
-
-/** --replay-status's comma list, validated. */
+/** --replay-status's comma list, validated (shared with the PostgreSQL store's SQL). */
 export function parseReplayStatuses(text: string): Set<ReplayStatus> {
   const wanted = new Set<ReplayStatus>();
   for (const raw of text.split(',')) {
@@ -128,7 +110,7 @@ export function parseReplayStatuses(text: string): Set<ReplayStatus> {
   return wanted;
 }
 
-/** --status-code's comma list: exact codes and classes (5 for 5xx), validated. */
+/** --status-code's comma list: exact codes and classes (5 for 5xx), validated (shared with the PostgreSQL store). */
 export function parseStatusCodes(text: string): { exact: Set<number>; classes: Set<number> } {
   const exact = new Set<number>();
   const classes = new Set<number>();
@@ -147,9 +129,4 @@ function statusCodePredicate(text: string): Predicate {
     const code = statusCodeOf(e);
     return code !== undefined && (exact.has(code) || classes.has(Math.floor(code / 100)));
   };
-}
-
-function endOfLocalDay(startMs: number): number {
-  const d = new Date(startMs);
-  return new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime() - 1;
 }

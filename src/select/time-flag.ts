@@ -55,6 +55,33 @@ export function parseTimeFlag(text: string, flag: string, now: Date): TimeBound 
   );
 }
 
+/**
+ * The instants of a --since/--until pair (either may be absent): inclusive bounds, a date-only
+ * --until meaning the end of that (local) day. UsageError when --since is after --until.
+ * Shared by the list/replay filters and the events source's query interval.
+ */
+export function parseTimeRange(
+  flags: { since?: string | undefined; until?: string | undefined },
+  now: Date,
+): { sinceMs: number | undefined; untilMs: number | undefined } {
+  const sinceMs = flags.since === undefined ? undefined : parseTimeFlag(flags.since, '--since', now).ms;
+  let untilMs: number | undefined;
+  if (flags.until !== undefined) {
+    const bound = parseTimeFlag(flags.until, '--until', now);
+    // `--until 2026-03-01` means "up to the end of that day", not its first millisecond.
+    untilMs = bound.dateOnly ? endOfLocalDay(bound.ms) : bound.ms;
+  }
+  if (sinceMs !== undefined && untilMs !== undefined && sinceMs > untilMs) {
+    throw new UsageError(`--since: '${flags.since}' is after --until '${flags.until}'`);
+  }
+  return { sinceMs, untilMs };
+}
+
+function endOfLocalDay(startMs: number): number {
+  const d = new Date(startMs);
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1).getTime() - 1;
+}
+
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
 }

@@ -12,11 +12,11 @@ import { DlqFileError, isDlqError, LockBusyError } from '../errors.js';
 import type { DlqEntry } from '../dlq-entry.js';
 import { atomicWrite } from './atomic-write.js';
 import { EntryProblem, EntryValidator } from './entry-validator.js';
-import { acquireFileLock, DEFAULT_STALE_MS, isTempNameOf, type LockHolder } from './file-lock.js';
+import { acquireFileLock, DEFAULT_STALE_MS, isTempNameOf, tempPathFor, type LockHolder } from './file-lock.js';
 import { describeFsError, loadDlq, sameIdentity, statIdentity, type ReadOptions } from './load-dlq.js';
 import { indexPathFor, writeDlqIndex } from './dlq-index.js';
 import { DEFAULT_WRITE_CHUNK_BYTES, serializeDlq, serializeDlqChunks, type EntryLayout } from './serialize-dlq.js';
-import { errnoCode, nodeStoreFs, type StoreFs } from './store-fs.js';
+import { errnoCode, nodeStoreFs, writeAll, type StoreFileHandle, type StoreFs } from './store-fs.js';
 
 export { serializeDlq, serializeDlqChunks };
 export type { ReadOptions };
@@ -104,6 +104,52 @@ async function sweepTempFiles(target: string, staleMs: number, fs: StoreFs): Pro
   }
 }
 
+
+/** What the save probe writes: enough to need a data block, so a full disk answers ENOSPC. */
+const PROBE_BYTES = 4096;
+
+/**
+ * Proves that results can be saved, before anything irreversible (a replay's first POST) happens:
+ * takes the file's lock, then creates, writes, fsyncs and removes a temp file beside the DLQ file
+ * (where every rewrite puts its temp file). A read-only directory, a full disk or a lock that
+ * cannot be created is a DlqFileError (exit 6); a lock held past lockTimeoutMs is LockBusyError
+ * (75). The DLQ file itself is never touched. (A disk can still fill up later; callers handle a
+ * failing save too.)
+ */
+export async function proveDlqWritable(path: string, options: LockOptions = {}): Promise<void> {
+  const fs = options.fs ?? nodeStoreFs;
+  try {
+    const target = await resolveTarget(path, fs);
+    const lock = await acquireFileLock(target, {
+      staleMs: options.staleMs ?? DEFAULT_STALE_MS,
+      fs,
+      ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+      ...(options.onLockWait ? { onLockWait: options.onLockWait } : {}),
+    });
+    try {
+      const temp = tempPathFor(target);
+      let handle: StoreFileHandle | undefined;
+      try {
+        handle = await fs.open(temp, 'wx', 0o600);
+        await writeAll(handle, Buffer.alloc(PROBE_BYTES, 0x20), 0);
+        await handle.sync();
+      } catch (error) {
+        const why = errnoCode(error) === 'ENOSPC' ? 'no space left on the device' : describeFsError(error);
+        throw new DlqFileError(target, `cannot save results here (a test file beside it failed: ${why})`, { cause: error });
+      } finally {
+        await handle?.close().catch(() => undefined);
+        await fs.unlink(temp).catch(() => undefined);
+      }
+    } finally {
+      await lock.release();
+    }
+  } catch (error) {
+    if (!isDlqError(error) && errnoCode(error) !== undefined) {
+      throw new DlqFileError(path, `cannot save results here: ${describeFsError(error)}`, { cause: error });
+    }
+    throw error;
+  }
+}
 
 /**
  * Read-modify-write under the file's lock: read (validated), call `update`, write the returned

@@ -8,8 +8,6 @@
  * The shared contract tests (test/store/store-contract.test.ts) run against both.
  */
 import type { DlqEntry, ReplayAttempt } from '../dlq-entry.js';
-import type { HistoryItem } from '../genesys/client.js';
-import type { MergeContext } from '../harvest/merge-harvest.js';
 import type { SortField } from '../select/fields.js';
 import type { FilterFlags } from '../select/filters.js';
 import type { GroupCount, GroupField } from '../select/group-entries.js';
@@ -116,8 +114,12 @@ export interface DlqStore {
   findEntry(id: string): Promise<DlqEntry>;
   /** Every entry, whole, in store order. `exists` is false when there is no store yet. */
   readAll(): Promise<{ entries: DlqEntry[]; exists: boolean }>;
-  /** `dlq fetch`: merges harvested items (new ones added, known ones get last_seen_at). */
-  mergeHarvest(items: readonly HistoryItem[], context: MergeContext, options: MergeOptions): Promise<MergeCounts>;
+  /**
+   * `dlq fetch`: merges freshly harvested entries (unique by delivery_id) as merge-harvest.ts's
+   * mergeEntries does: new ones added; known ones get last_seen_at = seenAt, and their webhook
+   * name when they have none and the webhook id matches.
+   */
+  mergeEntries(fresh: readonly DlqEntry[], seenAt: string, options: MergeOptions): Promise<MergeCounts>;
   /** `dlq store copy`: merges whole entries by delivery_id (entries already there are replaced). */
   putEntries(entries: readonly DlqEntry[], options: { lockTimeoutMs?: number }): Promise<MergeCounts>;
   /**

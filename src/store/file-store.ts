@@ -5,7 +5,7 @@
  */
 import type { DlqEntry } from '../dlq-entry.js';
 import { DlqFileError } from '../errors.js';
-import { mergeHarvest } from '../harvest/merge-harvest.js';
+import { mergeEntries } from '../harvest/merge-harvest.js';
 import { webhookNames } from '../output/entry-table.js';
 import { ResultRecorder } from '../replay/result-recorder.js';
 import { buildFilter } from '../select/filters.js';
@@ -75,13 +75,13 @@ export class FileStore implements DlqStore {
     return readDlqFile(this.path);
   }
 
-  async mergeHarvest(...[items, context, options]: Parameters<DlqStore['mergeHarvest']>): Promise<MergeCounts> {
+  async mergeEntries(...[fresh, seenAt, options]: Parameters<DlqStore['mergeEntries']>): Promise<MergeCounts> {
     return updateDlqFile(
       this.path,
       ({ entries, exists }) => {
         // Nothing harvested: leave an existing file alone; create an empty one only after a clean run.
-        if (items.length === 0 && (exists || !options.createWhenEmpty)) return { entries: null, result: { added: 0, updated: 0 } };
-        const result = mergeHarvest(entries, items, context);
+        if (fresh.length === 0 && (exists || !options.createWhenEmpty)) return { entries: null, result: { added: 0, updated: 0 } };
+        const result = mergeEntries(entries, fresh, seenAt);
         return { entries: result.entries, result: { added: result.added, updated: result.updated } };
       },
       options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs },

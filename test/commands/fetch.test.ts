@@ -224,6 +224,23 @@ describe('failures mid-harvest lose nothing', () => {
 });
 
 describe('page shifts while paging', () => {
+  for (const seed of [1, 2, 3]) {
+    test(`issue #11's scenario without the rate limit (chaos seed ${seed}): every failure present at the start is saved`, async () => {
+      const failures = makeFailures(1234, { seed: 40 + seed });
+      await startServer({
+        integrations: [{ ...ORDERS, failures }],
+        arrivals: { integrationId: ORDERS.id, count: (n) => (n % 3 === 0 ? 1 : 0) },
+        latencyJitter: { seed, maxMs: 10 },
+        chaos: { seed, status503: 0.04, drop: 0.02, invalidJson: 0.02, tooMany: 0.04, retryAfter: '0' },
+      });
+      const r = await runFetch({ webhook: 'Orders', json: true });
+      assert.equal(r.code, 0, r.err);
+      const ids = new Set(readEntries().map((e) => e.delivery_id));
+      assert.deepEqual(failures.filter((f) => !ids.has(f.id!)).map((f) => f.id), []);
+    });
+  }
+
+
   test('duplicates from shifted pages are merged once and no old item is lost', async () => {
     const failures = makeFailures(1000, { seed: 4 });
     await startServer({ integrations: [{ ...ORDERS, failures }], pageGrowth: { integrationId: ORDERS.id, perHistoryRequest: 7 } });
@@ -315,11 +332,11 @@ describe('authentication and configuration', () => {
     }
   });
 
-  test('missing scopes (403): exit 3 with a hint about the required scopes', async () => {
-    await startServer({ scopes: [], integrations: [{ ...ORDERS, failures: [] }] });
+  test('a missing permission (403): exit 3 naming the permission a role must grant', async () => {
+    await startServer({ permissions: [], integrations: [{ ...ORDERS, failures: [] }] });
     const r = await runFetch({ webhook: 'Orders' });
     assert.equal(r.code, 3);
-    assert.match(r.err, /integration:webhook:view/);
+    assert.match(r.err, /needs a role granting the permission integrations:integration:view/);
     await startServer({ integrations: [{ ...ORDERS, failures: makeFailures(5, { seed: 8 }) }] });
   });
 

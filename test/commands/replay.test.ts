@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { main } from '../../src/cli.js';
@@ -348,4 +348,70 @@ test('DLQ_REPLAY_URL from the environment; userinfo and query are used but never
   for (const s of ['pa55word', 'qtok123']) {
     assert.ok(!text.includes(s) && !io.out().includes(s) && !io.err().includes(s), s);
   }
+});
+
+test('ids Node cannot send as a header fail only their own delivery, with a recorded try; the others are saved (issue #9)', async () => {
+  const odd = ['evt-東京-1', 'esc-\u001b[31m', 'crlf-\r\nX-Injected: 1', 'lf-\nx'];
+  const t = await dlq([entry('ok-1'), entry(odd[0] as string), entry('ok-2'), ...odd.slice(1).map((id) => entry(id))]);
+  const { code, out, err } = await replay(t, { json: true });
+  assert.equal(code, ExitCode.replayFailed);
+  assert.deepEqual(receiver.requests.map((r) => r.headers['x-dlq-delivery-id']).sort(), ['ok-1', 'ok-2']);
+  const saved = new Map((await t.read()).map((e) => [e.delivery_id, e]));
+  for (const id of ['ok-1', 'ok-2']) assert.equal(saved.get(id)?.replay_status, 'succeeded', id);
+  for (const id of odd) {
+    const e = saved.get(id);
+    assert.equal(e?.replay_status, 'failed', id);
+    assert.equal(e?.replays?.length, 1, `one recorded try for ${JSON.stringify(id)}`);
+    assert.equal(e?.replays?.[0]?.http_status, null);
+    assert.match(e?.replays?.[0]?.error ?? '', /^the delivery id cannot be sent as an HTTP header value/);
+  }
+  const summary = JSON.parse(out) as { succeeded: number; failed: number; results: { delivery_id: string; error: string | null }[] };
+  assert.deepEqual([summary.succeeded, summary.failed], [2, 4]);
+  assert.ok(!err.includes('unexpected error'), err);
+  // The failure lines quote the ids escaped: one line each, no terminal control.
+  assert.ok(!err.includes('\u001b') && !err.includes('\r'), err);
+
+  // A rerun sends nothing for what succeeded; the unsendable ones get one more recorded try.
+  receiver.requests.length = 0;
+  const again = await replay(t);
+  assert.equal(again.code, ExitCode.replayFailed);
+  assert.equal(receiver.requests.length, 0);
+  assert.equal((await t.read()).find((e) => e.delivery_id === odd[0])?.replays?.length, 2);
+});
+
+test('--header values Node cannot send are exit 2 before anything is sent (issue #9)', async () => {
+  const t = await dlq([entry('h-1')]);
+  const before = await t.text();
+  for (const header of ['X-Name: 東京', 'X-A: a\u0001b', 'X-Latin: café', 'X-Esc: \u001b[2J']) {
+    const io = captureIo();
+    const code = await main(['node', 'dlq', 'replay', '--file', t.path, '--to', receiver.url, '--header', header], io);
+    assert.equal(code, ExitCode.usage, header);
+    assert.match(io.err(), /^dlq: --header: the value of 'X-[A-Za-z]+' contains U\+[0-9A-F]{4}; header values must be printable ASCII/, header);
+    assert.equal(io.err().trimEnd().split('\n').length, 1);
+  }
+  assert.equal(receiver.requests.length, 0);
+  assert.equal(await t.text(), before);
+});
+
+test('request_body stored as an object or a number: the reason says so, nothing is sent', async () => {
+  const t = await dlq([entry('o-1', { request_body: { a: 1 } as never }), entry('n-1', { request_body: 42 as never }), entry('u-1', { request_body: null as never })]);
+  const { code, out } = await replay(t, { json: true });
+  assert.equal(code, ExitCode.replayFailed);
+  assert.equal(receiver.requests.length, 0);
+  const errors = (JSON.parse(out) as { results: { error: string }[] }).results.map((r) => r.error);
+  assert.match(errors[0] ?? '', /^request_body is an object, not a string/);
+  assert.match(errors[1] ?? '', /^request_body is a number, not a string/);
+  assert.equal(errors[2], 'no request_body stored; nothing sent');
+});
+
+test('replay --file that does not exist is exit 6 like list and inspect (dry run too); nothing is created', async () => {
+  const t = await dlq([]);
+  const missing = `${t.dir}/nope.json`;
+  for (const extra of [[], ['--dry-run']]) {
+    const io = captureIo();
+    const code = await main(['node', 'dlq', 'replay', '--file', missing, '--to', receiver.url, ...extra], io);
+    assert.equal(code, ExitCode.dlqFile);
+    assert.equal(io.err(), `dlq: ${missing}: no DLQ file (run dlq fetch first)\n`);
+  }
+  assert.deepEqual(readdirSync(t.dir), ['dlq.json']);
 });

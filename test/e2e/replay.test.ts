@@ -2,10 +2,15 @@
  * `dlq replay` as a real process: what survives SIGKILL and SIGTERM, and the exit codes a CI job sees.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 import { ExitCode } from '../../src/errors.js';
 import { replayStatusOf } from '../../src/dlq-entry.js';
+import { serializeDlq } from '../../src/store/dlq-file.js';
 import { entry, tempDlq, type TempDlq } from '../replay/helpers.js';
 import { BIN, runBin } from '../support/run-bin.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
@@ -102,4 +107,83 @@ test('exit codes a CI job relies on: 0 all succeeded, 7 some failed, 2 no target
   const usage = await runBin(['replay', '--file', t.path], { cwd: t.dir });
   assert.equal(usage.code, ExitCode.usage);
   assert.match(usage.stderr, /^dlq: --to: no replay target/);
+});
+
+test("issue #9's three entries: ok-1 and ok-2 succeed, evt-東京-1 gets a failed try with its reason, exit 7; a rerun resends no success", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dlq-e2e-replay-'));
+  try {
+    const file = join(dir, 'x.json');
+    await writeFile(
+      file,
+      '[{"delivery_id":"ok-1","request_body":"{}"},{"delivery_id":"evt-東京-1","request_body":"{}"},{"delivery_id":"ok-2","request_body":"{}"}]',
+    );
+    const first = await runBin(['replay', '--file', file, '--to', receiver.url], { cwd: dir });
+    assert.equal(first.code, ExitCode.replayFailed, first.stderr);
+    assert.ok(!first.stderr.includes('unexpected error'), first.stderr);
+    assert.match(first.stderr, /failed evt-東京-1: the delivery id cannot be sent as an HTTP header value/);
+    assert.deepEqual(receiver.requests.map((r) => r.headers['x-dlq-delivery-id']).sort(), ['ok-1', 'ok-2']);
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { delivery_id: string; replay_status: string; replays: unknown[] }[];
+    assert.deepEqual(
+      saved.map((e) => [e.delivery_id, e.replay_status, e.replays.length]),
+      [
+        ['ok-1', 'succeeded', 1],
+        ['evt-東京-1', 'failed', 1],
+        ['ok-2', 'succeeded', 1],
+      ],
+    );
+    const rerun = await runBin(['replay', '--file', file, '--to', receiver.url], { cwd: dir });
+    assert.equal(rerun.code, ExitCode.replayFailed);
+    assert.equal(receiver.requests.length, 2, 'nothing more was sent');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** A real small tmpfs, or undefined when this machine does not let us mount one (not root, a container). */
+function mountTmpfs(): string | undefined {
+  const mountPoint = mkdtempSync(join(tmpdir(), 'dlq-e2e-tmpfs-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mountPoint], { stdio: 'ignore' });
+    return mountPoint;
+  } catch {
+    rmSync(mountPoint, { recursive: true, force: true });
+    return undefined;
+  }
+}
+
+function unmount(mountPoint: string): void {
+  execFileSync('umount', [mountPoint], { stdio: 'ignore' });
+  rmSync(mountPoint, { recursive: true, force: true });
+}
+
+test('a real full disk, then a real read-only directory: replay sends nothing and exits 6', async (t) => {
+  const mountPoint = mountTmpfs();
+  if (!mountPoint) return t.skip('cannot mount a tmpfs here; test/commands/replay-save-failure covers this with an injected file system');
+  try {
+    const file = join(mountPoint, 'dlq.json');
+    writeFileSync(file, serializeDlq(Array.from({ length: 20 }, (_, i) => entry(`disk-${i}`))));
+    const before = readFileSync(file);
+    // Fill the disk completely.
+    try {
+      writeFileSync(join(mountPoint, 'filler'), Buffer.alloc(1024 * 1024));
+    } catch {
+      // ENOSPC: full, as intended
+    }
+    const full = await runBin(['replay', '--file', file, '--to', receiver.url, '--json'], { cwd: mountPoint });
+    assert.equal(full.code, ExitCode.dlqFile, full.stderr);
+    assert.match(full.stderr, /^dlq: .*no space left on (the )?device/);
+    assert.equal(JSON.parse(full.stdout).error, full.stderr.slice('dlq: '.length).trimEnd());
+    assert.equal(receiver.requests.length, 0);
+    assert.ok(readFileSync(file).equals(before));
+
+    rmSync(join(mountPoint, 'filler'));
+    execFileSync('mount', ['-o', 'remount,ro', mountPoint], { stdio: 'ignore' });
+    const readOnly = await runBin(['replay', '--file', file, '--to', receiver.url], { cwd: mountPoint });
+    assert.equal(readOnly.code, ExitCode.dlqFile, readOnly.stderr);
+    assert.match(readOnly.stderr, /^dlq: .*(read-only|EROFS)/);
+    assert.equal(receiver.requests.length, 0);
+    assert.ok(readFileSync(file).equals(before));
+  } finally {
+    unmount(mountPoint);
+  }
 });

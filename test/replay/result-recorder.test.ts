@@ -49,6 +49,15 @@ test('applyAttempts appends, sets replay_status from the newest try, keeps other
   assert.equal(applyAttempts(entries, new Map([['gone', [attempt(200)]]])), undefined);
 });
 
+test('applyAttempts keeps resolved: a person closed it (perhaps while the run was sending); the tries are still recorded', () => {
+  const entries: DlqEntry[] = [{ delivery_id: 'r', replay_status: 'resolved', resolved_at: '2026-01-02T00:00:00.000Z' }];
+  const changed = applyAttempts(entries, new Map([['r', [attempt(200)]]]));
+  const r = changed?.get(entries[0] as DlqEntry) as DlqEntry;
+  assert.equal(r.replay_status, 'resolved');
+  assert.equal(r.resolved_at, '2026-01-02T00:00:00.000Z');
+  assert.deepEqual(r.replays?.map((a) => a.http_status), [200]);
+});
+
 test('flush applies onto a fresh read: changes made meanwhile by others survive', async () => {
   const path = join(dir, 'fresh.json');
   await writeFile(path, serializeDlq([{ delivery_id: 'a' }, { delivery_id: 'b' }]));

@@ -70,3 +70,21 @@ test('--max-replays skips entries that already failed that many runs', () => {
   assert.deepEqual(ids(s3.toSend), ['aaa111', 'aaa222']);
   assert.deepEqual(ids(s3.skippedMaxReplays), ['ccc444']);
 });
+
+test('resolved entries are never sent, --force included, unless named by id together with --force', () => {
+  const withResolved: DlqEntry[] = [
+    ...entries,
+    { delivery_id: 'ddd555', status_code: 503, request_body: '{}', replay_status: 'resolved', replays: [attempt(500, 'r1')] },
+  ];
+  for (const force of [false, true]) {
+    const s = selectForReplay(withResolved, { ids: [], filter: all, force, maxReplays: undefined });
+    assert.ok(!ids(s.toSend).includes('ddd555'), `force=${force}`);
+    assert.deepEqual(ids(s.skippedResolved), ['ddd555']);
+  }
+  const named = selectForReplay(withResolved, { ids: ['ddd555'], filter: all, force: false, maxReplays: undefined });
+  assert.deepEqual(ids(named.toSend), []);
+  assert.deepEqual(ids(named.skippedResolved), ['ddd555']);
+  const namedForced = selectForReplay(withResolved, { ids: ['ddd5', 'aaa111'], filter: all, force: true, maxReplays: undefined });
+  assert.deepEqual(ids(namedForced.toSend), ['ddd555', 'aaa111']);
+  assert.deepEqual(namedForced.skippedResolved, []);
+});

@@ -62,8 +62,40 @@ test('an abort ends an in-flight request as "interrupted"', async () => {
 
 test('a header value Node refuses (a non-Latin-1 delivery id) fails that request, it does not throw', async () => {
   const before = receiver.requests.length;
-  const r = await send({ url: new URL(receiver.url), headers: { 'x-dlq-delivery-id': '日-2' }, body, timeoutMs: 5000 });
-  assert.equal(r.status, null);
-  assert.match(r.error ?? '', /Invalid character in header content/);
+  // With a signal, as the runner always passes one: the earlier version of this test passed no
+  // signal, so `signal?.removeEventListener('abort', onAbort)` never evaluated `onAbort`, which
+  // was still in its temporal dead zone, and the crash every real run hit went unseen (issue #9).
+  for (const signal of [undefined, new AbortController().signal]) {
+    const r = await send({
+      url: new URL(receiver.url),
+      headers: { 'x-dlq-delivery-id': '日-2' },
+      body,
+      timeoutMs: 5000,
+      ...(signal ? { signal } : {}),
+    });
+    assert.equal(r.status, null);
+    assert.match(r.error ?? '', /Invalid character in header content/);
+    assert.equal(r.permanent, true, 'another try cannot help');
+  }
   assert.equal(receiver.requests.length, before, 'nothing was sent');
+});
+
+test('https against a plain-http server: one readable line, marked permanent (not retried)', async () => {
+  const url = new URL(receiver.url.replace('http://', 'https://'));
+  const controller = new AbortController();
+  const r = await send({ url, headers: {}, body, timeoutMs: 5000, signal: controller.signal });
+  assert.equal(r.status, null);
+  assert.equal(r.permanent, true);
+  assert.match(r.error ?? '', /^TLS handshake failed: wrong version number \(does the server speak plain http\?\) \(EPROTO\)$/);
+  assert.ok(!/\n|\\n|openssl/i.test(r.error ?? ''), r.error ?? '');
+});
+
+test('a host name that does not resolve is permanent; a refused connection is not', async () => {
+  const r = await send({ url: new URL('http://nonexistent.invalid/hook'), headers: {}, body, timeoutMs: 5000 });
+  assert.deepEqual([r.status, r.error, r.permanent], [null, 'host not found (ENOTFOUND)', true]);
+  const closed = await startReceiver();
+  const url = new URL(closed.url);
+  await closed.close();
+  const c = await send({ url, headers: {}, body, timeoutMs: 5000 });
+  assert.equal(c.permanent, undefined);
 });

@@ -175,19 +175,20 @@ test('history requests are recorded: page numbers, bodies and the bearer header'
     assert.deepEqual(s.stats.historyPages, [2, 1]);
     assert.deepEqual(s.stats.historyBodies, [{ status: 'failed', size: 3, page: 2 }, { status: 'failed', size: 3, page: 1 }]);
     assert.deepEqual(s.stats.authorizationHeaders, [`Bearer ${t}`, `Bearer ${t}`]);
-    assert.deepEqual(s.stats.requests, { token: 0, search: 0, history: 2, integrations: 0, other: 0 });
+    assert.deepEqual(s.stats.requests, { token: 0, search: 0, history: 2, integrations: 0, definitions: 0, events: 0, other: 0 });
     s.resetStats();
     assert.deepEqual([s.stats.historyPages, s.stats.requests.history], [[], 0]);
   });
 });
 
-test('a token without integration:webhook:view gets 403 missing.permissions from search, listing and history', async () => {
-  await withServer({ scopes: ['integration:webhook:read'], integrations: [{ id: 'a', name: 'A', failures: [] }] }, async (_s, url, t) => {
+test('a role without integrations:integration:view gets 403 missing.permissions (naming it) from search, listing and history', async () => {
+  await withServer({ permissions: ['usage:events:view'], integrations: [{ id: 'a', name: 'A', failures: [] }] }, async (_s, url, t) => {
     for (const [path, body] of [['/api/v2/integrations/webhooks/search', { name: 'A', size: 1, page: 1 }], ['/api/v2/integrations', undefined], ['/api/v2/integrations/a/history', { status: 'failed', size: 1, page: 1 }]] as const) {
       const res = await call(url, t, path, body);
       assert.equal(res.status, 403, path);
-      const err = (await res.json()) as { code: string; status: number };
+      const err = (await res.json()) as { code: string; status: number; message: string };
       assert.deepEqual([err.code, err.status], ['missing.permissions', 403]);
+      assert.match(err.message, /integrations:integration:view/);
     }
   });
 });

@@ -6,7 +6,8 @@
  * raw entry's bodies are only in its JSON text).
  */
 import type { SortField } from '../../select/fields.js';
-import { parseReplayStatuses, parseStatusCodes, timeBounds } from '../../select/filters.js';
+import { parseReplayStatuses, parseStatusCodes } from '../../select/filters.js';
+import { parseTimeRange } from '../../select/time-flag.js';
 import type { EntryFilter } from '../dlq-store.js';
 
 export interface WhereClause {
@@ -23,11 +24,11 @@ export function whereClause(filter: EntryFilter, now: Date, params: unknown[] = 
     params.push(value);
     return `$${params.length}`;
   };
-  const bounds = timeBounds(filter, now);
-  if (bounds !== undefined) {
+  const { sinceMs, untilMs } = parseTimeRange(filter, now);
+  if (sinceMs !== undefined || untilMs !== undefined) {
     parts.push('ts_ms IS NOT NULL');
-    if (bounds.lo !== -Infinity) parts.push(`ts_ms >= ${p(Math.ceil(bounds.lo))}`);
-    if (bounds.hi !== Infinity) parts.push(`ts_ms <= ${p(Math.floor(bounds.hi))}`);
+    if (sinceMs !== undefined) parts.push(`ts_ms >= ${p(Math.ceil(sinceMs))}`);
+    if (untilMs !== undefined) parts.push(`ts_ms <= ${p(Math.floor(untilMs))}`);
   }
   if (filter.statusCode !== undefined) {
     const { exact, classes } = parseStatusCodes(filter.statusCode);

@@ -11,9 +11,7 @@
 import pg from 'pg';
 import type { DlqEntry, ReplayAttempt } from '../../dlq-entry.js';
 import { isDlqError, StoreError, UsageError } from '../../errors.js';
-import { entryFromHistoryItem, type MergeContext } from '../../harvest/merge-harvest.js';
-import { deliveryIdOf } from '../../harvest/harvest-history.js';
-import type { HistoryItem } from '../../genesys/client.js';
+import { mergeEntries as mergeEntriesInMemory } from '../../harvest/merge-harvest.js';
 import { buildFilter } from '../../select/filters.js';
 import { groupEntries, type GroupCount } from '../../select/group-entries.js';
 import { idLookupError, MAX_CANDIDATES } from '../../select/resolve-ids.js';
@@ -214,21 +212,22 @@ export class PostgresStore implements DlqStore {
    * O(new): one transaction, batched INSERT … ON CONFLICT; stored rows are never read (only an
    * entry kept in raw form, see row-codec.ts, is read back to update its JSON text).
    */
-  async mergeHarvest(items: readonly HistoryItem[], context: MergeContext, _options: MergeOptions): Promise<MergeCounts> {
-    if (items.length === 0) return { added: 0, updated: 0 };
+  async mergeEntries(fresh: readonly DlqEntry[], seenAt: string, _options: MergeOptions): Promise<MergeCounts> {
+    if (fresh.length === 0) return { added: 0, updated: 0 };
     // The harvest already deduplicated the run; a repeat would count as updated, as in the file merge.
-    const unique = new Map<string, HistoryItem>();
+    const unique = new Map<string, DlqEntry>();
     let repeats = 0;
-    for (const item of items) {
-      if (unique.has(deliveryIdOf(item))) repeats++;
-      else unique.set(deliveryIdOf(item), item);
+    for (const entry of fresh) {
+      if (unique.has(entry.delivery_id)) repeats++;
+      else unique.set(entry.delivery_id, entry);
     }
     const list = [...unique.values()];
+    const seenMs = Date.parse(seenAt);
     return this.transaction(async (client) => {
       let added = 0;
       let updated = repeats;
       for (let start = 0; start < list.length; start += BATCH_ROWS) {
-        const encoded = list.slice(start, start + BATCH_ROWS).map((item) => encodeEntry(entryFromHistoryItem(item, context)));
+        const encoded = list.slice(start, start + BATCH_ROWS).map(encodeEntry);
         // merge-harvest.ts's rule for an entry already stored: a new last_seen_at (appended when the
         // entry had none), and webhook_name when it has none and the webhook id is this one.
         const nameCond = `e.raw_json IS NULL AND EXCLUDED.webhook_name IS NOT NULL AND NOT ('webhook_name' = ANY(e.key_order)) AND e.webhook_id = EXCLUDED.webhook_id`;
@@ -237,7 +236,7 @@ export class PostgresStore implements DlqStore {
           client,
           encoded,
           `ON CONFLICT (delivery_id) DO UPDATE SET
-             last_seen_at = EXCLUDED.last_seen_at, last_seen_ms = EXCLUDED.last_seen_ms, extra = e.extra - 'last_seen_at',
+             last_seen_at = ${client.escapeLiteral(seenAt)}, last_seen_ms = ${Number.isNaN(seenMs) ? 'NULL' : seenMs}, extra = e.extra - 'last_seen_at',
              webhook_name = CASE WHEN ${nameCond} THEN EXCLUDED.webhook_name ELSE e.webhook_name END,
              webhook_name_lower = CASE WHEN ${nameCond} THEN EXCLUDED.webhook_name_lower ELSE e.webhook_name_lower END,
              webhook_key = CASE WHEN ${nameCond} THEN EXCLUDED.webhook_key ELSE e.webhook_key END,
@@ -250,23 +249,18 @@ export class PostgresStore implements DlqStore {
           else updated++;
         }
         const rawIds = rows.filter((r) => !r.inserted && r.raw).map((r) => r.delivery_id);
-        if (rawIds.length > 0) await this.touchRawEntries(client, rawIds, context);
+        if (rawIds.length > 0) await this.touchRawEntries(client, rawIds, seenAt, unique);
       }
       return { added, updated };
     });
   }
 
   /** The merge rule applied in JavaScript to entries kept as raw JSON text. */
-  private async touchRawEntries(client: pg.ClientBase, ids: string[], context: MergeContext): Promise<void> {
+  private async touchRawEntries(client: pg.ClientBase, ids: string[], seenAt: string, fresh: Map<string, DlqEntry>): Promise<void> {
     const found = await client.query(`SELECT ${WHOLE_COLUMNS} FROM dlq_entries WHERE delivery_id = ANY($1::text[]) FOR UPDATE`, [ids]);
-    const entries = (await this.wholeEntries(client, found.rows)).map((current) => {
-      const next: DlqEntry = { ...current, last_seen_at: context.seenAt };
-      if (next.webhook_name === undefined && context.webhookName !== undefined && next.webhook_id === context.webhookId) {
-        next.webhook_name = context.webhookName;
-      }
-      return next;
-    });
-    await putWholeEntries(client, entries);
+    const current = await this.wholeEntries(client, found.rows);
+    const merged = mergeEntriesInMemory(current, current.map((e) => fresh.get(e.delivery_id) as DlqEntry), seenAt);
+    await putWholeEntries(client, merged.entries);
   }
 
   async putEntries(entries: readonly DlqEntry[]): Promise<MergeCounts> {

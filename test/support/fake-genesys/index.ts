@@ -2,15 +2,21 @@
  * The project's local Genesys-compatible HTTP server (loopback only, random port), implementing
  * the endpoints of ../shared/genesys-dlq-contract.md with their shapes, errors and rate-limit
  * headers, plus configurable latency, a per-client rate limit, injected faults and page growth.
+ * Both platform sources are here: the designed webhook search and history (§2, §3; with
+ * `historyAvailable: false` the history path answers 404 like any unknown path, as a real org
+ * does) and the operational events of a real org (§6: definitions, and the query with keyset
+ * cursor paging, the 10-day retention and pageSize ≤ 200).
  * Tests, `npm run demo` and `npm run bench` drive the real SDK through it via the SDK's gateway
  * setting (login at /oauth/token, API at /api/v2/...).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { FakeEventDefinition, FakeOperationalEvent } from './events.js';
 import { seededRandom, uuidFrom, type HistoryItem } from './failures.js';
 
 export { makeFailures, type HistoryItem } from './failures.js';
+export { DATA_ACTION_FAILED, FLOW_ERROR, makeEvents, type FakeEventDefinition, type FakeOperationalEvent } from './events.js';
 
 export interface FakeIntegration {
   id: string;
@@ -23,7 +29,7 @@ export interface FakeIntegration {
 }
 
 export interface FaultSpec {
-  route: 'token' | 'search' | 'history' | 'integrations';
+  route: 'token' | 'search' | 'history' | 'integrations' | 'definitions' | 'events';
   kind: 'status' | 'drop' | 'invalid-json' | 'delay';
   status?: number;
   retryAfter?: string;
@@ -37,20 +43,49 @@ export interface FaultSpec {
   page?: number;
 }
 
+/** The permissions of contract §1: the integrations paths need the first, the events paths the second. */
+export const INTEGRATIONS_PERMISSION = 'integrations:integration:view';
+export const EVENTS_PERMISSION = 'usage:events:view';
+
 export interface FakeGenesysOptions {
   clients?: Record<string, string>;
-  scopes?: string[];
+  /** Permissions the clients' roles grant (default both); a missing one answers 403 naming it. */
+  permissions?: string[];
   integrations?: FakeIntegration[];
   searchAvailable?: boolean;
+  /** false: the history path answers 404 like any unknown path (a real org, contract §3). */
+  historyAvailable?: boolean;
+  eventDefinitions?: FakeEventDefinition[];
+  /** Operational events, any order; the query answers newest first (or oldest with ASC). */
+  events?: FakeOperationalEvent[];
+  /** How long events are kept (default 10 days): the query never returns older ones. */
+  eventRetentionMs?: number;
+  /** New events of this definition arrive (dated now) before each events query. */
+  eventGrowth?: { definitionId: string; perQuery: number } | null;
   latencyMs?: number;
   rateLimit?: { allowed: number; windowMs: number } | null;
   pageGrowth?: { integrationId: string; perHistoryRequest: number } | null;
+  /**
+   * New failures arriving at the head of an integration's history, by history request: right
+   * before the n-th history request for it (1-based) is answered, `count(n)` failures arrive. A
+   * generalisation of pageGrowth for arrival patterns ("one every 3 requests", random).
+   */
+  arrivals?: { integrationId: string; count: (n: number) => number } | null;
+  /** Extra latency per API request, uniform in [0, maxMs), seeded: pages complete out of order. */
+  latencyJitter?: { seed: number; maxMs: number } | null;
+  /**
+   * Random faults on history requests, seeded, each a probability per request: 503, a dropped
+   * connection, a truncated (malformed) page, a 429 with Retry-After `retryAfter` (default "0").
+   */
+  chaos?: { seed: number; status503?: number; drop?: number; invalidJson?: number; tooMany?: number; retryAfter?: string } | null;
   faults?: FaultSpec[];
   tokenTtlSeconds?: number;
 }
 
 export interface FakeGenesysStats {
-  requests: { token: number; search: number; history: number; integrations: number; other: number };
+  requests: { token: number; search: number; history: number; integrations: number; definitions: number; events: number; other: number };
+  /** Every events query: its query parameters and body. */
+  eventQueries: { pageSize: string | null; after: string | null; before: string | null; body: unknown }[];
   rateLimited: number;
   maxInFlight: number;
   historyPages: number[];
@@ -70,13 +105,23 @@ interface LiveFault extends FaultSpec {
   seen: number;
 }
 
-const REQUIRED_SCOPE = 'integration:webhook:view';
+const EVENT_RETENTION_MS = 10 * 86_400_000;
+const EVENTS_PATH = '/api/v2/usage/events/query';
+
+/** An event as stored: its keyset position (time, then arrival order) fixed once. */
+interface StoredEvent {
+  ms: number;
+  seq: number;
+  event: FakeOperationalEvent;
+}
 
 export class FakeGenesys {
   readonly stats: FakeGenesysStats = emptyStats();
   private readonly options: FakeGenesysOptions;
   private readonly clients: Record<string, string>;
   private readonly integrations: FakeIntegration[];
+  private readonly events: StoredEvent[] = [];
+  private eventSeq = 0;
   private readonly tokens = new Map<string, { clientId: string; expiresAt: number }>();
   private readonly windows = new Map<string, Window>(); // clientId -> window
   private readonly faults: LiveFault[] = [];
@@ -85,12 +130,27 @@ export class FakeGenesys {
   private inFlight = 0;
   private growthRandom = seededRandom(99);
   private growthClock = Date.parse('2026-11-23T00:00:00Z');
+  private readonly jitterRandom: () => number;
+  private readonly chaosRandom: () => number;
+  /** History requests answered so far, per integration id (for `arrivals`). */
+  private readonly historyRequests = new Map<string, number>();
 
   constructor(options: FakeGenesysOptions = {}) {
     this.options = options;
     this.clients = options.clients ?? { 'dlq-test-client': 'dlq-test-secret' };
     this.integrations = (options.integrations ?? []).map((i) => ({ ...i, failures: [...i.failures] }));
+    this.addEvents(options.events ?? []);
     for (const f of options.faults ?? []) this.injectFault(f);
+    this.jitterRandom = seededRandom(options.latencyJitter?.seed ?? 1);
+    this.chaosRandom = seededRandom(options.chaos?.seed ?? 1);
+  }
+
+  /** Events arriving now (each keeps its own dateCreated; an event without one is dated now). */
+  addEvents(events: readonly FakeOperationalEvent[]): void {
+    for (const event of events) {
+      const parsed = typeof event.dateCreated === 'string' ? Date.parse(event.dateCreated) : Number.NaN;
+      this.events.push({ ms: Number.isNaN(parsed) ? Date.now() : parsed, seq: this.eventSeq++, event });
+    }
   }
 
   /** Listens on 127.0.0.1 only; port 0 (the default) picks a free one. */
@@ -142,6 +202,13 @@ export class FakeGenesys {
     integration.failures = items.concat(integration.failures);
   }
 
+  /** The integration's failed deliveries as they are now, newest first (a copy). */
+  failuresOf(integrationId: string): HistoryItem[] {
+    const integration = this.integrations.find((i) => i.id === integrationId);
+    if (!integration) throw new Error(`no integration ${integrationId}`);
+    return [...integration.failures];
+  }
+
   resetStats(): void {
     Object.assign(this.stats, emptyStats());
   }
@@ -156,7 +223,8 @@ export class FakeGenesys {
     this.inFlight += 1;
     this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.inFlight);
     try {
-      if (this.options.latencyMs) await sleep(this.options.latencyMs);
+      const jitter = this.options.latencyJitter ? Math.floor(this.jitterRandom() * this.options.latencyJitter.maxMs) : 0;
+      if (this.options.latencyMs || jitter) await sleep((this.options.latencyMs ?? 0) + jitter);
       await this.api(route, req, res, url, body);
     } finally {
       this.inFlight -= 1;
@@ -224,11 +292,20 @@ export class FakeGenesys {
       this.stats.historyPages.push(page ?? NaN);
       this.stats.historyBodies.push(parsed);
     }
-    // The permission check comes first, as a gateway would; injected faults model the backend.
-    if (route !== 'other' && !(this.options.scopes ?? [REQUIRED_SCOPE, 'integration:webhook:read']).includes(REQUIRED_SCOPE)) {
-      return json(res, 403, errorBody(403, 'missing.permissions', `Unable to perform the requested action. You are missing the following permission(s): ${REQUIRED_SCOPE}`), headers);
+    // A real org has no history path: it answers like any unknown path, before any permission check.
+    if (route === 'other' || (route === 'history' && this.options.historyAvailable === false)) {
+      return json(res, 404, errorBody(404, 'not.found', `Resource not found: ${url.pathname}`), headers);
     }
-    if (route !== 'other' && (await this.applyFault(route, res, page, headers))) return;
+    // The permission check comes first, as a gateway would; injected faults model the backend.
+    const needed = route === 'definitions' || route === 'events' ? EVENTS_PERMISSION : INTEGRATIONS_PERMISSION;
+    if (!(this.options.permissions ?? [INTEGRATIONS_PERMISSION, EVENTS_PERMISSION]).includes(needed)) {
+      return json(res, 403, errorBody(403, 'missing.permissions', `Unable to perform the requested action. You are missing the following permission(s): ${needed}`), headers);
+    }
+    if (await this.applyFault(route, res, page, headers)) return;
+    // Arrivals land as the page is about to be answered (after any injected delay), so a delayed
+    // page sees them and a page answered before does not.
+    if (route === 'history') this.arrive(decodeURIComponent(url.pathname.split('/')[4] ?? ''));
+    if (route === 'history' && this.chaos(res, headers)) return;
 
     switch (route) {
       case 'search':
@@ -237,9 +314,88 @@ export class FakeGenesys {
         return this.list(res, url, headers);
       case 'history':
         return this.history(res, url, parsed, headers);
-      default:
-        return json(res, 404, errorBody(404, 'not.found', `Resource not found: ${url.pathname}`), headers);
+      case 'definitions':
+        return json(res, 200, { entities: (this.options.eventDefinitions ?? []).map((d) => ({ ...d })) }, headers);
+      case 'events':
+        return this.queryEvents(res, url, parsed, headers);
     }
+  }
+
+  /**
+   * POST /api/v2/usage/events/query (EventQueryRequest → EventQueryResponse). Keyset paging: a
+   * cursor names the last (first, for `before`) event of a page by its (time, arrival) position,
+   * so events arriving meanwhile never shift the pages still to come.
+   */
+  private queryEvents(res: http.ServerResponse, url: URL, body: Record<string, unknown>, headers: Record<string, string>): void {
+    const q = url.searchParams;
+    this.stats.eventQueries.push({ pageSize: q.get('pageSize'), after: q.get('after'), before: q.get('before'), body });
+    const bad = (message: string) => json(res, 400, errorBody(400, 'bad.request', message), headers);
+    const pageSize = q.get('pageSize') === null ? 25 : Number(q.get('pageSize'));
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 200) return bad('pageSize must be between 1 and 200');
+    const interval = typeof body['interval'] === 'string' ? body['interval'].split('/') : [];
+    const from = Date.parse(interval[0] ?? '');
+    const to = Date.parse(interval[1] ?? '');
+    if (interval.length !== 2 || Number.isNaN(from) || Number.isNaN(to) || from >= to) {
+      return bad('interval is required: <ISO-8601 start>/<ISO-8601 end>');
+    }
+    const order = body['sortOrder'] === undefined ? 'DESC' : body['sortOrder'];
+    if (order !== 'ASC' && order !== 'DESC') return bad('sortOrder must be ASC or DESC');
+    const ids = body['eventDefinitionIds'];
+    if (ids !== undefined && !(Array.isArray(ids) && ids.every((id) => typeof id === 'string'))) return bad('eventDefinitionIds must be a list of ids');
+    const search = typeof body['searchTerm'] === 'string' ? body['searchTerm'].toLowerCase() : undefined;
+    const after = q.get('after') === null ? undefined : decodeCursor(q.get('after') as string);
+    const before = q.get('before') === null ? undefined : decodeCursor(q.get('before') as string);
+    if (after === null || before === null) return bad('invalid cursor');
+
+    const growth = this.options.eventGrowth;
+    if (growth && growth.perQuery > 0) {
+      const at = new Date().toISOString();
+      this.addEvents(
+        Array.from({ length: growth.perQuery }, () => ({
+          eventDefinition: { id: growth.definitionId, selfUri: `/api/v2/usage/events/definitions/${growth.definitionId}` },
+          entityId: randomUUID(),
+          entityName: 'late arrival',
+          errorCode: 'http.status.503',
+          dateCreated: at,
+        })),
+      );
+    }
+
+    const kept = Date.now() - (this.options.eventRetentionMs ?? EVENT_RETENTION_MS);
+    const wanted = new Set(Array.isArray(ids) ? (ids as string[]) : []);
+    // Position in the requested order: negative for DESC so one ascending comparison serves both.
+    const sign = order === 'DESC' ? -1 : 1;
+    const key = (e: { ms: number; seq: number }): [number, number] => [sign * e.ms, sign * e.seq];
+    const cmp = (a: [number, number], b: [number, number]) => a[0] - b[0] || a[1] - b[1];
+    const matching = this.events
+      .filter((e) => e.ms >= Math.max(from, kept) && e.ms < to)
+      .filter((e) => wanted.size === 0 || wanted.has(String(e.event.eventDefinition?.id)))
+      .filter((e) => search === undefined || searchable(e.event).includes(search))
+      .sort((a, b) => cmp(key(a), key(b)));
+    let page: StoredEvent[];
+    if (before !== undefined) {
+      const earlier = matching.filter((e) => cmp(key(e), before) < 0);
+      page = earlier.slice(Math.max(0, earlier.length - pageSize));
+    } else {
+      const start = after === undefined ? 0 : matching.findIndex((e) => cmp(key(e), after) > 0);
+      page = start < 0 ? [] : matching.slice(start, start + pageSize);
+    }
+    const last = page[page.length - 1];
+    const first = page[0];
+    const uri = (cursor: Record<string, string>) => `${EVENTS_PATH}?${new URLSearchParams({ pageSize: String(pageSize), ...cursor })}`;
+    const more = last !== undefined && matching.some((e) => cmp(key(e), key(last)) > 0);
+    const fewer = first !== undefined && matching.some((e) => cmp(key(e), key(first)) < 0);
+    json(
+      res,
+      200,
+      {
+        entities: page.map((e) => e.event),
+        ...(more ? { nextUri: uri({ after: encodeCursor(key(last as StoredEvent)) }) } : {}),
+        ...(fewer ? { previousUri: uri({ before: encodeCursor(key(first as StoredEvent)) }) } : {}),
+        selfUri: `${url.pathname}${url.search}`,
+      },
+      headers,
+    );
   }
 
   private search(res: http.ServerResponse, body: Record<string, unknown>, headers: Record<string, string>): void {
@@ -275,25 +431,67 @@ export class FakeGenesys {
     if (!integration) return json(res, 404, errorBody(404, 'not.found', `Integration ${id} not found`), headers);
     const paging = pagingOf(body['size'], body['page'], 200);
     if (!paging) return json(res, 400, errorBody(400, 'bad.request', 'size must be 1..200 and page >= 1'), headers);
-    const growth = this.options.pageGrowth;
-    if (growth && growth.integrationId === id && growth.perHistoryRequest > 0) {
-      // New failures arrive at the front, shifting everything else to later offsets.
-      const fresh: HistoryItem[] = [];
-      for (let n = 0; n < growth.perHistoryRequest; n += 1) {
-        this.growthClock += 1000;
-        fresh.push({
-          id: uuidFrom(this.growthRandom),
-          timestamp: new Date(this.growthClock).toISOString(),
-          statusCode: 503,
-          statusMessage: 'Service Unavailable',
-          requestBody: '{"eventId":"late-arrival"}',
-          responseBody: '',
-        });
-      }
-      integration.failures = fresh.reverse().concat(integration.failures);
-    }
     const items = body['status'] === 'failed' ? integration.failures : mergeNewestFirst(integration.failures, integration.successes ?? []);
     json(res, 200, pageOf(items, paging), headers);
+  }
+
+  /** New failures arrive at the front (pageGrowth, arrivals), shifting everything else to later offsets. */
+  private arrive(integrationId: string): void {
+    const integration = this.integrations.find((i) => i.id === integrationId);
+    if (!integration) return;
+    const n = (this.historyRequests.get(integrationId) ?? 0) + 1;
+    this.historyRequests.set(integrationId, n);
+    let count = 0;
+    const growth = this.options.pageGrowth;
+    if (growth && growth.integrationId === integrationId) count += Math.max(0, growth.perHistoryRequest);
+    const arrivals = this.options.arrivals;
+    if (arrivals && arrivals.integrationId === integrationId) count += Math.max(0, arrivals.count(n));
+    if (count === 0) return;
+    const fresh: HistoryItem[] = [];
+    for (let k = 0; k < count; k += 1) {
+      this.growthClock += 1000;
+      fresh.push({
+        id: uuidFrom(this.growthRandom),
+        timestamp: new Date(this.growthClock).toISOString(),
+        statusCode: 503,
+        statusMessage: 'Service Unavailable',
+        requestBody: '{"eventId":"late-arrival"}',
+        responseBody: '',
+      });
+    }
+    integration.failures = fresh.reverse().concat(integration.failures);
+  }
+
+  /** The seeded random faults of `chaos`; true when it answered the request. */
+  private chaos(res: http.ServerResponse, headers: Record<string, string>): boolean {
+    const c = this.options.chaos;
+    if (!c) return false;
+    let x = this.chaosRandom();
+    const hit = (p: number | undefined) => {
+      if (p === undefined || p <= 0) return false;
+      if (x < p) return true;
+      x -= p;
+      return false;
+    };
+    if (hit(c.status503)) {
+      json(res, 503, errorBody(503, 'service.unavailable', 'Injected fault: HTTP 503'), headers);
+      return true;
+    }
+    if (hit(c.drop)) {
+      res.socket?.destroy();
+      return true;
+    }
+    if (hit(c.invalidJson)) {
+      res.writeHead(200, { 'content-type': 'application/json', 'inin-correlation-id': randomUUID(), ...headers });
+      res.end('{"entities": [{"id": "trunc');
+      return true;
+    }
+    if (hit(c.tooMany)) {
+      this.stats.rateLimited += 1;
+      json(res, 429, errorBody(429, 'too.many.requests', 'Injected fault: rate limited'), { ...headers, 'retry-after': c.retryAfter ?? '0' });
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -353,7 +551,8 @@ export class FakeGenesys {
 
 function emptyStats(): FakeGenesysStats {
   return {
-    requests: { token: 0, search: 0, history: 0, integrations: 0, other: 0 },
+    requests: { token: 0, search: 0, history: 0, integrations: 0, definitions: 0, events: 0, other: 0 },
+    eventQueries: [],
     rateLimited: 0,
     maxInFlight: 0,
     historyPages: [],
@@ -367,7 +566,34 @@ function routeOf(method: string, path: string): Route {
   if (method === 'POST' && path === '/api/v2/integrations/webhooks/search') return 'search';
   if (method === 'GET' && path === '/api/v2/integrations') return 'integrations';
   if (method === 'POST' && /^\/api\/v2\/integrations\/[^/]+\/history$/.test(path)) return 'history';
+  if (method === 'GET' && path === '/api/v2/usage/events/definitions') return 'definitions';
+  if (method === 'POST' && path === EVENTS_PATH) return 'events';
   return 'other';
+}
+
+/** Opaque to clients: the keyset position, base64url JSON. null when it does not decode. */
+function encodeCursor(position: [number, number]): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+function decodeCursor(text: string): [number, number] | null {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && value.every((n) => typeof n === 'number' && Number.isFinite(n))) {
+      return value as [number, number];
+    }
+  } catch {
+    // fall through
+  }
+  return null;
+}
+
+/** What searchTerm matches against (case-insensitive). */
+function searchable(event: FakeOperationalEvent): string {
+  return [event.entityName, event.entityId, event.errorCode, event.currentValue, event.previousValue]
+    .filter((v): v is string => typeof v === 'string')
+    .join('\n')
+    .toLowerCase();
 }
 
 function pagingOf(size: unknown, page: unknown, maxSize: number): { size: number; page: number } | undefined {

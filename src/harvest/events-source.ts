@@ -1,0 +1,160 @@
+/**
+ * The operational-events source (contract §6): what a real Genesys Cloud org offers for "what
+ * failed" (Admin > Operational Console > Event Logs), through the typed SDK methods
+ * OperationalEventsApi.getUsageEventsDefinitions and postUsageEventsQuery.
+ *
+ * The chosen definitions are read one after another, each newest first (sortOrder DESC) over the
+ * interval, 200 events a page (the maximum), following the `after` cursor of each page's nextUri
+ * until a page has none. Cursor (keyset) paging does not shift when new events arrive, so a page
+ * boundary cannot drop an event. Events are kept 10 days: an earlier --since is clamped to that,
+ * with a warning. Events carry no payload (entries are listed and inspected, never replayed).
+ */
+import type { DlqEntry } from '../dlq-entry.js';
+import { PlatformError, UsageError } from '../errors.js';
+import type { EventQueryRequest, GenesysClient, OperationalEvent } from '../genesys/client.js';
+import { parseTimeRange } from '../select/time-flag.js';
+import { entryFromEvent, type EventDefinitionRef } from './event-entry.js';
+import type { HarvestContext, HarvestSource, SourceHarvest } from './harvest-source.js';
+import { listEventDefinitions, matchEventDefinitions } from './resolve-event-definitions.js';
+
+export const EVENTS_PAGE_SIZE = 200; // the API's maximum
+/** How long the platform keeps operational events (contract §6). */
+export const EVENTS_RETENTION_MS = 10 * 86_400_000;
+
+export interface EventsInterval {
+  startMs: number;
+  endMs: number;
+  /** The --since the user asked for, when it reached past the retention and was clamped. */
+  clampedFromMs?: number;
+}
+
+/**
+ * The query interval for --since/--until (the forms of `dlq list`; a date-only --until covers that
+ * day): by default the whole retention up to now. UsageError naming the flag on bad input.
+ */
+export function eventsInterval(flags: { since?: string | undefined; until?: string | undefined }, now: Date): EventsInterval {
+  const range = parseTimeRange(flags, now);
+  const nowMs = now.getTime();
+  const retentionStart = nowMs - EVENTS_RETENTION_MS;
+  const endMs = Math.min(range.untilMs ?? nowMs, nowMs);
+  if (endMs < retentionStart) {
+    throw new UsageError(`--until: '${flags.until}' is before the 10-day retention of operational events: nothing can be there`);
+  }
+  if (range.sinceMs !== undefined && range.sinceMs > nowMs) throw new UsageError(`--since: '${flags.since}' is in the future`);
+  if (range.sinceMs !== undefined && range.sinceMs < retentionStart) {
+    return { startMs: retentionStart, endMs, clampedFromMs: range.sinceMs };
+  }
+  return { startMs: range.sinceMs ?? retentionStart, endMs };
+}
+
+export interface EventsSourceOptions {
+  /** Definition names (case-insensitive) or ids, as given. */
+  definitions: readonly string[];
+  interval: EventsInterval;
+  /** Passed through as the query's searchTerm. */
+  search: string | undefined;
+  maxItems: number | undefined;
+}
+
+export class EventsSource implements HarvestSource {
+  readonly name = 'events' as const;
+
+  constructor(
+    private readonly client: Pick<GenesysClient, 'eventDefinitions' | 'queryEvents'>,
+    private readonly options: EventsSourceOptions,
+  ) {}
+
+  async harvest(context: HarvestContext): Promise<SourceHarvest> {
+    const { runner, log, signal } = context;
+    const { interval } = this.options;
+    if (interval.clampedFromMs !== undefined) {
+      log.warn(
+        `events source: --since ${new Date(interval.clampedFromMs).toISOString()} is before the 10-day retention of operational events; ` +
+          `querying from ${new Date(interval.startMs).toISOString()}`,
+      );
+    }
+    log.progress('events: reading the operational-event definitions', false);
+    const definitions = matchEventDefinitions(this.options.definitions, await listEventDefinitions(this.client, runner));
+    const intervalText = `${new Date(interval.startMs).toISOString()}/${new Date(interval.endMs).toISOString()}`;
+    log.debug(`events: definitions ${definitions.map((d) => `'${d.name}' (${d.id})`).join(', ')}; interval ${intervalText}`);
+
+    const limit = this.options.maxItems ?? Number.POSITIVE_INFINITY;
+    const byId = new Map<string, DlqEntry>();
+    let fetched = 0;
+    let pages = 0;
+    let failure: Error | undefined;
+    try {
+      for (const definition of definitions) {
+        const body: EventQueryRequest = {
+          interval: intervalText,
+          eventDefinitionIds: [definition.id],
+          sortOrder: 'DESC',
+          ...(this.options.search !== undefined ? { searchTerm: this.options.search } : {}),
+        };
+        const cursors = new Set<string>();
+        let after: string | undefined;
+        for (let page = 1; byId.size < limit; page += 1) {
+          signal.throwIfAborted();
+          const operation = `events query '${definition.name}' page ${page}`;
+          const res = await runner.run(operation, () => this.client.queryEvents({ after, pageSize: EVENTS_PAGE_SIZE, body }, operation));
+          pages += 1;
+          const events: unknown[] = Array.isArray(res.body.entities) ? res.body.entities : [];
+          for (const event of events) {
+            if (typeof event !== 'object' || event === null) continue;
+            fetched += 1;
+            const entry = entryFromEvent(event as OperationalEvent, definition, context.seenAt);
+            if (!byId.has(entry.delivery_id)) byId.set(entry.delivery_id, entry);
+          }
+          log.progress(`events: ${byId.size} operational events (${definition.name}, page ${page})`, false);
+          log.debug(`events page ${page} of '${definition.name}': ${events.length} events; ${res.body.nextUri ? 'more follow' : 'last page'}`);
+          const next = cursorOf(res.body.nextUri);
+          if (next === undefined || events.length === 0) break;
+          if (cursors.has(next)) throw new PlatformError(`${operation}: the platform sent the same cursor twice (nextUri ${res.body.nextUri})`);
+          cursors.add(next);
+          after = next;
+        }
+        if (byId.size >= limit) break;
+      }
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+    }
+
+    const entries = newestFirst([...byId.values()]).slice(0, limit);
+    const names = definitions.map((d) => `'${d.name}'`).join(', ');
+    return {
+      subject: {
+        text: `operational events of ${names} (${intervalText})`,
+        json: { eventDefinitions: definitions, interval: intervalText },
+      },
+      entries,
+      fetched,
+      duplicates: fetched - byId.size,
+      pages,
+      ...(failure ? { failure } : {}),
+    };
+  }
+}
+
+/** The `after` cursor of a nextUri (`/api/v2/usage/events/query?pageSize=200&after=…`); undefined: no next page. */
+export function cursorOf(nextUri: unknown): string | undefined {
+  if (typeof nextUri !== 'string' || nextUri === '') return undefined;
+  let after: string | null;
+  try {
+    after = new URL(nextUri, 'https://api.invalid').searchParams.get('after');
+  } catch {
+    return undefined;
+  }
+  return after !== null && after !== '' ? after : undefined;
+}
+
+/** Newest first by timestamp (stable: events of equal time keep the order they came in). */
+function newestFirst(entries: DlqEntry[]): DlqEntry[] {
+  const time = (e: DlqEntry) => {
+    const ms = typeof e.timestamp === 'string' ? Date.parse(e.timestamp) : Number.NaN;
+    return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
+  };
+  return entries
+    .map((entry, order) => ({ entry, order, ms: time(entry) }))
+    .sort((a, b) => b.ms - a.ms || a.order - b.order)
+    .map((x) => x.entry);
+}

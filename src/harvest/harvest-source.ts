@@ -1,0 +1,50 @@
+/**
+ * The one small interface `dlq fetch` harvests through. Each platform source is a sibling module
+ * in this folder:
+ *
+ * - `history-source.ts`: the designed failed-delivery history of one webhook (contract §2, §3);
+ * - `events-source.ts`: the operational events of a real org (contract §6).
+ *
+ * A source reads the platform and returns new-entry shaped DLQ entries; fetch merges them into
+ * the store (merge-harvest.ts) and prints the summary. Naming problems (a webhook or event
+ * definition that does not exist, a history the org does not offer) are thrown before anything
+ * is harvested; a failure part-way comes back as `failure` together with what was harvested, so
+ * it is still saved.
+ */
+import type { DlqEntry } from '../dlq-entry.js';
+import type { Reporter } from '../output/reporter.js';
+import type { SourceName } from '../select/fields.js';
+import type { RequestRunner } from './request-runner.js';
+
+export interface HarvestContext {
+  /** Pacing and retries shared by every request of the run. */
+  runner: RequestRunner;
+  /** Aborted on SIGINT/SIGTERM: stop before the next page, keep what came before. */
+  signal: AbortSignal;
+  /** This fetch's time (ISO): first_seen_at / last_seen_at of the entries. */
+  seenAt: string;
+  /** This fetch's time, pinned: relative --since/--until and the retention are measured from it. */
+  now: Date;
+  /** Progress, --verbose detail and warnings on stderr. */
+  log: Pick<Reporter, 'progress' | 'debug' | 'warn'>;
+}
+
+export interface SourceHarvest {
+  /** What was harvested, for the summary: a phrase for the text line and fields for `--json`. */
+  subject: { text: string; json: Record<string, unknown> };
+  /** Unique by delivery_id, newest first, ready to merge (first_seen_at = this fetch). */
+  entries: DlqEntry[];
+  /** Items received, duplicates included. */
+  fetched: number;
+  /** Items received more than once in this run. */
+  duplicates: number;
+  /** Pages (requests answered with items or an empty page) read. */
+  pages: number;
+  /** Set when the harvest stopped part-way; `entries` holds what came before. */
+  failure?: Error;
+}
+
+export interface HarvestSource {
+  readonly name: SourceName;
+  harvest(context: HarvestContext): Promise<SourceHarvest>;
+}
