@@ -8,7 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { effectiveEnv } from './config.js';
 import { ExitCode, isDlqError, UsageError } from './errors.js';
 import { resolveStoreSpec } from './store/store-url.js';
-import { processIo, type Io, type OutStream } from './io.js';
+import { COLOR_MODES, processIo, type ColorMode, type Io, type OutStream } from './io.js';
 import { ignoreBrokenPipe } from './output/ignore-broken-pipe.js';
 import { escapeText } from './output/escape-text.js';
 import { redactSecrets } from './output/redact.js';
@@ -83,6 +83,20 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       outputError: (s, write) => write(`dlq: ${s.replace(/^error: /, '').trimEnd()} (see --help)\n`),
     })
     .exitOverride()
+    // --color is the program's own option, so it works before or after any command (commander
+    // reads program options anywhere unless positional options are enabled) and every command,
+    // present or future, has it; each command's --help lists it under "Global Options".
+    .configureHelp({ showGlobalOptions: true })
+    .addOption(
+      new Option('--color <when>', 'colours and spinners: auto (only on a terminal; NO_COLOR, FORCE_COLOR apply), always, never').choices(
+        COLOR_MODES,
+      ),
+    )
+    .option('--no-color', 'same as --color never')
+    .hook('preAction', () => {
+      const color = program.opts()['color'] as ColorMode | false | undefined;
+      if (color !== undefined) io.color = color === false ? 'never' : color;
+    })
     .addHelpText(
       'after',
       '\nExit codes: 0 ok · 2 usage · 3 auth · 4 webhook not found/ambiguous · 5 platform failure ·\n' +

@@ -16,7 +16,12 @@ export interface Io {
   now: () => Date;
   /** Working directory used to resolve relative paths. */
   cwd: string;
+  /** `--color` (`--no-color` is `never`); absent means `auto`. */
+  color?: ColorMode;
 }
+
+export const COLOR_MODES = ['auto', 'always', 'never'] as const;
+export type ColorMode = (typeof COLOR_MODES)[number];
 
 export function processIo(): Io {
   return {
@@ -28,17 +33,30 @@ export function processIo(): Io {
   };
 }
 
-/** Colours only for a terminal, and never when NO_COLOR is set (https://no-color.org). */
+/**
+ * Whether to write ANSI colour to `stream`. In order: `--color always|never`; then FORCE_COLOR as
+ * Node itself reads it (set to '', 1, 2, 3 or true: colour; any other value: none; it beats
+ * NO_COLOR, https://nodejs.org/api/cli.html#force_color1-2-3); then NO_COLOR
+ * (https://no-color.org) and TERM=dumb turn colour off; otherwise colour only on a terminal.
+ */
 export function colorEnabled(io: Io, stream: OutStream): boolean {
+  if (io.color === 'always') return true;
+  if (io.color === 'never') return false;
+  const force = io.env['FORCE_COLOR'];
+  if (force !== undefined) return ['', '1', '2', '3', 'true'].includes(force);
   const noColor = io.env['NO_COLOR'];
   if (noColor !== undefined && noColor !== '') return false;
   if (io.env['TERM'] === 'dumb') return false;
   return stream.isTTY === true;
 }
 
-/** Spinners and progress bars only on an interactive stderr, never with NO_COLOR or in CI. */
+/**
+ * Spinners and the updating progress line only on an interactive stderr: a terminal (even with
+ * --color always, an animation in a pipe or log file is noise), with colour on by the rule above
+ * (--color never, NO_COLOR, TERM=dumb: plain lines), and not in CI.
+ */
 export function interactiveStderr(io: Io): boolean {
-  // Everything that rules out colour rules out a spinner too; CI logs are never interactive.
+  if (io.stderr.isTTY !== true) return false;
   if (!colorEnabled(io, io.stderr)) return false;
   if (io.env['CI'] !== undefined && io.env['CI'] !== '' && io.env['CI'] !== 'false') return false;
   // A terminal that reports no width (`script` without a size, some `docker -t` setups) sends

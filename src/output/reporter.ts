@@ -62,10 +62,15 @@ export function createReporter(io: Io, options: ReporterOptions = {}): Reporter 
         spinner.text = latest;
         return;
       }
-      loading ??= import('ora').then(({ default: ora }) => {
+      loading ??= Promise.all([import('ora'), import('chalk')]).then(([{ default: ora }, { Chalk }]) => {
         if (stopped) return;
-        // Interactivity was decided by interactiveStderr (from our Io, not process.env).
-        spinner = ora({ text: latest, stream: io.stderr as NodeJS.WritableStream, discardStdin: false, isEnabled: true }).start();
+        // Interactivity (and with it colour) was decided by interactiveStderr from our Io. ora would
+        // colour its frames through chalk's own guess from process.argv and process.env, so it
+        // gets frames we coloured ourselves instead.
+        const s = ora({ text: latest, stream: io.stderr as NodeJS.WritableStream, discardStdin: false, isEnabled: true, color: false });
+        const cyan = new Chalk({ level: 1 }).cyan;
+        s.spinner = { interval: s.interval, frames: s.spinner.frames.map((f) => cyan(f)) };
+        spinner = s.start();
       });
     },
     stop: () => {

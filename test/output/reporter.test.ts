@@ -49,8 +49,18 @@ test('on a terminal: an ora spinner on stderr, stopped cleanly', async () => {
   r.progress('history: 400 of 3000 failed deliveries');
   await sleep(150);
   r.stop();
-  assert.match(io.err(), /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] history: 400 of 3000/u, 'a spinner frame, then the latest text');
+  assert.match(io.err(), /\u001b\[36m[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]\u001b\[39m history: 400 of 3000/u, 'a cyan spinner frame, then the latest text');
   assert.equal(io.out(), '');
+});
+
+test('--color always on a terminal with NO_COLOR: the spinner runs and is coloured by our rule, not chalk\'s guess', async () => {
+  const io = captureIo({ tty: true, columns: 80, env: { NO_COLOR: '1' } });
+  io.color = 'always';
+  const r = createReporter(io);
+  r.progress('history: 200 of 3000 failed deliveries');
+  await sleep(150);
+  r.stop();
+  assert.match(io.err(), /\u001b\[36m[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]\u001b\[39m history: 200 of 3000/u);
 });
 
 test('quoted remote text cannot add lines or drive the terminal', () => {

@@ -16,9 +16,22 @@ export interface BinResult {
   stderr: string;
 }
 
-export function runBin(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<BinResult> {
+export interface RunOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /** Options for node itself, before the script (e.g. `--import` a tracing hook). */
+  nodeArgs?: string[];
+}
+
+export function runBin(args: string[], options: RunOptions): Promise<BinResult> {
+  return runCommand(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], options);
+}
+
+/** Runs any executable (e.g. an installed `dlq` found through its shebang) the way runBin does. */
+export function runCommand(file: string, args: string[], options: RunOptions): Promise<BinResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(file, args, {
       cwd: options.cwd,
       // A clean environment: nothing leaks in from the test runner.
       env: { PATH: process.env['PATH'], TZ: 'UTC', ...options.env },
