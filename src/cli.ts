@@ -272,6 +272,37 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     setExit(await resolveCommand({ ...opts, ids } as never, io));
   });
 
+  const prune = addCommonOptions(
+    program
+      .command('prune')
+      .description('remove dead letters from the DLQ file, optionally archiving them first')
+      .option('--older-than <duration>', 'failed more than this long ago (e.g. 30d, 12h)')
+      .option('--since <time>', 'failed at or after (ISO 8601, or relative: 90m, 24h, 7d)')
+      .option('--until <time>', 'failed at or before')
+      .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
+      .option('--webhook <name-or-id>', 'only this webhook (name or id)')
+      .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
+      .option('--grep <text>', 'substring of the request/response body or status message')
+      .option('--all', 'every entry (required when no filter is given)')
+      .option('--archive <path>', 'append the removed entries here first, as NDJSON (gzip when it ends in .gz)')
+      .option('--redact <path>', 'hide this JSON body path in the archive (repeatable; env DLQ_REDACT)', collect)
+      .option('--dry-run', 'change nothing; show counts by status code and webhook')
+      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
+  );
+  prune.addHelpText(
+    'after',
+    examples([
+      'dlq prune --replay-status succeeded --archive /srv/dlq/archive.ndjson.gz',
+      'dlq prune --older-than 30d --dry-run',
+      'dlq prune --replay-status resolved --older-than 7d --archive old.ndjson --redact customer.email',
+      'dlq prune --all --archive everything.ndjson --json',
+    ]),
+  );
+  prune.action(async (opts: Record<string, unknown>) => {
+    const { pruneCommand } = await import('./commands/prune.js');
+    setExit(await pruneCommand(opts as never, io));
+  });
+
   // Commands not yet ported to the store interface work on the JSON file only: pointing them at
   // PostgreSQL is a usage error rather than a silent fallback to the file.
   program.hook('preAction', (_root, action) => {

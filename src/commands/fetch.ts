@@ -64,6 +64,8 @@ export interface FetchSummary {
   fetched: number;
   new: number;
   updated: number;
+  /** Items skipped because `dlq prune` removed them earlier. */
+  pruned: number;
   duplicates: number;
   pages: number;
   retries: number;
@@ -328,6 +330,7 @@ async function save(
   started: number,
 ): Promise<FetchSummary> {
   // Nothing harvested: an existing store is left alone; a new one is created only after a clean run.
+  // Deliveries `dlq prune` removed stay removed (README, section "lifecycle").
   const merged = await store.mergeEntries(harvest.entries, seenAt, {
     createWhenEmpty: !harvest.failure,
     lockTimeoutMs: config.lockTimeoutMs,
@@ -338,6 +341,7 @@ async function save(
     fetched: harvest.fetched,
     new: merged.added,
     updated: merged.updated,
+    pruned: merged.pruned,
     duplicates: harvest.duplicates,
     pages: harvest.pages,
     retries: runner.stats.retries,
@@ -354,7 +358,8 @@ function print(summary: FetchSummary, harvest: SourceHarvest, options: FetchOpti
   }
   io.stdout.write(
     `${summary.error ? 'partial harvest' : 'fetched'} ${summary.fetched} ${harvest.subject.text}: ` +
-      `${summary.new} new, ${summary.updated} updated, ${summary.duplicates} duplicates; ` +
+      `${summary.new} new, ${summary.updated} updated, ${summary.duplicates} duplicates` +
+      `${summary.pruned > 0 ? `, ${summary.pruned} pruned earlier` : ''}; ` +
       `${summary.pages} pages, ${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` +
       `${seconds(summary.durationMs)} -> ${summary.file}\n`,
   );

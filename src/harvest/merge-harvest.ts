@@ -8,6 +8,9 @@
  *   last_seen_at, replay_status "pending" and an empty replay history.
  * - Existing entries keep everything (replay state, fields this tool does not know) and get a new
  *   last_seen_at (and a webhook_name they lacked). The file's order is kept.
+ * - Ids `dlq prune` removed (tombstones, store/pruned-ids.ts) are not new: an entry whose id is
+ *   pruned and not in the file is skipped (counted in `pruned`), so a prune sticks however long
+ *   the platform keeps listing the delivery.
  */
 import type { DlqEntry } from '../dlq-entry.js';
 import type { HistoryItem } from '../genesys/client.js';
@@ -24,6 +27,8 @@ export interface MergeResult {
   entries: DlqEntry[];
   added: number;
   updated: number;
+  /** Entries skipped because `dlq prune` removed their delivery id. */
+  pruned: number;
 }
 
 /** Contract §3: the design documents' defaults for fields the platform left out. */
@@ -46,24 +51,41 @@ export function entryFromHistoryItem(item: HistoryItem, ctx: MergeContext): DlqE
   return entry;
 }
 
-export function mergeHarvest(existing: readonly DlqEntry[], items: readonly HistoryItem[], ctx: MergeContext): MergeResult {
+export function mergeHarvest(
+  existing: readonly DlqEntry[],
+  items: readonly HistoryItem[],
+  ctx: MergeContext,
+  prunedIds: ReadonlySet<string> = new Set(),
+): MergeResult {
   return mergeEntries(
     existing,
     items.map((item) => entryFromHistoryItem(item, ctx)),
     ctx.seenAt,
+    prunedIds,
   );
 }
 
-/** Merges new-entry shaped `fresh` entries (unique by delivery_id) into `existing`; `seenAt` is this fetch. */
-export function mergeEntries(existing: readonly DlqEntry[], fresh: readonly DlqEntry[], seenAt: string): MergeResult {
+/**
+ * Merges new-entry shaped `fresh` entries (unique by delivery_id) into `existing`; `seenAt` is this
+ * fetch. Ids in `prunedIds` that the file does not hold are skipped.
+ */
+export function mergeEntries(
+  existing: readonly DlqEntry[],
+  fresh: readonly DlqEntry[],
+  seenAt: string,
+  prunedIds: ReadonlySet<string> = new Set(),
+): MergeResult {
   const index = new Map<string, number>();
   existing.forEach((e, i) => index.set(e.delivery_id, i));
   const entries = existing.slice();
   let added = 0;
   let updated = 0;
+  let pruned = 0;
   for (const entry of fresh) {
     const at = index.get(entry.delivery_id);
-    if (at === undefined) {
+    if (at === undefined && prunedIds.has(entry.delivery_id)) {
+      pruned += 1;
+    } else if (at === undefined) {
       index.set(entry.delivery_id, entries.length);
       entries.push(entry);
       added += 1;
@@ -78,5 +100,5 @@ export function mergeEntries(existing: readonly DlqEntry[], fresh: readonly DlqE
       updated += 1;
     }
   }
-  return { entries, added, updated };
+  return { entries, added, updated, pruned };
 }

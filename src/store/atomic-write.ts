@@ -113,7 +113,8 @@ export async function atomicWrite(target: string, chunks: Iterable<Uint8Array>, 
   }
 }
 
-async function syncDirectory(fs: StoreFs, dir: string): Promise<void> {
+/** fsyncs a directory, so a rename or a new file in it survives a power loss. */
+export async function syncDirectory(fs: StoreFs, dir: string): Promise<void> {
   const handle = await fs.open(dir, 'r');
   try {
     await handle.sync();

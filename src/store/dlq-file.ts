@@ -15,6 +15,7 @@ import { EntryProblem, EntryValidator } from './entry-validator.js';
 import { acquireFileLock, DEFAULT_STALE_MS, isTempNameOf, tempPathFor, type LockHolder } from './file-lock.js';
 import { describeFsError, loadDlq, sameIdentity, statIdentity, type ReadOptions } from './load-dlq.js';
 import { indexPathFor, writeDlqIndex } from './dlq-index.js';
+import { readPrunedIds, recordPrunedIds } from './pruned-ids.js';
 import { DEFAULT_WRITE_CHUNK_BYTES, serializeDlq, serializeDlqChunks, type EntryLayout } from './serialize-dlq.js';
 import { errnoCode, nodeStoreFs, writeAll, type StoreFileHandle, type StoreFs } from './store-fs.js';
 
@@ -39,12 +40,19 @@ export interface LoadedDlq {
   entries: DlqEntry[];
   /** false when the file did not exist (entries is then []). */
   exists: boolean;
+  /** Inside updateDlqFile only: the delivery ids `dlq prune` removed (pruned-ids.ts), read on demand. */
+  prunedIds?: () => Promise<ReadonlySet<string>>;
 }
 
 export interface UpdateOutcome<T> {
   /** The new content, or null to leave the file exactly as it is (no write at all). */
   entries: DlqEntry[] | null;
   result: T;
+  /**
+   * Entries removed on purpose (`dlq prune`): their ids are recorded, on disk, BEFORE the file is
+   * rewritten without them, so `dlq fetch` never brings them back (see pruned-ids.ts).
+   */
+  pruned?: readonly DlqEntry[];
 }
 
 /** Reads and validates the DLQ file without taking the lock (readers never block writers). */
@@ -194,7 +202,7 @@ async function updateLocked<T>(
       ...(options.chunkedThresholdBytes !== undefined ? { chunkedThresholdBytes: options.chunkedThresholdBytes } : {}),
       ...(options.readChunkBytes !== undefined ? { chunkBytes: options.readChunkBytes } : {}),
     });
-    const outcome = await update({ entries: loaded.entries, exists: loaded.exists });
+    const outcome = await update({ entries: loaded.entries, exists: loaded.exists, prunedIds: () => readPrunedIds(target) });
     if (outcome.entries === null) return outcome.result;
     // Never write a file that the next read would refuse.
     const validator = new EntryValidator();
@@ -206,6 +214,9 @@ async function updateLocked<T>(
     }
     const layout: EntryLayout = { offsets: [], lengths: [] };
     const mode = loaded.mode ?? 0o600;
+    if (outcome.pruned && outcome.pruned.length > 0) {
+      await recordPrunedIds(target, outcome.pruned, { at: new Date().toISOString(), mode, fs });
+    }
     await atomicWrite(target, serializeDlqChunks(outcome.entries, options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK_BYTES, layout), {
       mode,
       uid: loaded.uid,

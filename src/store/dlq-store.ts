@@ -63,9 +63,14 @@ export interface MergeOptions {
   lockTimeoutMs?: number;
 }
 
-export interface MergeCounts {
+export interface PutCounts {
   added: number;
   updated: number;
+}
+
+export interface MergeCounts extends PutCounts {
+  /** Harvested ids skipped because `dlq prune` removed them (tombstones). */
+  pruned: number;
 }
 
 export interface ReplaySessionOptions {
@@ -121,7 +126,7 @@ export interface DlqStore {
    */
   mergeEntries(fresh: readonly DlqEntry[], seenAt: string, options: MergeOptions): Promise<MergeCounts>;
   /** `dlq store copy`: merges whole entries by delivery_id (entries already there are replaced). */
-  putEntries(entries: readonly DlqEntry[], options: { lockTimeoutMs?: number }): Promise<MergeCounts>;
+  putEntries(entries: readonly DlqEntry[], options: { lockTimeoutMs?: number }): Promise<PutCounts>;
   /**
    * `dlq store migrate`: brings the store's schema up to date (stores apply missing migrations
    * whenever they are opened anyway). undefined for a store without a schema (the file).

@@ -14,7 +14,7 @@ import { resolveIds } from '../select/resolve-ids.js';
 import { sortEntries } from '../select/sort-entries.js';
 import { readDlqFile, updateDlqFile } from './dlq-file.js';
 import { DlqIndexStaleError, readDlqIndex, readEntriesAt } from './dlq-index.js';
-import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, ReplaySession, ReplaySessionOptions } from './dlq-store.js';
+import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, PutCounts, ReplaySession, ReplaySessionOptions } from './dlq-store.js';
 import { quickCheckDlqFile } from './quick-check.js';
 
 export class FileStore implements DlqStore {
@@ -78,17 +78,19 @@ export class FileStore implements DlqStore {
   async mergeEntries(...[fresh, seenAt, options]: Parameters<DlqStore['mergeEntries']>): Promise<MergeCounts> {
     return updateDlqFile(
       this.path,
-      ({ entries, exists }) => {
+      async ({ entries, exists, prunedIds }) => {
         // Nothing harvested: leave an existing file alone; create an empty one only after a clean run.
-        if (fresh.length === 0 && (exists || !options.createWhenEmpty)) return { entries: null, result: { added: 0, updated: 0 } };
-        const result = mergeEntries(entries, fresh, seenAt);
-        return { entries: result.entries, result: { added: result.added, updated: result.updated } };
+        if (fresh.length === 0 && (exists || !options.createWhenEmpty)) return { entries: null, result: { added: 0, updated: 0, pruned: 0 } };
+        // Deliveries `dlq prune` removed stay removed (README, section "lifecycle").
+        const pruned = fresh.length > 0 && prunedIds ? await prunedIds() : undefined;
+        const result = mergeEntries(entries, fresh, seenAt, pruned);
+        return { entries: result.entries, result: { added: result.added, updated: result.updated, pruned: result.pruned } };
       },
       options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs },
     );
   }
 
-  async putEntries(incoming: readonly DlqEntry[], options: { lockTimeoutMs?: number }): Promise<MergeCounts> {
+  async putEntries(incoming: readonly DlqEntry[], options: { lockTimeoutMs?: number }): Promise<PutCounts> {
     return updateDlqFile(
       this.path,
       ({ entries }) => {

@@ -15,6 +15,8 @@ export interface StoreFileHandle {
   chown(uid: number, gid: number): Promise<void>;
   utimes(atime: Date, mtime: Date): Promise<void>;
   close(): Promise<void>;
+  /** Optional so injected test handles need not implement it; appendDurably uses it to roll back. */
+  truncate?(length: number): Promise<void>;
 }
 
 export interface StoreFs {

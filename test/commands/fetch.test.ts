@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { reportError } from '../../src/cli.js';
 import { fetchCommand, type FetchOptions } from '../../src/commands/fetch.js';
+import { pruneCommand } from '../../src/commands/prune.js';
 import type { DlqEntry } from '../../src/dlq-entry.js';
 import { captureIo } from '../support/capture-io.js';
 import { FakeGenesys, makeFailures, type FakeGenesysOptions } from '../support/fake-genesys/index.js';
@@ -98,6 +99,20 @@ describe('a full harvest', () => {
     const entries = readEntries();
     assert.equal(entries.length, 450);
     assert.equal(entries[0]!.first_seen_at, firstSeen);
+  });
+
+  test('entries dlq prune removed do not come back, though the platform still lists them', async () => {
+    assert.equal((await runFetch({ webhook: 'Orders' })).code, 0);
+    const io = captureIo({ cwd: dir });
+    assert.equal(await pruneCommand({ file, statusCode: '5xx' }, io), 0);
+    const left = readEntries();
+    const prunedCount = 450 - left.length;
+    assert.ok(prunedCount > 0 && left.length > 0);
+    const again = await runFetch({ webhook: 'Orders', json: true });
+    assert.equal(again.code, 0, again.err);
+    const s = JSON.parse(again.out) as Record<string, number>;
+    assert.deepEqual([s['new'], s['updated'], s['pruned']], [0, left.length, prunedCount]);
+    assert.deepEqual(readEntries().map((e) => e.delivery_id), left.map((e) => e.delivery_id));
   });
 
   test('--max-items caps the harvest', async () => {

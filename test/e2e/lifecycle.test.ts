@@ -4,7 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ExitCode } from '../../src/errors.js';
+import { acquireFileLock } from '../../src/store/file-lock.js';
 import { entry, tempDlq, type TempDlq } from '../replay/helpers.js';
 import { runBin } from '../support/run-bin.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';
@@ -67,4 +70,71 @@ test('resolve without ids or filters is exit 2 with one line, the file untouched
   assert.equal(run.code, ExitCode.usage);
   assert.match(run.stderr, /^dlq: name delivery ids or give a filter .*\n$/);
   assert.equal(await t.text(), before);
+});
+
+test('after a replay where 110 of 120 succeed, prune --replay-status succeeded --archive keeps the 10 and archives the 110 byte-for-byte; --dry-run changes nothing', async () => {
+  const t = await tempDlq(Array.from({ length: 120 }, (_, i) => entry(`p-${String(i).padStart(3, '0')}`, { status_code: i % 3 === 0 ? 500 : 503 })));
+  temps.push(t);
+  const failing = new Set(Array.from({ length: 10 }, (_, i) => `p-${String(i * 12).padStart(3, '0')}`));
+  receiver.setResponder((req) => ({ status: failing.has(String(req.headers['x-dlq-delivery-id'])) ? 400 : 200 }));
+  const replayed = await runBin(['replay', '--to', receiver.url, '--concurrency', '8', '--file', t.path], { cwd: t.dir });
+  receiver.setResponder(() => ({ status: 200 }));
+  assert.equal(replayed.code, ExitCode.replayFailed, replayed.stderr);
+
+  const before = await t.text();
+  // dlq's layout is one entry per line: these are the succeeded entries exactly as stored.
+  const succeededLines = before.split('\n').slice(1, -2).map((l) => l.replace(/,$/, '')).filter((l) => l.includes('"replay_status":"succeeded"'));
+  assert.equal(succeededLines.length, 110);
+
+  const dry = await runBin(['prune', '--replay-status', 'succeeded', '--archive', 'a.ndjson', '--dry-run', '--file', t.path], { cwd: t.dir });
+  assert.equal(dry.code, ExitCode.ok, dry.stderr);
+  assert.match(dry.stdout, /^dry run: would prune 110 dead letters, 10 would remain .*nothing changed\n  by status code: 503 ×80, 500 ×30\n  by webhook: +Orders ×110\n$/);
+  assert.equal(await t.text(), before, '--dry-run changed nothing');
+  const dryJson = await runBin(['prune', '--replay-status', 'succeeded', '--dry-run', '--json', '--file', t.path], { cwd: t.dir });
+  const summary = JSON.parse(dryJson.stdout) as Record<string, unknown>;
+  assert.deepEqual([summary['dryRun'], summary['pruned'], summary['remaining']], [true, 110, 10]);
+  assert.deepEqual(summary['byWebhook'], [{ webhook: 'Orders', count: 110 }]);
+  assert.throws(() => readFileSync(join(t.dir, 'a.ndjson')), /ENOENT/);
+
+  const pruned = await runBin(['prune', '--replay-status', 'succeeded', '--archive', 'a.ndjson', '--json', '--file', t.path], { cwd: t.dir });
+  assert.equal(pruned.code, ExitCode.ok, pruned.stderr);
+  assert.deepEqual((JSON.parse(pruned.stdout) as { pruned: number; remaining: number }).pruned, 110);
+  const left = await t.read();
+  assert.deepEqual(left.map((e) => e.delivery_id).sort(), [...failing].sort());
+  assert.equal(readFileSync(join(t.dir, 'a.ndjson'), 'utf8'), `${succeededLines.join('\n')}\n`);
+});
+
+test('prune refuses to run without a filter or --all, and exits 2 / 6 / 75 leaving the DLQ file untouched', async () => {
+  const t = await tempDlq([entry('a'), entry('b', { replay_status: 'succeeded' })]);
+  temps.push(t);
+  const before = await t.text();
+  const run = (...args: string[]) => runBin(['prune', ...args, '--file', t.path], { cwd: t.dir });
+
+  const none = await run();
+  assert.equal(none.code, ExitCode.usage);
+  assert.match(none.stderr, /^dlq: give a filter \(--older-than, .*\) or --all\n$/);
+  for (const args of [['--older-than', 'soon'], ['--all', '--status-code', '5xx'], ['--replay-status', 'done'], ['--all', '--lock-timeout', 'x']]) {
+    const bad = await run(...args);
+    assert.equal(bad.code, ExitCode.usage, args.join(' '));
+    assert.equal(bad.stderr.split('\n').length, 2, bad.stderr);
+  }
+  mkdirSync(join(t.dir, 'dir.ndjson'));
+  const unusable = await run('--all', '--archive', 'dir.ndjson');
+  assert.equal(unusable.code, ExitCode.dlqFile);
+  assert.match(unusable.stderr, /^dlq: .*dir\.ndjson: .*\n$/);
+
+  const lock = await acquireFileLock(t.path);
+  try {
+    const busy = await run('--all', '--lock-timeout', '300ms');
+    assert.equal(busy.code, ExitCode.busy);
+    assert.match(busy.stderr, /is busy: locked by pid/);
+  } finally {
+    await lock.release();
+  }
+  assert.equal(await t.text(), before);
+
+  const all = await run('--all');
+  assert.equal(all.code, ExitCode.ok, all.stderr);
+  assert.equal(all.stdout.split('\n')[0], 'pruned 2 dead letters, 0 remain');
+  assert.deepEqual(await t.read(), []);
 });

@@ -81,3 +81,10 @@ test('the input array is not mutated and the file order is kept', () => {
   assert.deepEqual(input, [{ delivery_id: 'a' }, { delivery_id: 'b' }]);
   assert.deepEqual(entries.map((e) => e.delivery_id), ['a', 'b', 'c']);
 });
+
+test('pruned ids are not new: skipped unless the file still holds them (a prune interrupted before its rewrite)', () => {
+  const existing: DlqEntry[] = [{ delivery_id: 'kept', webhook_id: 'wh-1' }];
+  const r = mergeHarvest(existing, [{ id: 'gone' }, { id: 'kept' }, { id: 'fresh' }], ctx, new Set(['gone', 'kept']));
+  assert.deepEqual(r.entries.map((e) => e.delivery_id), ['kept', 'fresh']);
+  assert.deepEqual([r.added, r.updated, r.pruned], [1, 1, 1]);
+});

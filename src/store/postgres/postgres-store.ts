@@ -16,7 +16,7 @@ import { buildFilter } from '../../select/filters.js';
 import { groupEntries, type GroupCount } from '../../select/group-entries.js';
 import { idLookupError, MAX_CANDIDATES } from '../../select/resolve-ids.js';
 import { sortEntries } from '../../select/sort-entries.js';
-import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, MergeOptions, ReplaySession, ReplaySessionOptions } from '../dlq-store.js';
+import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, MergeOptions, PutCounts, ReplaySession, ReplaySessionOptions } from '../dlq-store.js';
 import { orderBy, whereClause } from './entry-sql.js';
 import { BATCH_ROWS, insertEntries, putWholeEntries } from './entry-writes.js';
 import { currentVersion, migrate } from './migrations.js';
@@ -213,7 +213,8 @@ export class PostgresStore implements DlqStore {
    * entry kept in raw form, see row-codec.ts, is read back to update its JSON text).
    */
   async mergeEntries(fresh: readonly DlqEntry[], seenAt: string, _options: MergeOptions): Promise<MergeCounts> {
-    if (fresh.length === 0) return { added: 0, updated: 0 };
+    // No tombstones here yet: `dlq prune` works on the file store only so far (pruned is 0).
+    if (fresh.length === 0) return { added: 0, updated: 0, pruned: 0 };
     // The harvest already deduplicated the run; a repeat would count as updated, as in the file merge.
     const unique = new Map<string, DlqEntry>();
     let repeats = 0;
@@ -251,7 +252,7 @@ export class PostgresStore implements DlqStore {
         const rawIds = rows.filter((r) => !r.inserted && r.raw).map((r) => r.delivery_id);
         if (rawIds.length > 0) await this.touchRawEntries(client, rawIds, seenAt, unique);
       }
-      return { added, updated };
+      return { added, updated, pruned: 0 };
     });
   }
 
@@ -263,7 +264,7 @@ export class PostgresStore implements DlqStore {
     await putWholeEntries(client, merged.entries);
   }
 
-  async putEntries(entries: readonly DlqEntry[]): Promise<MergeCounts> {
+  async putEntries(entries: readonly DlqEntry[]): Promise<PutCounts> {
     return this.transaction((client) => putWholeEntries(client, entries));
   }
 

@@ -1,0 +1,147 @@
+/**
+ * `dlq prune`: remove dead letters from the DLQ file, optionally archiving them first (README,
+ * section "lifecycle"). Needs a filter or --all, so it never empties the file by accident.
+ * Under the file's lock like fetch; the ordering guarantees (archive, then pruned ids, then the
+ * rewrite) live in the store (store/prune-dlq.ts).
+ */
+import { resolve as resolvePath } from 'node:path';
+import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
+import { parseDuration } from '../duration.js';
+import type { DlqEntry } from '../dlq-entry.js';
+import { DlqFileError, ExitCode, UsageError } from '../errors.js';
+import type { Io } from '../io.js';
+import { escapeText } from '../output/escape-text.js';
+import { parseRedactRules, redactEntry } from '../output/redact-paths.js';
+import { createReporter } from '../output/reporter.js';
+import { buildFilter, timestampMs, type FilterFlags } from '../select/filters.js';
+import { groupEntries } from '../select/group-entries.js';
+import { readDlqFile } from '../store/dlq-file.js';
+import { pruneDlqFile } from '../store/prune-dlq.js';
+
+export interface PruneOptions extends CommonOptions, FilterFlags {
+  olderThan?: string;
+  all?: boolean;
+  archive?: string;
+  dryRun?: boolean;
+  redact?: string[];
+  lockTimeout?: string;
+}
+
+export interface PruneSummary {
+  dryRun: boolean;
+  /** Entries removed (with --dry-run: that would be removed). */
+  pruned: number;
+  remaining: number;
+  archive: string | null;
+  byStatusCode: { status_code: number | null; count: number }[];
+  byWebhook: { webhook: string | null; count: number }[];
+  durationMs: number;
+  file: string;
+}
+
+const FILTER_FLAGS = ['since', 'until', 'statusCode', 'webhook', 'replayStatus', 'grep', 'olderThan'] as const;
+
+export async function pruneCommand(options: PruneOptions, io: Io): Promise<number> {
+  const started = performance.now();
+  // Every flag is checked before the file is read or locked.
+  const filtered = FILTER_FLAGS.filter((f) => options[f] !== undefined);
+  if (options.all && filtered.length > 0) throw new UsageError(`--all cannot be combined with filters (${flagName(filtered[0] as string)})`);
+  if (!options.all && filtered.length === 0) {
+    throw new UsageError('give a filter (--older-than, --since, --until, --status-code, --webhook, --replay-status, --grep) or --all');
+  }
+  const now = io.now();
+  buildFilter(options, now);
+  const olderThanMs = options.olderThan === undefined ? undefined : parseDuration(options.olderThan, '--older-than');
+  if (options.archive !== undefined && options.archive.trim() === '') throw new UsageError('--archive: empty path');
+  const lockTimeoutMs = parseDuration(options.lockTimeout ?? '30s', '--lock-timeout');
+  const env = effectiveEnv(io, options.envFile);
+  const rules = parseRedactRules(options.redact, env);
+  const path = resolveDlqPath(options.file, env, io.cwd);
+  const archive = options.archive === undefined ? undefined : resolvePath(io.cwd, options.archive);
+  const reporter = createReporter({ ...io, env }, { quiet: options.quiet, verbose: options.verbose });
+
+  const select = (entries: readonly DlqEntry[]): DlqEntry[] => {
+    const filter = buildFilter(options, now, entries);
+    const cutoff = olderThanMs === undefined ? undefined : now.getTime() - olderThanMs;
+    return entries.filter((e) => {
+      if (!filter(e)) return false;
+      if (cutoff === undefined) return true;
+      // Older than: failed strictly before now minus the duration; no parseable timestamp, no match.
+      const t = timestampMs(e);
+      return t !== undefined && t < cutoff;
+    });
+  };
+
+  // Bodies --redact could not look into (not JSON), told with --verbose.
+  let notJson = 0;
+  const archiveLine = (e: DlqEntry): string => {
+    if (rules.length === 0) return JSON.stringify(e);
+    const r = redactEntry(e, rules);
+    notJson += r.notJson.length;
+    return JSON.stringify(r.entry);
+  };
+  let removed: DlqEntry[];
+  let remaining: number;
+  if (options.dryRun) {
+    // Read only: no lock, nothing written, no archive.
+    const loaded = await readDlqFile(path);
+    if (!loaded.exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
+    removed = select(loaded.entries);
+    remaining = loaded.entries.length - removed.length;
+  } else {
+    const result = await pruneDlqFile(
+      path,
+      {
+        select,
+        archive:
+          archive === undefined
+            ? undefined
+            : {
+                path: archive,
+                // Whole and unchanged (exactly the entry's line in the DLQ file), unless --redact / DLQ_REDACT.
+                line: archiveLine,
+              },
+      },
+      {
+        lockTimeoutMs,
+        onLockWait: (holder) => reporter.info(`DLQ file busy${holder.pid ? ` (pid ${holder.pid})` : ''}: waiting`),
+      },
+    );
+    removed = result.removed;
+    remaining = result.remaining.length;
+    if (notJson > 0) reporter.debug(`--redact: ${notJson} archived ${notJson === 1 ? 'body is' : 'bodies are'} not JSON and left as stored`);
+  }
+
+  const summary: PruneSummary = {
+    dryRun: options.dryRun === true,
+    pruned: removed.length,
+    remaining,
+    archive: archive ?? null,
+    byStatusCode: groupEntries(removed, 'status_code').map((g) => ({ status_code: g.key as number | null, count: g.count })),
+    byWebhook: groupEntries(removed, 'webhook').map((g) => ({ webhook: g.key as string | null, count: g.count })),
+    durationMs: Math.round(performance.now() - started),
+    file: path,
+  };
+  if (options.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
+  else io.stdout.write(formatSummary(summary));
+  if (removed.length === 0) reporter.info('no dead letters match');
+  return ExitCode.ok;
+}
+
+function formatSummary(s: PruneSummary): string {
+  const what = (n: number) => `${n} dead ${n === 1 ? 'letter' : 'letters'}`;
+  const lines = [
+    s.dryRun
+      ? `dry run: would prune ${what(s.pruned)}, ${s.remaining} would remain${s.archive ? ` (archive: ${escapeText(s.archive)})` : ''}; nothing changed`
+      : `pruned ${what(s.pruned)}, ${s.remaining} remain${s.pruned > 0 && s.archive ? `; archived to ${escapeText(s.archive)}` : ''}`,
+  ];
+  if (s.pruned > 0) {
+    lines.push(`  by status code: ${s.byStatusCode.map((g) => `${g.status_code ?? 'unknown'} ×${g.count}`).join(', ')}`);
+    lines.push(`  by webhook:     ${s.byWebhook.map((g) => `${escapeText(g.webhook ?? 'unknown')} ×${g.count}`).join(', ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}

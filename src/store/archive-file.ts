@@ -1,0 +1,85 @@
+/**
+ * `dlq prune --archive <path>`: the removed entries, one JSON object per line (NDJSON), appended to
+ * the archive and on disk before the DLQ file is rewritten (README, section "lifecycle").
+ *
+ * - A plain path is appended in place (appendDurably: every byte, fsync, rolled back on error).
+ * - A path ending in `.gz` gets one more gzip member (RFC 1952 §2.2: a gzip file is a series of
+ *   members; gunzip, zcat, Python's gzip and Node's zlib read them all). Appending in place could
+ *   leave a cut-off member after a crash, which would hide every later member from readers, so a
+ *   .gz archive is rewritten atomically instead (the old bytes copied, the new member added, fsync,
+ *   rename: atomicWrite). That costs a copy of the compressed archive per prune.
+ * New archives are created 0600: they hold customer payloads. Any failure is DlqFileError (exit 6)
+ * naming the archive; the caller then leaves the DLQ file untouched.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { DlqFileError } from '../errors.js';
+import { appendDurably } from './append-durably.js';
+import { atomicWrite } from './atomic-write.js';
+import { describeFsError } from './load-dlq.js';
+import { errnoCode } from './store-fs.js';
+
+const NEW_ARCHIVE_MODE = 0o600;
+const COPY_CHUNK_BYTES = 4 * 1024 * 1024;
+
+export function isGzipPath(path: string): boolean {
+  return /\.gz$/i.test(path);
+}
+
+/** Appends `lines` (each one JSON text without a newline) to the archive, durably. */
+export async function appendToArchive(path: string, lines: readonly string[]): Promise<void> {
+  if (lines.length === 0) return;
+  const ndjson = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+  if (!isGzipPath(path)) {
+    await appendDurably(path, ndjson, { mode: NEW_ARCHIVE_MODE, lines: true, what: 'archive' });
+    return;
+  }
+  const target = await realTarget(path);
+  let existing: { fd: number; size: number; mode: number } | undefined;
+  try {
+    const fd = openSync(target, 'r');
+    const st = await fsp.stat(target);
+    existing = { fd, size: st.size, mode: st.mode & 0o777 };
+    if (!st.isFile()) throw new DlqFileError(path, 'the archive is not a regular file');
+    if (st.size > 0) {
+      const magic = Buffer.alloc(2);
+      readSync(fd, magic, 0, 2, 0);
+      if (magic[0] !== 0x1f || magic[1] !== 0x8b) throw new DlqFileError(path, 'the archive is not a gzip file (it ends in .gz); nothing was written');
+    }
+  } catch (error) {
+    if (existing) closeSync(existing.fd);
+    existing = undefined;
+    if (error instanceof DlqFileError) throw error;
+    if (errnoCode(error) !== 'ENOENT') throw new DlqFileError(path, `cannot read the archive: ${describeFsError(error)}`, { cause: error });
+  }
+  try {
+    await atomicWrite(target, copyThenAppend(existing, gzipSync(ndjson)), { mode: existing?.mode ?? NEW_ARCHIVE_MODE });
+  } finally {
+    if (existing) closeSync(existing.fd);
+  }
+}
+
+/** The old archive's bytes, then the new member; fresh buffers (atomicWrite overlaps reading and writing). */
+function* copyThenAppend(existing: { fd: number; size: number } | undefined, member: Buffer): Generator<Buffer> {
+  if (existing) {
+    let position = 0;
+    while (position < existing.size) {
+      const chunk = Buffer.allocUnsafe(Math.min(COPY_CHUNK_BYTES, existing.size - position));
+      const read = readSync(existing.fd, chunk, 0, chunk.length, position);
+      if (read === 0) throw new Error('the archive shrank while being copied');
+      position += read;
+      yield read === chunk.length ? chunk : chunk.subarray(0, read);
+    }
+  }
+  yield member;
+}
+
+/** A symlinked archive is rewritten where it really lives. */
+async function realTarget(path: string): Promise<string> {
+  try {
+    return await fsp.realpath(path);
+  } catch {
+    return path;
+  }
+}
