@@ -200,6 +200,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--rate <n>', 'at most n requests per second (default unlimited)')
       .option('--sign-secret <secret>', 'add Standard Webhooks signature headers (env DLQ_SIGN_SECRET)')
       .option('--dry-run', 'send nothing, change nothing; show what would be sent')
+      .option('--lease <duration>', 'PostgreSQL store: claim lease; a run silent this long loses its entries to others', '60s')
       .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
   );
   replay.addHelpText(
@@ -317,7 +318,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 }
 
 /** Commands that reach storage through the store interface (src/store/dlq-store.ts). */
-const STORE_AWARE = new Set(['list', 'inspect', 'fetch', 'migrate', 'copy']);
+const STORE_AWARE = new Set(['list', 'inspect', 'fetch', 'replay', 'migrate', 'copy']);
 
 /**
  * Runs the CLI and returns the exit code. Never throws: every error becomes one line on stderr

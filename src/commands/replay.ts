@@ -8,18 +8,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { version } from '../cli.js';
-import { effectiveEnv, resolveDlqPath } from '../config.js';
+import { effectiveEnv } from '../config.js';
 import { DlqFileError, ExitCode, isDlqError, type DlqError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter, type Reporter } from '../output/reporter.js';
 import { buildFilter } from '../select/filters.js';
-import { proveDlqWritable, readDlqFile, type LockOptions } from '../store/dlq-file.js';
+import type { DlqEntry } from '../dlq-entry.js';
+import type { DlqStore } from '../store/dlq-store.js';
+import { withStore } from '../store/open-store.js';
 import type { StoreFs } from '../store/store-fs.js';
 import { formatDryRun, summarizeDryRun } from '../replay/dry-run.js';
 import { RateLimiter } from '../replay/rate-limiter.js';
 import { parseReplayConfig, type ReplayOptions } from '../replay/replay-config.js';
 import { runReplays, type EntryResult } from '../replay/replay-runner.js';
-import { ResultRecorder } from '../replay/result-recorder.js';
 import { selectForReplay } from '../replay/select-entries.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../replay/retry-policy.js';
 import { createAgent, formatMs } from '../replay/sender.js';
@@ -41,6 +42,8 @@ export interface ReplayDeps {
   forceExit?: (code: number) => void;
   /** The store's file system (tests inject a full disk or a read-only directory). */
   storeFs?: StoreFs;
+  /** Claim lease on a shared store (PostgreSQL); tests shorten it. */
+  leaseMs?: number;
 }
 
 export const FLUSH_INTERVAL_MS = 2000;
@@ -53,10 +56,21 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
     { since: options.since, until: options.until, statusCode: options.statusCode, webhook: options.webhook, grep: options.grep },
     now,
   );
-  const path = resolveDlqPath(options.file, env, io.cwd);
+  return withStore(options, env, io.cwd, (store) => replayFrom(store, options, config, filter, io, deps));
+}
+
+async function replayFrom(
+  store: DlqStore,
+  options: ReplayOptions,
+  config: ReturnType<typeof parseReplayConfig>,
+  filter: (entry: DlqEntry) => boolean,
+  io: Io,
+  deps: ReplayDeps,
+): Promise<number> {
+  const path = store.location;
   const reporter = createReporter(io, { quiet: options.quiet, verbose: options.verbose });
 
-  const { entries, exists } = await readDlqFile(path);
+  const { entries, exists } = await store.readAll();
   // Like list and inspect: a typo'd --file must fail CI, not pass as "nothing to replay".
   if (!exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
   const selection = selectForReplay(entries, {
@@ -90,24 +104,26 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
   }
 
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...deps.retryPolicy, retries: config.retries };
-  const lockOptions: LockOptions = {
+  const recorder = store.replaySession({
+    entries: selection.toSend,
+    force: options.force === true,
     lockTimeoutMs: config.lockTimeoutMs,
     onLockWait: (holder) =>
       reporter.info(`DLQ file busy${holder.pid ? ` (pid ${holder.pid})` : ''}: waiting up to ${formatMs(config.lockTimeoutMs)} to save`),
-    ...(deps.storeFs ? { fs: deps.storeFs } : {}),
-  };
+    ...(deps.storeFs ? { fileSystem: deps.storeFs } : {}),
+    leaseMs: deps.leaseMs ?? config.leaseMs,
+  });
   const target = config.target.redacted;
   // A POST cannot be taken back: prove the results can be saved (the lock, a temp file beside
   // the DLQ file) before the first one, or a read-only directory or a full disk would have
   // every delivery sent and none recorded, and the next run would send them all again.
   try {
-    await proveDlqWritable(path, lockOptions);
+    await recorder.proveWritable();
   } catch (error) {
     if (isDlqError(error)) writeSummary(io, options, { target, total, skipped, durationMs: 0, results: [], error: error.message });
     throw error;
   }
 
-  const recorder = new ResultRecorder(path, lockOptions);
   const agent = createAgent(config.target.url, config.concurrency);
   const started = performance.now();
   const progress = new Progress(reporter, total, started);
@@ -156,22 +172,26 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
         onRetry: (id, tried, delayMs) =>
           reporter.debug(`retrying ${id} in ${formatMs(delayMs)}: ${tried.status === null ? tried.error : `HTTP ${tried.status}`}`),
       },
+      recorder,
     );
   } finally {
     recorder.stopTimer();
     progress.stop();
     agent.destroy();
-    // Saved even when something above threw: every try that happened is in the file.
+    // Saved even when something above threw: every try that happened is in the store.
     try {
       await recorder.flush();
     } catch (error) {
       finalFailure = error;
     } finally {
+      await recorder.close();
       trap.release();
     }
   }
 
   const caught = trap.caught();
+  // On a shared store, concurrent runs split the selection: what they handled is theirs to report.
+  const byOthers = recorder.takenByOthers();
   const durationMs = Math.round(performance.now() - started);
   const failed = results.filter((r) => r.status === 'failed').length;
   if (saveFailure !== undefined || finalFailure !== undefined) {
@@ -195,10 +215,11 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
   }
   reporter.info(
     `replay finished: ${results.length - failed} succeeded, ${failed} failed` +
-      (caught ? `, ${total - results.length} not started (${caught})` : '') +
+      (byOthers > 0 ? `, ${byOthers} handled by other runs` : '') +
+      (caught ? `, ${total - results.length - byOthers} not started (${caught})` : '') +
       ` in ${(durationMs / 1000).toFixed(1)}s`,
   );
-  writeSummary(io, options, { target, total, skipped, durationMs, results, interrupted: caught });
+  writeSummary(io, options, { target, total, skipped, durationMs, results, interrupted: caught, byOthers });
   if (caught) return SIGNAL_EXIT[caught];
   return failed > 0 ? ExitCode.replayFailed : ExitCode.ok;
 }
@@ -237,6 +258,8 @@ interface Summary {
   error?: string;
   /** Delivery ids whose tries in this run are not in the file. */
   unrecorded?: string[];
+  /** Entries of the selection that concurrent runs on a shared store handled. */
+  byOthers?: number;
 }
 
 function writeSummary(io: Io, options: ReplayOptions, s: Summary): void {
@@ -253,6 +276,7 @@ function writeSummary(io: Io, options: ReplayOptions, s: Summary): void {
       ...(s.interrupted ? { interrupted: s.interrupted } : {}),
       ...(s.error !== undefined ? { error: s.error } : {}),
       ...(s.unrecorded !== undefined ? { unrecorded: s.unrecorded } : {}),
+      ...(s.byOthers ? { handledByOthers: s.byOthers } : {}),
       results: s.results,
     };
     io.stdout.write(`${JSON.stringify(out)}\n`);
@@ -263,10 +287,12 @@ function writeSummary(io: Io, options: ReplayOptions, s: Summary): void {
     io.stdout.write(`nothing to replay${s.skipped > 0 ? ` (${s.skipped} skipped)` : ''}\n`);
     return;
   }
-  const notStarted = s.total - s.results.length;
+  const byOthers = s.byOthers ?? 0;
+  const notStarted = s.total - s.results.length - byOthers;
   io.stdout.write(
     `replayed ${s.results.length} of ${s.total} to ${s.target}: ${succeeded} succeeded, ${failed} failed` +
       (s.skipped > 0 ? `, ${s.skipped} skipped` : '') +
+      (byOthers > 0 ? `, ${byOthers} handled by other runs` : '') +
       (notStarted > 0 ? `, ${notStarted} not started` : '') +
       ` (${(s.durationMs / 1000).toFixed(1)}s)\n`,
   );

@@ -27,6 +27,8 @@ export interface ReplayOptions extends CommonOptions, ReplayFilterFlags {
   signSecret?: string;
   dryRun?: boolean;
   lockTimeout?: string;
+  /** Claim lease on a shared store (PostgreSQL): entries of a run silent this long are taken over. */
+  lease?: string;
 }
 
 export interface ReplayConfig {
@@ -40,12 +42,14 @@ export interface ReplayConfig {
   maxReplays: number | undefined;
   signKey: Buffer | undefined;
   lockTimeoutMs: number;
+  leaseMs: number;
 }
 
 export const DEFAULT_TIMEOUT = '30s';
 export const DEFAULT_RETRIES = '3';
 export const DEFAULT_CONCURRENCY = '4';
 export const DEFAULT_LOCK_TIMEOUT = '30s';
+export const DEFAULT_LEASE = '60s';
 
 export function parseReplayConfig(options: ReplayOptions, env: NodeJS.ProcessEnv): ReplayConfig {
   const target = parseTarget(options.to, env['DLQ_REPLAY_URL']);
@@ -58,10 +62,12 @@ export function parseReplayConfig(options: ReplayOptions, env: NodeJS.ProcessEnv
   const maxReplays =
     options.maxReplays === undefined ? undefined : parsePositiveInt(options.maxReplays, '--max-replays', { min: 1 });
   const lockTimeoutMs = parseDuration(options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT, '--lock-timeout');
+  const leaseMs = parseDuration(options.lease ?? DEFAULT_LEASE, '--lease');
+  if (leaseMs < 1000) throw new UsageError(`--lease: at least 1s`);
   const fromFlag = options.signSecret !== undefined;
   const secret = fromFlag ? options.signSecret : env['DLQ_SIGN_SECRET'] || undefined;
   const signKey = secret === undefined ? undefined : parseSignSecret(secret, fromFlag ? '--sign-secret' : 'DLQ_SIGN_SECRET');
-  return { target, headers, timeoutMs, retries, concurrency, rate, maxReplays, signKey, lockTimeoutMs };
+  return { target, headers, timeoutMs, retries, concurrency, rate, maxReplays, signKey, lockTimeoutMs, leaseMs };
 }
 
 function parseRate(text: string): number {

@@ -4,10 +4,9 @@
  * Every try is handed to the recorder as it ends; nothing here touches the file directly.
  */
 import { validateHeaderValue, type Agent } from 'node:http';
-import type { DlqEntry } from '../dlq-entry.js';
+import type { DlqEntry, ReplayAttempt } from '../dlq-entry.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { buildRequestHeaders, type HeaderList } from './request-headers.js';
-import type { ResultRecorder } from './result-recorder.js';
 import { decideRetry, isSuccessStatus, type RetryPolicy } from './retry-policy.js';
 import { send, type SendResult } from './sender.js';
 import { signatureHeaders } from './signer.js';
@@ -25,8 +24,23 @@ export interface RunnerConfig {
   runId: string;
 }
 
+/** Where tries are recorded: the store's replay session. */
+export interface TryRecorder {
+  record(deliveryId: string, attempt: ReplayAttempt): void;
+}
+
+/**
+ * Hands out the entries to send, each at most once. A store shared by several machines claims
+ * them as the run goes (src/store/postgres/replay-session.ts), so `next` returns fresh entries.
+ */
+export interface EntrySource {
+  next(): Promise<DlqEntry | undefined>;
+  /** The run is done with the entry (tried: it was decided, a request went out or not). */
+  release?(deliveryId: string, tried: boolean): void;
+}
+
 export interface RunnerDeps {
-  recorder: ResultRecorder;
+  recorder: TryRecorder;
   limiter: RateLimiter;
   agent?: Agent;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -52,17 +66,25 @@ export interface EntryResult {
   error: string | null;
 }
 
-/** Results in the order of `entries`; entries an abort or a stop prevented from starting are absent. */
-export async function runReplays(entries: readonly DlqEntry[], config: RunnerConfig, deps: RunnerDeps): Promise<EntryResult[]> {
+/**
+ * Results in the order of `entries`; entries an abort or a stop prevented from starting are absent.
+ * With a `source`, the entries to send are taken from it (each one of `entries`) instead.
+ */
+export async function runReplays(
+  entries: readonly DlqEntry[],
+  config: RunnerConfig,
+  deps: RunnerDeps,
+  source: EntrySource = arraySource(entries),
+): Promise<EntryResult[]> {
+  const position = new Map(entries.map((e, i) => [e.delivery_id, i]));
   const results: (EntryResult | undefined)[] = new Array(entries.length);
   // Waiting (rate limit, backoff) ends on a signal and on a stop alike; a request only on a signal.
   // Combined once per run, not per entry.
   const waitSignal = deps.stop ? AbortSignal.any([deps.signal, deps.stop]) : deps.signal;
-  let next = 0;
   const worker = async () => {
-    while (!deps.signal.aborted && !deps.stop?.aborted && next < entries.length) {
-      const index = next++;
-      const entry = entries[index] as DlqEntry;
+    while (!deps.signal.aborted && !deps.stop?.aborted) {
+      const entry = await source.next();
+      if (entry === undefined) break;
       let result: EntryResult | undefined;
       try {
         result = await replayEntry(entry, config, deps, waitSignal);
@@ -72,8 +94,9 @@ export async function runReplays(entries: readonly DlqEntry[], config: RunnerCon
         // and their results would never be saved (issue #9).
         result = internalFailure(entry, error, config, deps);
       }
+      source.release?.(entry.delivery_id, result !== undefined);
       if (result) {
-        results[index] = result;
+        results[position.get(entry.delivery_id) ?? results.length] = result;
         deps.onResult?.(result);
       }
     }
@@ -81,6 +104,11 @@ export async function runReplays(entries: readonly DlqEntry[], config: RunnerCon
   const workers = Math.max(1, Math.min(config.concurrency, entries.length));
   await Promise.all(Array.from({ length: workers }, worker));
   return results.filter((r): r is EntryResult => r !== undefined);
+}
+
+function arraySource(entries: readonly DlqEntry[]): EntrySource {
+  let next = 0;
+  return { next: async () => entries[next++] };
 }
 
 function internalFailure(entry: DlqEntry, error: unknown, config: RunnerConfig, deps: RunnerDeps): EntryResult {

@@ -11,6 +11,7 @@ import type { DlqEntry, ReplayAttempt } from '../dlq-entry.js';
 import type { SortField } from '../select/fields.js';
 import type { FilterFlags } from '../select/filters.js';
 import type { GroupCount, GroupField } from '../select/group-entries.js';
+import type { StoreFs } from './store-fs.js';
 
 /** The `dlq list` filter flags, exactly these keys (a store may translate each one to its own query). */
 export type EntryFilter = Pick<FilterFlags, 'since' | 'until' | 'statusCode' | 'webhook' | 'replayStatus' | 'grep'>;
@@ -82,6 +83,8 @@ export interface ReplaySessionOptions {
   onLockWait?: (holder: { pid?: number | undefined }) => void;
   /** Stores shared by several machines lease entries; a lease not renewed for this long is taken over. */
   leaseMs?: number;
+  /** The file store's file system (tests inject a full disk or a read-only directory). */
+  fileSystem?: StoreFs;
 }
 
 /**
@@ -89,6 +92,13 @@ export interface ReplaySessionOptions {
  * never get the same entry at once), and the log of every try.
  */
 export interface ReplaySession {
+  /**
+   * Proves results can be saved before the first request (a POST cannot be taken back): the
+   * file's lock and a temp file beside it; the database's write privileges. Throws the store's error.
+   */
+  proveWritable(): Promise<void>;
+  /** Delivery ids with tries recorded in this run but not saved yet. */
+  unsavedIds(): string[];
   /** The next entry to send (fresh from the store), or undefined when none is left for this run. */
   next(): Promise<DlqEntry | undefined>;
   /** Records one try; saved in the background (see flush). */
@@ -102,7 +112,7 @@ export interface ReplaySession {
   stopTimer(): void;
   /** Entries of the selection that other runs sent meanwhile (0 for a single-machine store). */
   takenByOthers(): number;
-  /** Flushes, releases what is still held, and ends the session. */
+  /** Releases what the run still holds and ends the session; never throws (flush first). */
   close(): Promise<void>;
 }
 

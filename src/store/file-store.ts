@@ -12,7 +12,7 @@ import { buildFilter } from '../select/filters.js';
 import { groupEntries } from '../select/group-entries.js';
 import { resolveIds } from '../select/resolve-ids.js';
 import { sortEntries } from '../select/sort-entries.js';
-import { readDlqFile, updateDlqFile } from './dlq-file.js';
+import { proveDlqWritable, readDlqFile, updateDlqFile, type LockOptions } from './dlq-file.js';
 import { DlqIndexStaleError, readDlqIndex, readEntriesAt } from './dlq-index.js';
 import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, PutCounts, ReplaySession, ReplaySessionOptions } from './dlq-store.js';
 import { quickCheckDlqFile } from './quick-check.js';
@@ -117,14 +117,18 @@ export class FileStore implements DlqStore {
   }
 
   replaySession(options: ReplaySessionOptions): ReplaySession {
-    const recorder = new ResultRecorder(this.path, {
+    const lockOptions: LockOptions = {
       lockTimeoutMs: options.lockTimeoutMs,
       ...(options.onLockWait ? { onLockWait: options.onLockWait } : {}),
-    });
+      ...(options.fileSystem ? { fs: options.fileSystem } : {}),
+    };
+    const recorder = new ResultRecorder(this.path, lockOptions);
     // One machine, one file lock: the selection is this run's alone, in order.
     let next = 0;
     const entries = options.entries;
     return {
+      proveWritable: () => proveDlqWritable(this.path, lockOptions),
+      unsavedIds: () => recorder.unsavedIds(),
       next: async () => entries[next++],
       record: (id, attempt) => recorder.record(id, attempt),
       release: () => undefined,
@@ -132,7 +136,8 @@ export class FileStore implements DlqStore {
       startTimer: (ms, onError) => recorder.startTimer(ms, onError),
       stopTimer: () => recorder.stopTimer(),
       takenByOthers: () => 0,
-      close: () => recorder.flush(),
+      // One machine: nothing is held beyond the file's lock, which every save releases.
+      close: async () => undefined,
     };
   }
 

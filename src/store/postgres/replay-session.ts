@@ -26,6 +26,7 @@ import type pg from 'pg';
 import type { DlqEntry, ReplayAttempt } from '../../dlq-entry.js';
 import { isSuccessStatus } from '../../replay/retry-policy.js';
 import { abortableSleep } from '../../sleep.js';
+import { StoreError } from '../../errors.js';
 import type { ReplaySession, ReplaySessionOptions } from '../dlq-store.js';
 import { encodeAttempt, ATTEMPT_COLUMN_NAMES } from './row-codec.js';
 import type { PostgresStore } from './postgres-store.js';
@@ -47,7 +48,9 @@ export class PostgresReplaySession implements ReplaySession {
   private othersTook = 0;
   private startedAt: string | undefined;
   private writes: Promise<void> = Promise.resolve();
-  private failed: (() => Promise<void>)[] = [];
+  private failed: { id: string; write: () => Promise<void> }[] = [];
+  /** Tries queued or being written, by delivery id (what unsavedIds reports). */
+  private readonly inFlight = new Map<string, number>();
   private renewTimer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -60,6 +63,24 @@ export class PostgresReplaySession implements ReplaySession {
     this.remaining = options.entries.map((e) => e.delivery_id);
     // Small batches: what a run holds but has not started yet is what others cannot take.
     this.batch = 8;
+  }
+
+  async proveWritable(): Promise<void> {
+    const { rows } = await this.store.use((c) =>
+      c.query<{ ok: boolean }>(
+        `SELECT has_table_privilege('dlq_entries', 'SELECT, UPDATE') AND has_table_privilege('dlq_replays', 'SELECT, INSERT') AS ok`,
+      ),
+    );
+    if (rows[0]?.ok !== true) {
+      throw new StoreError(this.store.location, 'this role cannot record replay results (it needs UPDATE on dlq_entries and INSERT on dlq_replays); nothing sent');
+    }
+  }
+
+  unsavedIds(): string[] {
+    const ids = new Set<string>();
+    for (const [id, n] of this.inFlight) if (n > 0) ids.add(id);
+    for (const f of this.failed) ids.add(f.id);
+    return [...ids];
   }
 
   async next(): Promise<DlqEntry | undefined> {
@@ -142,12 +163,16 @@ export class PostgresReplaySession implements ReplaySession {
   }
 
   /** Queues a write after the earlier ones; a failed write is kept for the next flush. */
-  private enqueue(write: () => Promise<void>): void {
-    this.writes = this.writes.then(() => write().catch(() => void this.failed.push(write)));
+  private enqueue(id: string, write: () => Promise<void>): void {
+    this.writes = this.writes.then(() => write().catch(() => void this.failed.push({ id, write })));
   }
 
   record(deliveryId: string, attempt: ReplayAttempt): void {
-    this.enqueue(() => this.writeTry(deliveryId, attempt));
+    this.inFlight.set(deliveryId, (this.inFlight.get(deliveryId) ?? 0) + 1);
+    this.enqueue(deliveryId, async () => {
+      await this.writeTry(deliveryId, attempt);
+      this.inFlight.set(deliveryId, (this.inFlight.get(deliveryId) ?? 1) - 1);
+    });
   }
 
   private writeTry(deliveryId: string, attempt: ReplayAttempt): Promise<void> {
@@ -177,7 +202,7 @@ export class PostgresReplaySession implements ReplaySession {
 
   release(deliveryId: string, tried: boolean): void {
     this.held.delete(deliveryId);
-    this.enqueue(async () => {
+    this.enqueue(deliveryId, async () => {
       await this.store.use((c) =>
         c.query(
           `UPDATE dlq_entries SET claimed_by = NULL, lease_until = NULL, last_try_at = CASE WHEN $3 THEN now() ELSE last_try_at END
@@ -193,7 +218,7 @@ export class PostgresReplaySession implements ReplaySession {
     if (this.failed.length === 0) return;
     const retry = this.failed;
     this.failed = [];
-    for (const [i, write] of retry.entries()) {
+    for (const [i, { write }] of retry.entries()) {
       try {
         await write();
       } catch (error) {
@@ -227,8 +252,11 @@ export class PostgresReplaySession implements ReplaySession {
     this.stopTimer();
     // Entries claimed but never started (an interrupted run) go back at once, not after the lease.
     for (const entry of this.queue.splice(0)) this.release(entry.delivery_id, false);
-    await this.flush();
-    await this.store.use((c) => c.query('UPDATE dlq_entries SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = $1', [this.me]));
+    await this.writes;
+    // Whatever is still claimed goes back now; if even that fails, the leases expire on their own.
+    await this.store
+      .use((c) => c.query('UPDATE dlq_entries SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = $1', [this.me]))
+      .catch(() => undefined);
   }
 }
 
