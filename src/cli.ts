@@ -4,7 +4,9 @@
  * typed options object and an Io, so tests call them without argv.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import { SHELLS } from './completion/shells.js';
+import { REPLAY_STATUSES } from './dlq-entry.js';
 import { effectiveEnv } from './config.js';
 import { ExitCode, isDlqError, UsageError } from './errors.js';
 import { resolveStoreSpec } from './store/store-url.js';
@@ -12,7 +14,7 @@ import { COLOR_MODES, processIo, type ColorMode, type Io, type OutStream } from 
 import { ignoreBrokenPipe } from './output/ignore-broken-pipe.js';
 import { escapeText } from './output/escape-text.js';
 import { redactSecrets } from './output/redact.js';
-import { GROUP_FIELDS, SORT_FIELDS, SOURCE_NAMES } from './select/fields.js';
+import { GROUP_FIELDS, REPLAY_ORDERS, SORT_FIELDS, SOURCE_NAMES } from './select/fields.js';
 
 const VERSION: string = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -31,6 +33,17 @@ function addCommonOptions(cmd: Command): Command {
     .option('--json', 'machine-readable JSON on stdout')
     .option('-q, --quiet', 'no progress or log lines on stderr')
     .option('-v, --verbose', 'more detail on stderr (never secrets or tokens)');
+}
+
+/**
+ * `--replay-status`: a comma list (failed,pending), which commander's .choices() would reject as
+ * one value. The values are declared as argChoices only, for --help and shell completion; the
+ * command checks each item (select/filters.ts).
+ */
+function replayStatusOption(description = 'only these replay statuses, a comma list'): Option {
+  const option = new Option('--replay-status <status>', description);
+  option.argChoices = [...REPLAY_STATUSES];
+  return option;
 }
 
 function examples(lines: string[]): string {
@@ -138,9 +151,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--until <time>', 'failed at or before (ISO 8601, or relative)')
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
+      .addOption(replayStatusOption())
       .option('--grep <text>', 'substring of the request/response body or status message')
-      .option('--sort <field>', `sort field (${SORT_FIELDS.join(', ')})`)
+      .addOption(new Option('--sort <field>', 'sort field').choices(SORT_FIELDS))
       .option('--reverse', 'reverse the sort order')
       .option('--limit <n>', 'at most n rows (default 50 on a terminal, otherwise no limit)')
       .option('--ndjson', 'one JSON entry per line')
@@ -186,19 +199,26 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .description('POST stored payloads to a recovered endpoint and record the outcome')
       .argument('[ids...]', 'delivery ids or unique prefixes (default: every entry not yet succeeded)')
       .option('--to <url>', 'target URL, http or https (env DLQ_REPLAY_URL)')
+      .option('--routes <file.json>', 'a target per webhook name or id ("*" for the rest); not with --to')
       .option('--since <time>', 'failed at or after (ISO 8601, or relative: 90m, 24h, 7d)')
       .option('--until <time>', 'failed at or before')
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
+      .option('--replay-status <status>', 'pending | succeeded | failed (succeeded needs --force)')
       .option('--grep <text>', 'substring of the request/response body or status message')
       .option('--force', 'also replay entries that already succeeded')
       .option('--max-replays <n>', 'skip entries that already failed this many replays')
-      .option('--header <header>', "extra request header 'Name: value' (repeatable)", collect)
+      .addOption(new Option('--order <order>', 'send order by failure time').choices(REPLAY_ORDERS).default('oldest'))
+      .option('--limit <n>', 'replay at most n of the selected entries, in --order (a canary)')
+      .option('--header <header>', "extra request header 'Name: value' (repeatable; visible in ps)", collect)
+      .option('--header-file <path>', "extra headers, one 'Name: value' a line (env DLQ_REPLAY_HEADERS)")
       .option('--timeout <duration>', 'per-request timeout', '30s')
       .option('--retries <n>', 'retries for 408, 429, 5xx, timeouts and connection errors', '3')
       .option('--concurrency <n>', 'requests in flight at once', '4')
       .option('--rate <n>', 'at most n requests per second (default unlimited)')
-      .option('--sign-secret <secret>', 'add Standard Webhooks signature headers (env DLQ_SIGN_SECRET)')
+      .option('--max-consecutive-failures <n>', 'stop after n deliveries in a row find the receiver down (0 = never)', '20')
+      .option('--sign-secret-file <path>', 'add Standard Webhooks signature headers, secret from this file (env DLQ_SIGN_SECRET)')
+      .option('--sign-secret <secret>', 'the signing secret itself (visible to other users: prefer the file or env)')
       .option('--dry-run', 'send nothing, change nothing; show what would be sent')
       .option('--lease <duration>', 'PostgreSQL store: claim lease; a run silent this long loses its entries to others', '60s')
       .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
@@ -209,13 +229,96 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'dlq replay --to https://receiver.example.com/webhooks/genesys',
       'dlq replay --to https://receiver.example.com/hook --status-code 5xx --since 24h --dry-run',
       'dlq replay 7c9e6679 3b241101 --to https://receiver.example.com/hook --force',
-      "dlq replay --header 'Authorization: Bearer $RECEIVER_TOKEN' --max-replays 5 --json",
+      'dlq replay --webhook Orders --limit 25 --concurrency 1      # a canary: the 25 oldest',
+      'dlq replay --header-file /run/secrets/receiver.headers --max-replays 5 --json',
+      'dlq replay --header "Authorization: Bearer $RECEIVER_TOKEN"   # double quotes: the shell expands it',
+      'dlq replay --routes routes.json --dry-run',
     ]),
   );
   replay.action(async (ids: string[], opts: Record<string, unknown>) => {
     const { replayCommand } = await import('./commands/replay.js');
     setExit(await replayCommand({ ...opts, ids } as never, io));
   });
+
+  const resolve = addCommonOptions(
+    program
+      .command('resolve')
+      .description('mark dead letters as handled by a person: replay never sends them')
+      .argument('[ids...]', 'delivery ids or unique prefixes')
+      .option('--note <text>', 'why (stored as resolved_note)')
+      .option('--undo', 'put them back to what their replay history says')
+      .option('--since <time>', 'failed at or after (ISO 8601, or relative: 90m, 24h, 7d)')
+      .option('--until <time>', 'failed at or before')
+      .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
+      .option('--webhook <name-or-id>', 'only this webhook (name or id)')
+      .addOption(replayStatusOption())
+      .option('--grep <text>', 'substring of the request/response body or status message')
+      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
+  );
+  resolve.addHelpText(
+    'after',
+    examples([
+      'dlq resolve 7c9e6679 --note "customer re-sent the order by hand"',
+      'dlq resolve --status-code 404 --webhook Orders --note "endpoint retired"',
+      'dlq resolve --undo 7c9e6679',
+    ]),
+  );
+  resolve.action(async (ids: string[], opts: Record<string, unknown>) => {
+    const { resolveCommand } = await import('./commands/resolve.js');
+    setExit(await resolveCommand({ ...opts, ids } as never, io));
+  });
+
+  const prune = addCommonOptions(
+    program
+      .command('prune')
+      .description('remove dead letters from the DLQ file, optionally archiving them first')
+      .option('--older-than <duration>', 'failed more than this long ago (e.g. 30d, 12h)')
+      .option('--since <time>', 'failed at or after (ISO 8601, or relative: 90m, 24h, 7d)')
+      .option('--until <time>', 'failed at or before')
+      .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
+      .option('--webhook <name-or-id>', 'only this webhook (name or id)')
+      .addOption(replayStatusOption())
+      .option('--grep <text>', 'substring of the request/response body or status message')
+      .option('--all', 'every entry (required when no filter is given)')
+      .option('--archive <path>', 'append the removed entries here first, as NDJSON (gzip when it ends in .gz)')
+      .option('--redact <json-path>', 'hide this JSON body path in the archive (repeatable; env DLQ_REDACT)', collect)
+      .option('--dry-run', 'change nothing; show counts by status code and webhook')
+      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
+  );
+  prune.addHelpText(
+    'after',
+    examples([
+      'dlq prune --replay-status succeeded --archive /srv/dlq/archive.ndjson.gz',
+      'dlq prune --older-than 30d --dry-run',
+      'dlq prune --replay-status resolved --older-than 7d --archive old.ndjson --redact customer.email',
+      'dlq prune --all --archive everything.ndjson --json',
+    ]),
+  );
+  prune.action(async (opts: Record<string, unknown>) => {
+    const { pruneCommand } = await import('./commands/prune.js');
+    setExit(await pruneCommand(opts as never, io));
+  });
+
+  program
+    .command('completion')
+    .description('print the shell completion script for bash, zsh or fish')
+    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(SHELLS))
+    .addHelpText(
+      'after',
+      examples([
+        "echo 'source <(dlq completion bash)' >> ~/.bashrc",
+        "echo 'source <(dlq completion zsh)' >> ~/.zshrc      # after compinit",
+        'dlq completion fish > ~/.config/fish/completions/dlq.fish',
+      ]),
+    )
+    .action(async (shell: string) => {
+      const [{ completionCommand }, { describeCommand }] = await Promise.all([
+        import('./commands/completion.js'),
+        import('./completion/command-tree.js'),
+      ]);
+      // Built from the program as it is when the script is asked for: every command and flag.
+      setExit(await completionCommand({ shell, program: describeCommand(program), version: VERSION }, io));
+    });
 
   const store = program.command('store').description('manage stores: migrate a PostgreSQL schema, copy between stores');
   const migrate = addCommonOptions(
@@ -243,65 +346,6 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   copy.action(async (from: string, to: string, opts: Record<string, unknown>) => {
     const { storeCopyCommand } = await import('./commands/store.js');
     setExit(await storeCopyCommand({ ...opts, from, to } as never, io));
-  });
-
-  const resolve = addCommonOptions(
-    program
-      .command('resolve')
-      .description('mark dead letters as handled by a person: replay never sends them')
-      .argument('[ids...]', 'delivery ids or unique prefixes')
-      .option('--note <text>', 'why (stored as resolved_note)')
-      .option('--undo', 'put them back to what their replay history says')
-      .option('--since <time>', 'failed at or after (ISO 8601, or relative: 90m, 24h, 7d)')
-      .option('--until <time>', 'failed at or before')
-      .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
-      .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
-      .option('--grep <text>', 'substring of the request/response body or status message')
-      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
-  );
-  resolve.addHelpText(
-    'after',
-    examples([
-      'dlq resolve 7c9e6679 --note "customer re-sent the order by hand"',
-      'dlq resolve --status-code 404 --webhook Orders --note "endpoint retired"',
-      'dlq resolve --undo 7c9e6679',
-    ]),
-  );
-  resolve.action(async (ids: string[], opts: Record<string, unknown>) => {
-    const { resolveCommand } = await import('./commands/resolve.js');
-    setExit(await resolveCommand({ ...opts, ids } as never, io));
-  });
-
-  const prune = addCommonOptions(
-    program
-      .command('prune')
-      .description('remove dead letters from the DLQ file, optionally archiving them first')
-      .option('--older-than <duration>', 'failed more than this long ago (e.g. 30d, 12h)')
-      .option('--since <time>', 'failed at or after (ISO 8601, or relative: 90m, 24h, 7d)')
-      .option('--until <time>', 'failed at or before')
-      .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
-      .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .option('--replay-status <status>', 'pending | succeeded | failed | resolved (comma list)')
-      .option('--grep <text>', 'substring of the request/response body or status message')
-      .option('--all', 'every entry (required when no filter is given)')
-      .option('--archive <path>', 'append the removed entries here first, as NDJSON (gzip when it ends in .gz)')
-      .option('--redact <path>', 'hide this JSON body path in the archive (repeatable; env DLQ_REDACT)', collect)
-      .option('--dry-run', 'change nothing; show counts by status code and webhook')
-      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
-  );
-  prune.addHelpText(
-    'after',
-    examples([
-      'dlq prune --replay-status succeeded --archive /srv/dlq/archive.ndjson.gz',
-      'dlq prune --older-than 30d --dry-run',
-      'dlq prune --replay-status resolved --older-than 7d --archive old.ndjson --redact customer.email',
-      'dlq prune --all --archive everything.ndjson --json',
-    ]),
-  );
-  prune.action(async (opts: Record<string, unknown>) => {
-    const { pruneCommand } = await import('./commands/prune.js');
-    setExit(await pruneCommand(opts as never, io));
   });
 
   // Commands not yet ported to the store interface work on the JSON file only: pointing them at

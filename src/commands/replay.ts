@@ -7,20 +7,22 @@
  * store's 6 / 75 when results cannot be saved.
  */
 import { randomUUID } from 'node:crypto';
+import type { Agent } from 'node:http';
 import { version } from '../cli.js';
 import { effectiveEnv } from '../config.js';
+import type { DlqEntry } from '../dlq-entry.js';
 import { DlqFileError, ExitCode, isDlqError, type DlqError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter, type Reporter } from '../output/reporter.js';
 import { buildFilter } from '../select/filters.js';
-import type { DlqEntry } from '../dlq-entry.js';
 import type { DlqStore } from '../store/dlq-store.js';
 import { withStore } from '../store/open-store.js';
 import type { StoreFs } from '../store/store-fs.js';
 import { formatDryRun, summarizeDryRun } from '../replay/dry-run.js';
 import { RateLimiter } from '../replay/rate-limiter.js';
 import { parseReplayConfig, type ReplayOptions } from '../replay/replay-config.js';
-import { runReplays, type EntryResult } from '../replay/replay-runner.js';
+import { runReplays, type EntryResult, type Trip } from '../replay/replay-runner.js';
+import { routeResolver, type Route } from '../replay/routes.js';
 import { selectForReplay } from '../replay/select-entries.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../replay/retry-policy.js';
 import { createAgent, formatMs } from '../replay/sender.js';
@@ -50,10 +52,17 @@ export const FLUSH_INTERVAL_MS = 2000;
 
 export async function replayCommand(options: ReplayOptions, io: Io, deps: ReplayDeps = {}): Promise<number> {
   const env = effectiveEnv(io, options.envFile);
-  const config = parseReplayConfig(options, env);
+  const config = parseReplayConfig(options, env, io.cwd);
   const now = io.now();
   const filter = buildFilter(
-    { since: options.since, until: options.until, statusCode: options.statusCode, webhook: options.webhook, grep: options.grep },
+    {
+      since: options.since,
+      until: options.until,
+      statusCode: options.statusCode,
+      webhook: options.webhook,
+      replayStatus: options.replayStatus,
+      grep: options.grep,
+    },
     now,
   );
   return withStore(options, env, io.cwd, (store) => replayFrom(store, options, config, filter, io, deps));
@@ -69,17 +78,23 @@ async function replayFrom(
 ): Promise<number> {
   const path = store.location;
   const reporter = createReporter(io, { quiet: options.quiet, verbose: options.verbose });
+  for (const warning of config.warnings) reporter.warn(warning);
 
   const { entries, exists } = await store.readAll();
   // Like list and inspect: a typo'd --file must fail CI, not pass as "nothing to replay".
   if (!exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
+  const routeOf = config.routed ? routeResolver(config.routes, entries) : () => config.routes[0];
   const selection = selectForReplay(entries, {
     ids: options.ids ?? [],
     filter,
     force: options.force === true,
     maxReplays: config.maxReplays,
+    ...(config.routed ? { hasRoute: (e: DlqEntry) => routeOf(e) !== undefined } : {}),
+    order: config.order,
+    limit: config.limit,
   });
-  const skipped = selection.skippedSucceeded.length + selection.skippedMaxReplays.length + selection.skippedResolved.length;
+  const skipped =
+    selection.skippedSucceeded.length + selection.skippedMaxReplays.length + selection.skippedResolved.length + selection.skippedNoRoute.length;
   if (selection.skippedResolved.length > 0) {
     reporter.info(`skipping ${selection.skippedResolved.length} resolved (name them by id with --force to resend)`);
   }
@@ -89,17 +104,33 @@ async function replayFrom(
   if (selection.skippedMaxReplays.length > 0) {
     reporter.info(`skipping ${selection.skippedMaxReplays.length} that already failed ${config.maxReplays} replays (--max-replays)`);
   }
+  if (selection.skippedNoRoute.length > 0) {
+    reporter.info(`skipping ${selection.skippedNoRoute.length} with no route in ${options.routes} (no "*" route)`);
+  }
+  if (selection.beyondLimit > 0) {
+    reporter.info(`sending the ${config.order} ${selection.toSend.length} (--limit); ${selection.beyondLimit} more left for a later run`);
+  }
+  const target = config.routed ? null : (config.routes[0] as Route).target.redacted;
+  const routeOfSelected = (e: DlqEntry) => routeOf(e) as Route;
 
   if (options.dryRun) {
     // Read only: no lock, no write, nothing sent.
-    const summary = summarizeDryRun(selection, config.target.redacted);
+    const summary = summarizeDryRun(selection, target, config.routed ? routeOfSelected : undefined);
     io.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : formatDryRun(summary));
     return ExitCode.ok;
   }
 
   const total = selection.toSend.length;
+  const base = {
+    target,
+    routeNames: config.routed ? new Map(selection.toSend.map((e) => [e.delivery_id, routeOfSelected(e).name])) : undefined,
+    total,
+    skipped,
+    beyondLimit: selection.beyondLimit,
+    trips: [] as Trip[],
+  };
   if (total === 0) {
-    writeSummary(io, options, { target: config.target.redacted, total, skipped, durationMs: 0, results: [] });
+    writeSummary(io, options, { ...base, durationMs: 0, results: [] });
     return ExitCode.ok;
   }
 
@@ -113,21 +144,26 @@ async function replayFrom(
     ...(deps.storeFs ? { fileSystem: deps.storeFs } : {}),
     leaseMs: deps.leaseMs ?? config.leaseMs,
   });
-  const target = config.target.redacted;
   // A POST cannot be taken back: prove the results can be saved (the lock, a temp file beside
   // the DLQ file) before the first one, or a read-only directory or a full disk would have
   // every delivery sent and none recorded, and the next run would send them all again.
   try {
     await recorder.proveWritable();
   } catch (error) {
-    if (isDlqError(error)) writeSummary(io, options, { target, total, skipped, durationMs: 0, results: [], error: error.message });
+    if (isDlqError(error)) writeSummary(io, options, { ...base, durationMs: 0, results: [], error: error.message });
     throw error;
   }
 
-  const agent = createAgent(config.target.url, config.concurrency);
+  // One keep-alive pool per route (its own receiver); --concurrency is for the whole run.
+  const agents = new Map<Route, Agent>();
+  const agentFor = (route: Route): Agent => {
+    let agent = agents.get(route);
+    if (!agent) agents.set(route, (agent = createAgent(route.target.url, config.concurrency)));
+    return agent;
+  };
   const started = performance.now();
   const progress = new Progress(reporter, total, started);
-  reporter.info(`replaying ${total} dead ${total === 1 ? 'letter' : 'letters'} to ${target}`);
+  reporter.info(`replaying ${total} dead ${total === 1 ? 'letter' : 'letters'} to ${target ?? describeRoutes(selection.toSend, routeOfSelected)}`);
   const trap = trapSignals({
     onFirst: (name) => reporter.info(`${name}: stopping; saving results (again to quit at once)`),
     ...(deps.signals ? { signals: deps.signals } : {}),
@@ -146,24 +182,24 @@ async function replayFrom(
     reporter.warn(`cannot save results (${(error as Error).message}): starting no more deliveries; finishing those in flight`);
   });
   let results: EntryResult[] = [];
+  let trips: Trip[] = [];
   let finalFailure: unknown;
   try {
-    results = await runReplays(
+    ({ results, trips } = await runReplays(
       selection.toSend,
       {
-        target: config.target,
+        routeFor: routeOfSelected,
         timeoutMs: config.timeoutMs,
         policy,
         concurrency: config.concurrency,
-        headers: config.headers,
         userAgent: `dlq/${version()}`,
-        signKey: config.signKey,
         runId: randomUUID(),
+        maxConsecutiveFailures: config.maxConsecutiveFailures,
       },
       {
         recorder,
         limiter: new RateLimiter(config.rate),
-        agent,
+        agentFor,
         sleep: abortableSleep,
         now: io.now,
         signal: trap.signal,
@@ -171,13 +207,15 @@ async function replayFrom(
         onResult: (r) => progress.done(r),
         onRetry: (id, tried, delayMs) =>
           reporter.debug(`retrying ${id} in ${formatMs(delayMs)}: ${tried.status === null ? tried.error : `HTTP ${tried.status}`}`),
+        onTrip: (route, reason) =>
+          reporter.debug(`${routePrefix(route)}${reason}: starting no more deliveries; waiting for those in flight`),
       },
       recorder,
-    );
+    ));
   } finally {
     recorder.stopTimer();
     progress.stop();
-    agent.destroy();
+    for (const agent of agents.values()) agent.destroy();
     // Saved even when something above threw: every try that happened is in the store.
     try {
       await recorder.flush();
@@ -202,9 +240,8 @@ async function replayFrom(
       total,
     });
     writeSummary(io, options, {
-      target,
-      total,
-      skipped,
+      ...base,
+      trips,
       durationMs,
       results,
       interrupted: caught,
@@ -213,15 +250,32 @@ async function replayFrom(
     });
     throw error;
   }
+  for (const trip of trips) {
+    const n = trip.notAttempted;
+    reporter.info(`${routePrefix(trip.route)}${trip.reason}; ${n.toLocaleString('en-US')} ${n === 1 ? 'entry' : 'entries'} not attempted`);
+  }
+  const notAttempted = trips.reduce((n, t) => n + t.notAttempted, 0);
+  const notStarted = total - results.length - notAttempted - byOthers;
   reporter.info(
     `replay finished: ${results.length - failed} succeeded, ${failed} failed` +
       (byOthers > 0 ? `, ${byOthers} handled by other runs` : '') +
-      (caught ? `, ${total - results.length - byOthers} not started (${caught})` : '') +
+      (notAttempted > 0 ? `, ${notAttempted} not attempted (receiver looks down)` : '') +
+      (caught && notStarted > 0 ? `, ${notStarted} not started (${caught})` : '') +
       ` in ${(durationMs / 1000).toFixed(1)}s`,
   );
-  writeSummary(io, options, { target, total, skipped, durationMs, results, interrupted: caught, byOthers });
+  writeSummary(io, options, { ...base, trips, durationMs, results, interrupted: caught, byOthers });
   if (caught) return SIGNAL_EXIT[caught];
-  return failed > 0 ? ExitCode.replayFailed : ExitCode.ok;
+  return failed > 0 || trips.length > 0 ? ExitCode.replayFailed : ExitCode.ok;
+}
+
+/** "route 'Orders' (https://orders.example.com/hook): " with --routes, nothing with --to. */
+function routePrefix(route: Route): string {
+  return route.name === undefined ? '' : `route '${route.name}' (${route.target.redacted}): `;
+}
+
+function describeRoutes(entries: readonly DlqEntry[], routeOf: (e: DlqEntry) => Route): string {
+  const used = new Set(entries.map(routeOf));
+  return `${used.size} ${used.size === 1 ? 'route' : 'routes'} (${[...used].map((r) => `${r.name} → ${r.target.redacted}`).join(', ')})`;
 }
 
 /**
@@ -248,11 +302,16 @@ function saveError(
 }
 
 interface Summary {
-  target: string;
+  /** null with --routes (each result names its route). */
+  target: string | null;
+  /** With --routes: delivery id → route name. */
+  routeNames: Map<string, string | undefined> | undefined;
   total: number;
   skipped: number;
+  beyondLimit: number;
   durationMs: number;
   results: EntryResult[];
+  trips: Trip[];
   interrupted?: SignalName | undefined;
   /** Why the run ended with exit 6/75 (results could not be saved). */
   error?: string;
@@ -265,19 +324,31 @@ interface Summary {
 function writeSummary(io: Io, options: ReplayOptions, s: Summary): void {
   const succeeded = s.results.filter((r) => r.status === 'succeeded').length;
   const failed = s.results.filter((r) => r.status === 'failed').length;
+  const notAttempted = s.trips.reduce((n, t) => n + t.notAttempted, 0);
   if (options.json) {
     const out = {
       total: s.total,
       succeeded,
       failed,
       skipped: s.skipped,
+      ...(s.beyondLimit > 0 ? { beyondLimit: s.beyondLimit } : {}),
       durationMs: s.durationMs,
       target: s.target,
       ...(s.interrupted ? { interrupted: s.interrupted } : {}),
+      ...(s.trips.length > 0
+        ? {
+            stoppedEarly: {
+              reason: s.trips.map((t) => `${routePrefix(t.route)}${t.reason}`).join('; '),
+              notAttempted,
+              ...(s.routeNames ? { routes: s.trips.map((t) => ({ route: t.route.name, reason: t.reason, notAttempted: t.notAttempted })) } : {}),
+            },
+          }
+        : {}),
       ...(s.error !== undefined ? { error: s.error } : {}),
       ...(s.unrecorded !== undefined ? { unrecorded: s.unrecorded } : {}),
       ...(s.byOthers ? { handledByOthers: s.byOthers } : {}),
-      results: s.results,
+      // With --routes each result names its route (the routes-file key).
+      results: s.routeNames ? s.results.map((r) => ({ ...r, route: s.routeNames?.get(r.delivery_id) ?? null })) : s.results,
     };
     io.stdout.write(`${JSON.stringify(out)}\n`);
     return;
@@ -288,12 +359,14 @@ function writeSummary(io: Io, options: ReplayOptions, s: Summary): void {
     return;
   }
   const byOthers = s.byOthers ?? 0;
-  const notStarted = s.total - s.results.length - byOthers;
+  const notStarted = s.total - s.results.length - notAttempted - byOthers;
   io.stdout.write(
-    `replayed ${s.results.length} of ${s.total} to ${s.target}: ${succeeded} succeeded, ${failed} failed` +
+    `replayed ${s.results.length} of ${s.total} to ${s.target ?? 'their routes'}: ${succeeded} succeeded, ${failed} failed` +
       (s.skipped > 0 ? `, ${s.skipped} skipped` : '') +
       (byOthers > 0 ? `, ${byOthers} handled by other runs` : '') +
+      (notAttempted > 0 ? `, ${notAttempted} not attempted (receiver looks down)` : '') +
       (notStarted > 0 ? `, ${notStarted} not started` : '') +
+      (s.beyondLimit > 0 ? `, ${s.beyondLimit} beyond --limit` : '') +
       ` (${(s.durationMs / 1000).toFixed(1)}s)\n`,
   );
 }

@@ -1,5 +1,5 @@
 /**
- * `--redact <path>` (repeatable) and `DLQ_REDACT`: hide values inside JSON bodies in what dlq
+ * `--redact <json-path>` (repeatable) and `DLQ_REDACT`: hide values inside JSON bodies in what dlq
  * prints or archives. The stored entry never changes; this works on copies.
  *
  * Paths (README, section "list-inspect"):

@@ -1,29 +1,44 @@
-/** What `dlq replay --dry-run` prints: counts grouped by status code and webhook, and the first ids. */
+/**
+ * What `dlq replay --dry-run` prints: counts grouped by status code and webhook (and by route with
+ * --routes), and the first ids in send order.
+ */
 import { escapeText } from '../output/escape-text.js';
 import type { DlqEntry } from '../dlq-entry.js';
 import { statusCodeOf } from '../select/filters.js';
+import type { Route } from './routes.js';
 import type { Selection } from './select-entries.js';
 
 export const DRY_RUN_SHOWN_IDS = 5;
 
 export interface DryRunSummary {
   dryRun: true;
-  target: string;
+  /** null with --routes (see byRoute). */
+  target: string | null;
   total: number;
   skipped: number;
   skippedSucceeded: number;
   skippedMaxReplays: number;
   skippedResolved: number;
+  skippedNoRoute: number;
+  /** Selected but past --limit. */
+  beyondLimit: number;
+  /** With --routes only: the routes-file key, its (redacted) target, and how many go there. */
+  byRoute?: { route: string; target: string; count: number }[];
   /** Most frequent first (arrays, because objects would reorder numeric keys). null: no status stored. */
   byStatusCode: { status_code: number | null; count: number }[];
   byWebhook: { webhook: string; count: number }[];
   firstIds: string[];
 }
 
-export function summarizeDryRun(selection: Selection, target: string): DryRunSummary {
+export function summarizeDryRun(selection: Selection, target: string | null, routeOf?: (entry: DlqEntry) => Route): DryRunSummary {
   const byStatusCode = new Map<number | null, number>();
   const byWebhook = new Map<string, number>();
+  const byRoute = new Map<Route, number>();
   for (const entry of selection.toSend) {
+    if (routeOf) {
+      const route = routeOf(entry);
+      byRoute.set(route, (byRoute.get(route) ?? 0) + 1);
+    }
     const code = statusCodeOf(entry) ?? null;
     byStatusCode.set(code, (byStatusCode.get(code) ?? 0) + 1);
     const hook = webhookLabel(entry);
@@ -33,10 +48,23 @@ export function summarizeDryRun(selection: Selection, target: string): DryRunSum
     dryRun: true,
     target,
     total: selection.toSend.length,
-    skipped: selection.skippedSucceeded.length + selection.skippedMaxReplays.length + selection.skippedResolved.length,
+    skipped:
+      selection.skippedSucceeded.length +
+      selection.skippedMaxReplays.length +
+      selection.skippedResolved.length +
+      selection.skippedNoRoute.length,
     skippedSucceeded: selection.skippedSucceeded.length,
     skippedMaxReplays: selection.skippedMaxReplays.length,
     skippedResolved: selection.skippedResolved.length,
+    skippedNoRoute: selection.skippedNoRoute.length,
+    beyondLimit: selection.beyondLimit,
+    ...(routeOf
+      ? {
+          byRoute: [...byRoute]
+            .sort((a, b) => b[1] - a[1] || String(a[0].name).localeCompare(String(b[0].name)))
+            .map(([route, count]) => ({ route: route.name as string, target: route.target.redacted, count })),
+        }
+      : {}),
     byStatusCode: sortByCount(byStatusCode).map(([status_code, count]) => ({ status_code, count })),
     byWebhook: sortByCount(byWebhook).map(([webhook, count]) => ({ webhook, count })),
     firstIds: selection.toSend.slice(0, DRY_RUN_SHOWN_IDS).map((e) => e.delivery_id),
@@ -45,8 +73,13 @@ export function summarizeDryRun(selection: Selection, target: string): DryRunSum
 
 export function formatDryRun(s: DryRunSummary): string {
   const plural = s.total === 1 ? 'dead letter' : 'dead letters';
-  const lines = [`dry run: would replay ${s.total} ${plural} to ${s.target}${skippedNote(s)}; nothing sent, nothing changed`];
+  const to = s.target ?? `${s.byRoute?.length ?? 0} ${s.byRoute?.length === 1 ? 'route' : 'routes'}`;
+  const limited = s.beyondLimit > 0 ? ` (${s.beyondLimit} more beyond --limit)` : '';
+  const lines = [`dry run: would replay ${s.total} ${plural} to ${to}${limited}${skippedNote(s)}; nothing sent, nothing changed`];
   if (s.total > 0) {
+    if (s.byRoute) {
+      lines.push(`  by route:       ${s.byRoute.map((g) => `${escapeText(g.route)} → ${g.target} ×${g.count}`).join(', ')}`);
+    }
     lines.push(`  by status code: ${s.byStatusCode.map((g) => `${g.status_code ?? 'unknown'} ×${g.count}`).join(', ')}`);
     // Names and ids come from the file: shown escaped, like everything list and inspect print.
     lines.push(`  by webhook:     ${s.byWebhook.map((g) => `${escapeText(g.webhook)} ×${g.count}`).join(', ')}`);
@@ -62,6 +95,7 @@ function skippedNote(s: DryRunSummary): string {
   if (s.skippedSucceeded > 0) parts.push(`${s.skippedSucceeded} already succeeded`);
   if (s.skippedMaxReplays > 0) parts.push(`${s.skippedMaxReplays} at --max-replays`);
   if (s.skippedResolved > 0) parts.push(`${s.skippedResolved} resolved`);
+  if (s.skippedNoRoute > 0) parts.push(`${s.skippedNoRoute} no route`);
   return ` (${s.skipped} skipped: ${parts.join(', ')})`;
 }
 

@@ -5,26 +5,34 @@
 import type { CommonOptions } from '../config.js';
 import { parseDuration, parsePositiveInt } from '../duration.js';
 import { UsageError } from '../errors.js';
-import { parseHeaderFlags, type HeaderList } from './request-headers.js';
-import { parseSignSecret } from './signer.js';
-import { parseTarget, type ReplayTarget } from './target-url.js';
+import { REPLAY_ORDERS, type ReplayOrder } from '../select/fields.js';
 import type { FilterFlags } from '../select/filters.js';
+import { mergeHeaders, parseHeaderFlags, parseHeaderLines, type HeaderList } from './request-headers.js';
+import { loadRoutes, type Route } from './routes.js';
+import { readFlagFile } from './read-flag-file.js';
+import { parseSignSecret } from './signer.js';
+import { parseTarget } from './target-url.js';
 
-/** The `dlq list` filters replay accepts (all but --replay-status: replay selects by state itself). */
-type ReplayFilterFlags = Omit<FilterFlags, 'replayStatus'>;
-
-export interface ReplayOptions extends CommonOptions, ReplayFilterFlags {
+export interface ReplayOptions extends CommonOptions, FilterFlags {
   /** Delivery ids or unique prefixes (the positional arguments). */
   ids?: string[];
   to?: string;
+  /** Per-webhook targets (exclusive with --to). */
+  routes?: string;
   force?: boolean;
   maxReplays?: string;
+  /** 'oldest' (default) | 'newest'. */
+  order?: string;
+  limit?: string;
   header?: string[];
+  headerFile?: string;
   timeout?: string;
   retries?: string;
   concurrency?: string;
   rate?: string;
+  maxConsecutiveFailures?: string;
   signSecret?: string;
+  signSecretFile?: string;
   dryRun?: boolean;
   lockTimeout?: string;
   /** Claim lease on a shared store (PostgreSQL): entries of a run silent this long are taken over. */
@@ -32,17 +40,25 @@ export interface ReplayOptions extends CommonOptions, ReplayFilterFlags {
 }
 
 export interface ReplayConfig {
-  target: ReplayTarget;
-  headers: HeaderList;
+  /** One route without a name for --to / DLQ_REPLAY_URL; the routes file's routes for --routes. */
+  routes: Route[];
+  /** true with --routes. */
+  routed: boolean;
+  order: ReplayOrder;
+  /** undefined = no limit. */
+  limit: number | undefined;
   timeoutMs: number;
   retries: number;
   concurrency: number;
   /** Requests per second; undefined = unlimited. */
   rate: number | undefined;
   maxReplays: number | undefined;
-  signKey: Buffer | undefined;
+  /** Circuit breaker: stop a route after this many receiver failures in a row; 0 = off. */
+  maxConsecutiveFailures: number;
   lockTimeoutMs: number;
   leaseMs: number;
+  /** For stderr (the command prints them once, before anything is sent). */
+  warnings: string[];
 }
 
 export const DEFAULT_TIMEOUT = '30s';
@@ -50,10 +66,31 @@ export const DEFAULT_RETRIES = '3';
 export const DEFAULT_CONCURRENCY = '4';
 export const DEFAULT_LOCK_TIMEOUT = '30s';
 export const DEFAULT_LEASE = '60s';
+export const DEFAULT_MAX_CONSECUTIVE_FAILURES = '20';
 
-export function parseReplayConfig(options: ReplayOptions, env: NodeJS.ProcessEnv): ReplayConfig {
-  const target = parseTarget(options.to, env['DLQ_REPLAY_URL']);
-  const headers = parseHeaderFlags(options.header);
+export function parseReplayConfig(options: ReplayOptions, env: NodeJS.ProcessEnv, cwd: string): ReplayConfig {
+  if (options.to !== undefined && options.routes !== undefined) {
+    throw new UsageError('--routes: cannot be combined with --to (give each webhook its target in the routes file)');
+  }
+  const warnings: string[] = [];
+  const order = (options.order ?? 'oldest') as ReplayOrder;
+  if (!REPLAY_ORDERS.includes(order)) throw new UsageError(`--order: '${options.order}' is not one of ${REPLAY_ORDERS.join(', ')}`);
+  // --limit 0 means no limit, as for `dlq list`.
+  const limit = options.limit === undefined ? undefined : parsePositiveInt(options.limit, '--limit', { min: 0 }) || undefined;
+  const maxConsecutiveFailures = parsePositiveInt(
+    options.maxConsecutiveFailures ?? DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    '--max-consecutive-failures',
+    { min: 0 },
+  );
+  // Later sources win per header name: DLQ_REPLAY_HEADERS < --header-file < --header.
+  const envHeaders = env['DLQ_REPLAY_HEADERS']
+    ? parseHeaderLines(env['DLQ_REPLAY_HEADERS'], (line) => `DLQ_REPLAY_HEADERS line ${line}`)
+    : [];
+  const fileHeaders =
+    options.headerFile === undefined
+      ? []
+      : parseHeaderLines(readFlagFile(options.headerFile, '--header-file', cwd), (line) => `${options.headerFile}:${line}`);
+  const headers = mergeHeaders(envHeaders, fileHeaders, parseHeaderFlags(options.header));
   const timeoutMs = parseDuration(options.timeout ?? DEFAULT_TIMEOUT, '--timeout');
   if (timeoutMs <= 0) throw new UsageError(`--timeout: must be more than 0`);
   const retries = parsePositiveInt(options.retries ?? DEFAULT_RETRIES, '--retries', { min: 0, max: 20 });
@@ -64,10 +101,44 @@ export function parseReplayConfig(options: ReplayOptions, env: NodeJS.ProcessEnv
   const lockTimeoutMs = parseDuration(options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT, '--lock-timeout');
   const leaseMs = parseDuration(options.lease ?? DEFAULT_LEASE, '--lease');
   if (leaseMs < 1000) throw new UsageError(`--lease: at least 1s`);
-  const fromFlag = options.signSecret !== undefined;
-  const secret = fromFlag ? options.signSecret : env['DLQ_SIGN_SECRET'] || undefined;
-  const signKey = secret === undefined ? undefined : parseSignSecret(secret, fromFlag ? '--sign-secret' : 'DLQ_SIGN_SECRET');
-  return { target, headers, timeoutMs, retries, concurrency, rate, maxReplays, signKey, lockTimeoutMs, leaseMs };
+  const signKey = parseSigning(options, env, cwd, warnings);
+  const routed = options.routes !== undefined;
+  const routes = routed
+    ? loadRoutes(options.routes as string, cwd, env, { headers, signKey })
+    : [{ name: undefined, target: parseTarget(options.to, env['DLQ_REPLAY_URL']), headers, signKey }];
+  return {
+    routes,
+    routed,
+    order,
+    limit,
+    timeoutMs,
+    retries,
+    concurrency,
+    rate,
+    maxReplays,
+    maxConsecutiveFailures,
+    lockTimeoutMs,
+    leaseMs,
+    warnings,
+  };
+}
+
+/** --sign-secret-file, else --sign-secret (with a warning), else DLQ_SIGN_SECRET. */
+function parseSigning(options: ReplayOptions, env: NodeJS.ProcessEnv, cwd: string, warnings: string[]): Buffer | undefined {
+  if (options.signSecret !== undefined && options.signSecretFile !== undefined) {
+    throw new UsageError('--sign-secret-file: cannot be combined with --sign-secret');
+  }
+  if (options.signSecretFile !== undefined) {
+    // The whole file is the secret; the newline editors and `echo` add is not part of it.
+    const secret = readFlagFile(options.signSecretFile, '--sign-secret-file', cwd).replace(/\r?\n$/, '');
+    return parseSignSecret(secret, '--sign-secret-file');
+  }
+  if (options.signSecret !== undefined) {
+    warnings.push('--sign-secret: flag values are visible to other users (ps, CI logs); use --sign-secret-file or DLQ_SIGN_SECRET');
+    return parseSignSecret(options.signSecret, '--sign-secret');
+  }
+  const secret = env['DLQ_SIGN_SECRET'];
+  return secret ? parseSignSecret(secret, 'DLQ_SIGN_SECRET') : undefined;
 }
 
 function parseRate(text: string): number {

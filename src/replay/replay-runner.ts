@@ -1,27 +1,39 @@
 /**
- * Sends the selected entries: a pool of `concurrency` workers, each taking the next entry and
- * trying it (with retries) until success, a permanent failure, exhausted retries or an abort.
- * Every try is handed to the recorder as it ends; nothing here touches the file directly.
+ * Sends the selected entries: a pool of `concurrency` workers, each taking the next entry (in the
+ * order given: starts follow it) and trying it (with retries) until success, a permanent failure,
+ * exhausted retries or an abort. Every try is handed to the recorder as it ends; nothing here
+ * touches the file directly.
+ *
+ * Circuit breaker (issue #13, --max-consecutive-failures n): per route, after n deliveries in a
+ * row failed for good with no answer, a timeout or a 5xx, no new delivery of that route starts;
+ * deliveries already under way finish (with their retries), and the ones never started stay
+ * exactly as they were (no try recorded). A 2xx resets the count; a 4xx (or 3xx) neither counts
+ * nor resets: that is the payload's fault, not the receiver's.
+ *
+ * Waiting is cancelled through AbortFanout: one listener on the run's signal however many
+ * requests and waits are in flight (see abort-fanout.ts for why).
  */
 import { validateHeaderValue, type Agent } from 'node:http';
+import { AbortFanout, type AbortLink } from '../abort-fanout.js';
 import type { DlqEntry, ReplayAttempt } from '../dlq-entry.js';
 import type { RateLimiter } from './rate-limiter.js';
-import { buildRequestHeaders, type HeaderList } from './request-headers.js';
+import { buildRequestHeaders } from './request-headers.js';
 import { decideRetry, isSuccessStatus, type RetryPolicy } from './retry-policy.js';
+import type { Route } from './routes.js';
 import { send, type SendResult } from './sender.js';
 import { signatureHeaders } from './signer.js';
-import type { ReplayTarget } from './target-url.js';
 
 export interface RunnerConfig {
-  target: ReplayTarget;
+  /** The route of every entry handed to runReplays (selection already dropped the unrouted). */
+  routeFor: (entry: DlqEntry) => Route;
   timeoutMs: number;
   policy: RetryPolicy;
   concurrency: number;
-  headers: HeaderList;
   userAgent: string;
-  signKey: Buffer | undefined;
   /** Stored with every try so --max-replays can count runs, not tries. */
   runId: string;
+  /** 0 = no circuit breaker. */
+  maxConsecutiveFailures: number;
 }
 
 /** Where tries are recorded: the store's replay session. */
@@ -35,14 +47,14 @@ export interface TryRecorder {
  */
 export interface EntrySource {
   next(): Promise<DlqEntry | undefined>;
-  /** The run is done with the entry (tried: it was decided, a request went out or not). */
+  /** The run is done with the entry (tried: it was decided, whether or not a request went out). */
   release?(deliveryId: string, tried: boolean): void;
 }
 
 export interface RunnerDeps {
   recorder: TryRecorder;
   limiter: RateLimiter;
-  agent?: Agent;
+  agentFor?: (route: Route) => Agent;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   now: () => Date;
   /** Aborted on SIGINT/SIGTERM: no new tries start, in-flight ones end as "interrupted". */
@@ -54,6 +66,8 @@ export interface RunnerDeps {
   stop?: AbortSignal;
   onResult?: (result: EntryResult) => void;
   onRetry?: (deliveryId: string, tried: SendResult, delayMs: number) => void;
+  /** The breaker of `route` opened (once per route). */
+  onTrip?: (route: Route, reason: string) => void;
 }
 
 export interface EntryResult {
@@ -66,44 +80,104 @@ export interface EntryResult {
   error: string | null;
 }
 
-/**
- * Results in the order of `entries`; entries an abort or a stop prevented from starting are absent.
- * With a `source`, the entries to send are taken from it (each one of `entries`) instead.
- */
+/** A route whose breaker opened. */
+export interface Trip {
+  route: Route;
+  /** e.g. "receiver looks down: 20 deliveries in a row failed (connection refused)" */
+  reason: string;
+  /** Entries of this route never started. */
+  notAttempted: number;
+}
+
+export interface RunOutcome {
+  /** In the order of `entries`; entries never started (abort, stop, breaker) are absent. */
+  results: EntryResult[];
+  trips: Trip[];
+}
+
+/** Per-route state: the breaker, and a signal that stops waits for a first try once it opens. */
+class RouteState {
+  consecutive = 0;
+  trip: Trip | undefined;
+
+  constructor(
+    readonly route: Route,
+    readonly stop: AbortLink,
+    readonly starts: AbortFanout,
+  ) {}
+
+  countNotAttempted(): void {
+    if (this.trip) this.trip.notAttempted++;
+  }
+}
+
+/** With a `source`, the entries to send are taken from it (each one of `entries`, in its order) instead. */
 export async function runReplays(
   entries: readonly DlqEntry[],
   config: RunnerConfig,
   deps: RunnerDeps,
   source: EntrySource = arraySource(entries),
-): Promise<EntryResult[]> {
+): Promise<RunOutcome> {
   const position = new Map(entries.map((e, i) => [e.delivery_id, i]));
   const results: (EntryResult | undefined)[] = new Array(entries.length);
-  // Waiting (rate limit, backoff) ends on a signal and on a stop alike; a request only on a signal.
-  // Combined once per run, not per entry.
+  // Requests end on a signal only; waits (rate limit, backoff) on a signal or a stop; a first
+  // try's waits also when its route's breaker opens. Each through one fan-out (one listener).
+  const interrupts = new AbortFanout(deps.signal);
+  // AbortSignal.any adds no listener to its sources, so the run's signal still has exactly one.
   const waitSignal = deps.stop ? AbortSignal.any([deps.signal, deps.stop]) : deps.signal;
+  const waits = deps.stop ? new AbortFanout(waitSignal) : interrupts;
+  const states = new Map<Route, RouteState>();
+  const stateOf = (route: Route): RouteState => {
+    let state = states.get(route);
+    if (!state) {
+      const stop = waits.link();
+      state = new RouteState(route, stop, new AbortFanout(stop.signal));
+      states.set(route, state);
+    }
+    return state;
+  };
+
   const worker = async () => {
     while (!deps.signal.aborted && !deps.stop?.aborted) {
       const entry = await source.next();
       if (entry === undefined) break;
-      let result: EntryResult | undefined;
+      const index = position.get(entry.delivery_id) ?? results.length;
+      const state = stateOf(config.routeFor(entry));
+      if (state.trip) {
+        state.countNotAttempted();
+        source.release?.(entry.delivery_id, false);
+        continue;
+      }
+      let outcome: Attempted | 'not-attempted' | undefined;
       try {
-        result = await replayEntry(entry, config, deps, waitSignal);
+        outcome = await replayEntry(entry, state, config, deps, { interrupts, waits, waitSignal });
       } catch (error) {
         // A bug or an unforeseen input must cost one delivery, never the run: a worker that
         // threw would make Promise.all settle while the other requests are still in flight,
         // and their results would never be saved (issue #9).
-        result = internalFailure(entry, error, config, deps);
+        outcome = { result: internalFailure(entry, state.route, error, config, deps) };
       }
-      source.release?.(entry.delivery_id, result !== undefined);
-      if (result) {
-        results[position.get(entry.delivery_id) ?? results.length] = result;
-        deps.onResult?.(result);
+      source.release?.(entry.delivery_id, outcome !== undefined && outcome !== 'not-attempted');
+      if (outcome === 'not-attempted') {
+        state.countNotAttempted();
+        continue;
       }
+      if (!outcome) continue;
+      results[index] = outcome.result;
+      deps.onResult?.(outcome.result);
+      noteForBreaker(state, outcome.last, config.maxConsecutiveFailures, deps);
     }
   };
   const workers = Math.max(1, Math.min(config.concurrency, entries.length));
-  await Promise.all(Array.from({ length: workers }, worker));
-  return results.filter((r): r is EntryResult => r !== undefined);
+  try {
+    await Promise.all(Array.from({ length: workers }, worker));
+  } finally {
+    for (const state of states.values()) state.starts.close();
+    if (waits !== interrupts) waits.close();
+    interrupts.close();
+  }
+  const trips = [...states.values()].flatMap((s) => (s.trip ? [s.trip] : []));
+  return { results: results.filter((r): r is EntryResult => r !== undefined), trips };
 }
 
 function arraySource(entries: readonly DlqEntry[]): EntrySource {
@@ -111,11 +185,39 @@ function arraySource(entries: readonly DlqEntry[]): EntrySource {
   return { next: async () => entries[next++] };
 }
 
-function internalFailure(entry: DlqEntry, error: unknown, config: RunnerConfig, deps: RunnerDeps): EntryResult {
+function noteForBreaker(state: RouteState, last: SendResult | undefined, limit: number, deps: RunnerDeps): void {
+  if (limit === 0 || state.trip || last === undefined) return;
+  if (isSuccessStatus(last.status)) {
+    state.consecutive = 0;
+    return;
+  }
+  if (!receiverLooksDown(last)) return;
+  state.consecutive++;
+  if (state.consecutive < limit) return;
+  const reason = `receiver looks down: ${limit} ${limit === 1 ? 'delivery' : 'deliveries'} in a row failed (${shortFailure(last)})`;
+  state.trip = { route: state.route, reason, notAttempted: 0 };
+  // Workers waiting for a rate-limit slot for a first try give up at once.
+  state.stop.abort('circuit breaker');
+  deps.onTrip?.(state.route, reason);
+}
+
+/** No answer at all (refused, reset, timed out, DNS, TLS) or a 5xx; an interrupt is not the receiver's doing. */
+function receiverLooksDown(last: SendResult): boolean {
+  if (last.status !== null) return last.status >= 500;
+  return last.error !== 'interrupted';
+}
+
+/** "connection refused (ECONNREFUSED)" → "connection refused"; "HTTP 503". */
+function shortFailure(last: SendResult): string {
+  if (last.status !== null) return `HTTP ${last.status}`;
+  return (last.error ?? 'no response').replace(/ \([A-Z0-9_]+\)$/, '');
+}
+
+function internalFailure(entry: DlqEntry, route: Route, error: unknown, config: RunnerConfig, deps: RunnerDeps): EntryResult {
   const message = `internal error: ${error instanceof Error ? error.message : String(error)}`;
   deps.recorder.record(entry.delivery_id, {
     at: deps.now().toISOString(),
-    target: config.target.redacted,
+    target: route.target.redacted,
     http_status: null,
     error: message,
     duration_ms: 0,
@@ -140,60 +242,78 @@ export function unsendableIdReason(id: string): string | undefined {
   }
 }
 
-/** Returns undefined when aborted before the first try (nothing was sent, nothing to record). */
-export async function replayEntry(
+interface Attempted {
+  result: EntryResult;
+  /** The last try; absent when nothing was sent. */
+  last?: SendResult;
+}
+
+/**
+ * undefined: interrupted before the first try (nothing sent, nothing to record);
+ * 'not-attempted': the route's breaker opened before the first try.
+ */
+async function replayEntry(
   entry: DlqEntry,
+  state: RouteState,
   config: RunnerConfig,
   deps: RunnerDeps,
-  waitSignal: AbortSignal = deps.signal,
-): Promise<EntryResult | undefined> {
+  { interrupts, waits, waitSignal }: { interrupts: AbortFanout; waits: AbortFanout; waitSignal: AbortSignal },
+): Promise<Attempted | 'not-attempted' | undefined> {
   const id = entry.delivery_id;
+  const route = state.route;
+  // Neither failure below sends anything, so says nothing about the receiver (no `last` for the breaker).
   if (typeof entry.request_body !== 'string') {
-    return { delivery_id: id, status: 'failed', http_status: null, attempts: 0, error: describeMissingBody(entry.request_body) };
+    return { result: { delivery_id: id, status: 'failed', http_status: null, attempts: 0, error: describeMissingBody(entry.request_body) } };
   }
   const unsendable = unsendableIdReason(id);
   if (unsendable !== undefined) {
     // Recorded as a try, so the entry shows why it failed instead of staying pending forever.
     deps.recorder.record(id, {
       at: deps.now().toISOString(),
-      target: config.target.redacted,
+      target: route.target.redacted,
       http_status: null,
       error: unsendable,
       duration_ms: 0,
       run_id: config.runId,
     });
-    return { delivery_id: id, status: 'failed', http_status: null, attempts: 1, error: unsendable };
+    return { result: { delivery_id: id, status: 'failed', http_status: null, attempts: 1, error: unsendable } };
   }
   // The stored string's UTF-8 bytes: exactly what was harvested, never re-serialised.
   const body = Buffer.from(entry.request_body, 'utf8');
   const previousTries = Array.isArray(entry.replays) ? entry.replays.length : 0;
+  const agent = deps.agentFor?.(route);
   let tries = 0;
   let last: SendResult | undefined;
   let giveUpReason: string | null = null;
 
   for (let retryNumber = 1; ; retryNumber++) {
-    await deps.limiter.acquire(waitSignal);
+    // A first try's wait also ends when the route's breaker opens; a retry of a delivery already
+    // under way goes on regardless of the breaker (in-flight deliveries finish), not after a stop.
+    await (tries === 0 ? state.starts : waits).run((signal) => deps.limiter.acquire(signal));
     if (waitSignal.aborted) break;
+    if (tries === 0 && state.trip) return 'not-attempted';
     tries++;
     const at = deps.now();
     const headers = buildRequestHeaders({
       deliveryId: id,
       attempt: previousTries + tries,
       userAgent: config.userAgent,
-      extra: config.headers,
-      ...(config.signKey ? { signature: signatureHeaders(config.signKey, id, Math.floor(at.getTime() / 1000), body) } : {}),
+      extra: route.headers,
+      ...(route.signKey ? { signature: signatureHeaders(route.signKey, id, Math.floor(at.getTime() / 1000), body) } : {}),
     });
-    last = await send({
-      url: config.target.url,
-      headers,
-      body,
-      timeoutMs: config.timeoutMs,
-      signal: deps.signal,
-      ...(deps.agent ? { agent: deps.agent } : {}),
-    });
+    last = await interrupts.run((signal) =>
+      send({
+        url: route.target.url,
+        headers,
+        body,
+        timeoutMs: config.timeoutMs,
+        signal,
+        ...(agent ? { agent } : {}),
+      }),
+    );
     deps.recorder.record(id, {
       at: at.toISOString(),
-      target: config.target.redacted,
+      target: route.target.redacted,
       http_status: last.status,
       error: last.error,
       duration_ms: last.durationMs,
@@ -205,18 +325,22 @@ export async function replayEntry(
       break;
     }
     deps.onRetry?.(id, last, decision.delayMs);
-    await deps.sleep(decision.delayMs, waitSignal);
+    const delayMs = decision.delayMs;
+    await waits.run((signal) => deps.sleep(delayMs, signal));
     if (waitSignal.aborted) break;
   }
 
   if (last === undefined) return undefined;
   const ok = isSuccessStatus(last.status);
   return {
-    delivery_id: id,
-    status: ok ? 'succeeded' : 'failed',
-    http_status: last.status,
-    attempts: tries,
-    error: ok ? null : describeFailure(last, giveUpReason),
+    result: {
+      delivery_id: id,
+      status: ok ? 'succeeded' : 'failed',
+      http_status: last.status,
+      attempts: tries,
+      error: ok ? null : describeFailure(last, giveUpReason),
+    },
+    last,
   };
 }
 
@@ -224,7 +348,6 @@ function describeFailure(last: SendResult, reason: string | null): string {
   const what = last.status === null ? (last.error ?? 'no response') : `HTTP ${last.status}${last.statusText ? ` ${last.statusText}` : ''}`;
   return reason ? `${what} (${reason})` : what;
 }
-
 /** Why a stored request_body cannot be sent: absent, or (hand-edited, another tool) not a string. */
 function describeMissingBody(body: unknown): string {
   if (body === undefined || body === null) return 'no request_body stored; nothing sent';

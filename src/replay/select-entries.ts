@@ -7,9 +7,14 @@
  * - Resolved candidates (`dlq resolve`: handled by a person) are always skipped, --force included,
  *   unless they were named by id AND --force is given: resending one takes both.
  * - --max-replays n skips candidates that already had n failed replay RUNS (see failedReplayRuns).
+ * - With --routes, candidates whose webhook has no route are skipped (`no route`).
+ * - What is left is sent in --order (oldest first by default: receivers that apply state changes
+ *   need "started" before "ended"), and --limit keeps the first n of that order (a canary).
  */
 import { replayStatusOf, type DlqEntry, type ReplayAttempt } from '../dlq-entry.js';
+import type { ReplayOrder } from '../select/fields.js';
 import { resolveIds } from '../select/resolve-ids.js';
+import { sortEntries } from '../select/sort-entries.js';
 import { isSuccessStatus } from './retry-policy.js';
 
 export interface SelectionInput {
@@ -17,28 +22,57 @@ export interface SelectionInput {
   filter: (entry: DlqEntry) => boolean;
   force: boolean;
   maxReplays: number | undefined;
+  /** With --routes: entries whose webhook has no route are not sent (counted as `no route`). */
+  hasRoute?: (entry: DlqEntry) => boolean;
+  /** Default 'oldest'. */
+  order?: ReplayOrder;
+  /** At most this many of `toSend` (after ordering); undefined = all. */
+  limit?: number | undefined;
 }
 
 export interface Selection {
+  /** In send order. */
   toSend: DlqEntry[];
   skippedSucceeded: DlqEntry[];
   skippedMaxReplays: DlqEntry[];
   skippedResolved: DlqEntry[];
+  skippedNoRoute: DlqEntry[];
+  /** Selected but past --limit: left for a later run, not counted as skipped. */
+  beyondLimit: number;
 }
 
 export function selectForReplay(entries: readonly DlqEntry[], input: SelectionInput): Selection {
   const byId = input.ids.length > 0;
   const candidates = (byId ? resolveIds(entries, input.ids) : entries).filter(input.filter);
-  const selection: Selection = { toSend: [], skippedSucceeded: [], skippedMaxReplays: [], skippedResolved: [] };
+  const selection: Selection = {
+    toSend: [],
+    skippedSucceeded: [],
+    skippedMaxReplays: [],
+    skippedResolved: [],
+    skippedNoRoute: [],
+    beyondLimit: 0,
+  };
   for (const entry of candidates) {
     const status = replayStatusOf(entry);
     if (status === 'resolved' && !(byId && input.force)) selection.skippedResolved.push(entry);
     else if (!input.force && status === 'succeeded') selection.skippedSucceeded.push(entry);
     else if (input.maxReplays !== undefined && failedReplayRuns(entry) >= input.maxReplays) {
       selection.skippedMaxReplays.push(entry);
-    } else selection.toSend.push(entry);
+    } else if (input.hasRoute && !input.hasRoute(entry)) selection.skippedNoRoute.push(entry);
+    else selection.toSend.push(entry);
   }
+  const selected = selection.toSend.length;
+  selection.toSend = orderForReplay(selection.toSend, input.order ?? 'oldest', input.limit);
+  selection.beyondLimit = selected - selection.toSend.length;
   return selection;
+}
+
+/**
+ * By `timestamp` (oldest or newest first), ties by `delivery_id`, entries without a parseable
+ * timestamp last: the `dlq list` ordering on timestamp (sortEntries), ascending for 'oldest'.
+ */
+export function orderForReplay(entries: readonly DlqEntry[], order: ReplayOrder, limit?: number): DlqEntry[] {
+  return sortEntries(entries, 'timestamp', { reverse: order === 'oldest', ...(limit === undefined ? {} : { limit }) });
 }
 
 /**

@@ -15,10 +15,11 @@ export interface ReplayTarget {
   redacted: string;
 }
 
-export function parseTarget(flag: string | undefined, envValue: string | undefined): ReplayTarget {
+/** `label` names the value in errors when it is not --to (a route in the --routes file). */
+export function parseTarget(flag: string | undefined, envValue: string | undefined, label = '--to'): ReplayTarget {
   const fromFlag = flag !== undefined;
   const raw = fromFlag ? flag : envValue && envValue.trim() !== '' ? envValue : undefined;
-  const source = fromFlag ? '--to' : 'DLQ_REPLAY_URL';
+  const source = fromFlag ? label : 'DLQ_REPLAY_URL';
   if (raw === undefined) throw new UsageError('--to: no replay target (give --to <url> or set DLQ_REPLAY_URL)');
   let url: URL;
   try {

@@ -16,6 +16,10 @@ export type SortField = (typeof SORT_FIELDS)[number];
 export const GROUP_FIELDS = ['status_code', 'webhook', 'day', 'replay_status'] as const;
 export type GroupField = (typeof GROUP_FIELDS)[number];
 
+/** `dlq replay --order`: by failure time (issue #13). First is the default. */
+export const REPLAY_ORDERS = ['oldest', 'newest'] as const;
+export type ReplayOrder = (typeof REPLAY_ORDERS)[number];
+
 /**
  * The two platform sources (`--source` of fetch, doctor, list and replay): `history` is the
  * designed failed-delivery history (contract §3), `events` the operational events a real org

@@ -398,10 +398,12 @@ test('request_body stored as an object or a number: the reason says so, nothing 
   const { code, out } = await replay(t, { json: true });
   assert.equal(code, ExitCode.replayFailed);
   assert.equal(receiver.requests.length, 0);
-  const errors = (JSON.parse(out) as { results: { error: string }[] }).results.map((r) => r.error);
-  assert.match(errors[0] ?? '', /^request_body is an object, not a string/);
-  assert.match(errors[1] ?? '', /^request_body is a number, not a string/);
-  assert.equal(errors[2], 'no request_body stored; nothing sent');
+  // Sent oldest first (equal timestamps: by id), so look each result up by its id.
+  const results = (JSON.parse(out) as { results: { delivery_id: string; error: string }[] }).results;
+  const error = (id: string) => results.find((r) => r.delivery_id === id)?.error ?? '';
+  assert.match(error('o-1'), /^request_body is an object, not a string/);
+  assert.match(error('n-1'), /^request_body is a number, not a string/);
+  assert.equal(error('u-1'), 'no request_body stored; nothing sent');
 });
 
 test('replay --file that does not exist is exit 6 like list and inspect (dry run too); nothing is created', async () => {

@@ -7,7 +7,7 @@ const e = (id: string, code: number, hook?: string): DlqEntry => ({ delivery_id:
 
 test('counts by status code and webhook, most frequent first, and the first ids', () => {
   const toSend = [e('1', 503, 'Orders'), e('2', 500, 'Orders'), e('3', 503, 'Payments'), e('4', 503, 'Orders'), e('5', 503), e('6', 429, 'Orders')];
-  const s = summarizeDryRun({ toSend, skippedSucceeded: [e('9', 500)], skippedMaxReplays: [], skippedResolved: [] }, 'http://h/x');
+  const s = summarizeDryRun({ toSend, skippedSucceeded: [e('9', 500)], skippedMaxReplays: [], skippedResolved: [], skippedNoRoute: [], beyondLimit: 0 }, 'http://h/x');
   assert.equal(s.total, 6);
   assert.equal(s.skipped, 1);
   assert.deepEqual(s.byStatusCode, [
@@ -28,12 +28,12 @@ test('counts by status code and webhook, most frequent first, and the first ids'
 });
 
 test('nothing selected: one line', () => {
-  const s = summarizeDryRun({ toSend: [], skippedSucceeded: [], skippedMaxReplays: [], skippedResolved: [] }, 'http://h/x');
+  const s = summarizeDryRun({ toSend: [], skippedSucceeded: [], skippedMaxReplays: [], skippedResolved: [], skippedNoRoute: [], beyondLimit: 0 }, 'http://h/x');
   assert.equal(formatDryRun(s), 'dry run: would replay 0 dead letters to http://h/x; nothing sent, nothing changed\n');
 });
 
 test('names and ids from the file are shown escaped: no terminal control, no extra lines', () => {
-  const s = summarizeDryRun({ toSend: [e('a\nb', 503, 'Ord\u001b]0;pwn\u0007ers')], skippedSucceeded: [], skippedMaxReplays: [], skippedResolved: [] }, 'http://h/x');
+  const s = summarizeDryRun({ toSend: [e('a\nb', 503, 'Ord\u001b]0;pwn\u0007ers')], skippedSucceeded: [], skippedMaxReplays: [], skippedResolved: [], skippedNoRoute: [], beyondLimit: 0 }, 'http://h/x');
   const text = formatDryRun(s);
   assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f]/);
   assert.match(text, /by webhook: {5}Ord\\x1b\]0;pwn\\x07ers ×1/);

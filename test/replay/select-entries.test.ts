@@ -39,9 +39,9 @@ test('--force includes succeeded entries', () => {
   assert.deepEqual(ids(s.toSend), ['aaa111', 'aaa222', 'bbb333', 'ccc444']);
 });
 
-test('ids and unique prefixes pick entries in argument order; filters narrow them', () => {
+test('ids and unique prefixes pick entries (sent in --order, not argument order); filters narrow them', () => {
   const s = selectForReplay(entries, { ids: ['ccc', 'aaa111'], filter: all, force: false, maxReplays: undefined });
-  assert.deepEqual(ids(s.toSend), ['ccc444', 'aaa111']);
+  assert.deepEqual(ids(s.toSend), ['aaa111', 'ccc444']);
   const narrowed = selectForReplay(entries, {
     ids: ['ccc', 'aaa111'],
     filter: (e) => e.status_code === 503 && e.delivery_id !== 'aaa111',
@@ -71,6 +71,45 @@ test('--max-replays skips entries that already failed that many runs', () => {
   assert.deepEqual(ids(s3.skippedMaxReplays), ['ccc444']);
 });
 
+const at = (id: string, timestamp?: string): DlqEntry => ({ delivery_id: id, request_body: '{}', ...(timestamp ? { timestamp } : {}) });
+const timed = [
+  at('n2', '2026-03-02T00:00:00Z'),
+  at('none-b'),
+  at('o1', '2026-03-01T00:00:00+01:00'), // 2026-02-28T23:00Z: the oldest, although it sorts later as text
+  at('tie-b', '2026-03-01T12:00:00Z'),
+  at('bad', 'not a time'),
+  at('tie-a', '2026-03-01T12:00:00.000Z'),
+  at('none-a'),
+];
+
+test('--order oldest (the default): by timestamp, ties by delivery_id, no timestamp last', () => {
+  const s = selectForReplay(timed, { ids: [], filter: all, force: false, maxReplays: undefined });
+  assert.deepEqual(ids(s.toSend), ['o1', 'tie-a', 'tie-b', 'n2', 'bad', 'none-a', 'none-b']);
+  assert.equal(s.beyondLimit, 0);
+});
+
+test('--order newest: newest first, ties still by delivery_id, no timestamp still last', () => {
+  const s = selectForReplay(timed, { ids: [], filter: all, force: false, maxReplays: undefined, order: 'newest' });
+  assert.deepEqual(ids(s.toSend), ['n2', 'tie-a', 'tie-b', 'o1', 'bad', 'none-a', 'none-b']);
+});
+
+test('--limit keeps the first n of the chosen order, after the skips; the rest is counted', () => {
+  const done = { ...at('o0', '2026-01-01T00:00:00Z'), replay_status: 'succeeded' as const };
+  const s = selectForReplay([...timed, done], { ids: [], filter: all, force: false, maxReplays: undefined, limit: 2 });
+  assert.deepEqual(ids(s.toSend), ['o1', 'tie-a']);
+  assert.equal(s.beyondLimit, 5);
+  assert.deepEqual(ids(s.skippedSucceeded), ['o0']);
+  const newest = selectForReplay(timed, { ids: [], filter: all, force: false, maxReplays: undefined, order: 'newest', limit: 1 });
+  assert.deepEqual(ids(newest.toSend), ['n2']);
+});
+
+test('with routes, entries without one are skipped as no route (after the other skips)', () => {
+  const s = selectForReplay(entries, { ids: [], filter: all, force: false, maxReplays: undefined, hasRoute: (e) => e.status_code === 503 });
+  assert.deepEqual(ids(s.toSend), ['aaa111', 'ccc444']);
+  assert.deepEqual(ids(s.skippedNoRoute), ['aaa222']);
+  assert.deepEqual(ids(s.skippedSucceeded), ['bbb333']);
+});
+
 test('resolved entries are never sent, --force included, unless named by id together with --force', () => {
   const withResolved: DlqEntry[] = [
     ...entries,
@@ -85,6 +124,7 @@ test('resolved entries are never sent, --force included, unless named by id toge
   assert.deepEqual(ids(named.toSend), []);
   assert.deepEqual(ids(named.skippedResolved), ['ddd555']);
   const namedForced = selectForReplay(withResolved, { ids: ['ddd5', 'aaa111'], filter: all, force: true, maxReplays: undefined });
-  assert.deepEqual(ids(namedForced.toSend), ['ddd555', 'aaa111']);
+  // Sent in --order (here: no timestamps, so by id), not in argument order.
+  assert.deepEqual(ids(namedForced.toSend), ['aaa111', 'ddd555']);
   assert.deepEqual(namedForced.skippedResolved, []);
 });

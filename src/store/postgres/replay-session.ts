@@ -33,6 +33,8 @@ import type { PostgresStore } from './postgres-store.js';
 import { WHOLE_COLUMNS } from './postgres-store.js';
 
 export const DEFAULT_LEASE_MS = 60_000;
+/** How far into the selection a claim looks first (keeps the claim cheap and in order). */
+const CLAIM_WINDOW = 64;
 
 export class PostgresReplaySession implements ReplaySession {
   private readonly me = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -102,22 +104,13 @@ export class PostgresReplaySession implements ReplaySession {
     }
     this.startedAt ??= await this.store.use(async (c) => (await c.query<{ t: string }>('SELECT now()::text AS t')).rows[0]?.t as string);
     const claimable =
-      `(${this.options.force ? 'TRUE' : `replay_state <> 'succeeded'`}) AND ` +
+      `(${this.options.force ? 'TRUE' : `replay_state NOT IN ('succeeded', 'resolved')`}) AND ` +
       `((claimed_by IS NULL AND (last_try_at IS NULL OR last_try_at < $2::timestamptz)) OR (claimed_by IS NOT NULL AND lease_until < now()))`;
-    const claimed = await this.store.transaction(async (client) => {
-      const found = await client.query(
-        `WITH picked AS (
-           SELECT delivery_id FROM dlq_entries
-           WHERE delivery_id = ANY($1::text[]) AND ${claimable}
-           ORDER BY seq LIMIT ${this.batch} FOR UPDATE SKIP LOCKED)
-         UPDATE dlq_entries e SET claimed_by = $3, lease_until = now() + make_interval(secs => $4)
-         FROM picked WHERE e.delivery_id = picked.delivery_id
-         RETURNING e.seq, ${WHOLE_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}`,
-        [this.remaining, this.startedAt, this.me, this.leaseMs / 1000],
-      );
-      const rows = found.rows.sort((a, b) => Number(a['seq']) - Number(b['seq']));
-      return this.store.wholeEntries(client, rows);
-    });
+    // Claims follow the selection's order (--order): first among the next few ids of the
+    // selection; only when other runs hold all of those, anywhere in what is left.
+    const window = this.remaining.slice(0, CLAIM_WINDOW);
+    let claimed = await this.claimAmong(window, claimable, true);
+    if (claimed.length === 0 && this.remaining.length > window.length) claimed = await this.claimAmong(this.remaining, claimable, false);
     if (claimed.length > 0) {
       const ids = new Set(claimed.map((e) => e.delivery_id));
       this.remaining = this.remaining.filter((id) => !ids.has(id));
@@ -143,6 +136,25 @@ export class PostgresReplaySession implements ReplaySession {
       return;
     }
     if (state.rows.some((r) => r.held)) await abortableSleep(Math.min(1000, Math.max(50, this.leaseMs / 4)));
+  }
+
+  /** One short transaction: lock up to a batch of claimable rows among `ids`, skipping locked ones, and lease them. */
+  private claimAmong(ids: readonly string[], claimable: string, ordered: boolean): Promise<DlqEntry[]> {
+    return this.store.transaction(async (client) => {
+      const found = await client.query(
+        `WITH picked AS (
+           SELECT delivery_id FROM dlq_entries
+           WHERE delivery_id = ANY($1::text[]) AND ${claimable}
+           ${ordered ? 'ORDER BY array_position($1::text[], delivery_id::text)' : ''} LIMIT ${this.batch} FOR UPDATE SKIP LOCKED)
+         UPDATE dlq_entries e SET claimed_by = $3, lease_until = now() + make_interval(secs => $4)
+         FROM picked WHERE e.delivery_id = picked.delivery_id
+         RETURNING ${WHOLE_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}`,
+        [ids, this.startedAt, this.me, this.leaseMs / 1000],
+      );
+      const order = new Map(ids.map((id, i) => [id, i]));
+      const rows = found.rows.sort((a, b) => (order.get(a['delivery_id'] as string) ?? 0) - (order.get(b['delivery_id'] as string) ?? 0));
+      return this.store.wholeEntries(client, rows);
+    });
   }
 
   private startRenewing(): void {
@@ -179,7 +191,10 @@ export class PostgresReplaySession implements ReplaySession {
     const status = isSuccessStatus(attempt.http_status) ? 'succeeded' : 'failed';
     return this.store.transaction(async (client) => {
       const updated = await client.query<{ replay_count: number; raw_json: string | null }>(
-        `UPDATE dlq_entries SET replay_count = replay_count + 1, replay_status = $2, replay_state = $2,
+        // A person's `resolved` stays (as result-recorder.ts keeps it in the file).
+        `UPDATE dlq_entries SET replay_count = replay_count + 1,
+           replay_status = CASE WHEN replay_status = 'resolved' THEN replay_status ELSE $2 END,
+           replay_state = CASE WHEN replay_status = 'resolved' THEN replay_state ELSE $2 END,
            extra = extra - 'replays' - 'replay_status',
            key_order = CASE WHEN raw_json IS NULL THEN dlq_with_key(dlq_with_key(key_order, 'replays'), 'replay_status') ELSE key_order END,
            last_try_at = now()
@@ -263,6 +278,7 @@ export class PostgresReplaySession implements ReplaySession {
 /** A raw entry (row-codec.ts) keeps its fields in JSON text: set replays' place and replay_status there too. */
 async function fixRawStatus(client: pg.ClientBase, deliveryId: string, raw: string, status: string): Promise<void> {
   const object = JSON.parse(raw) as Record<string, unknown>;
-  const next = { ...object, replays: Array.isArray(object['replays']) ? object['replays'] : [], replay_status: status };
+  const kept = object['replay_status'] === 'resolved' ? 'resolved' : status;
+  const next = { ...object, replays: Array.isArray(object['replays']) ? object['replays'] : [], replay_status: kept };
   await client.query('UPDATE dlq_entries SET raw_json = $2 WHERE delivery_id = $1', [deliveryId, JSON.stringify(next)]);
 }
