@@ -48,6 +48,8 @@ export class PostgresReplaySession implements ReplaySession {
   private exhausted = false;
   private handedOut = 0;
   private othersTook = 0;
+  /** Ids looked at since the last successful claim (to tell "all held by others" from "look further"). */
+  private examined = 0;
   private startedAt: string | undefined;
   private writes: Promise<void> = Promise.resolve();
   private failed: { id: string; write: () => Promise<void> }[] = [];
@@ -106,46 +108,53 @@ export class PostgresReplaySession implements ReplaySession {
     const claimable =
       `(${this.options.force ? 'TRUE' : `replay_state NOT IN ('succeeded', 'resolved')`}) AND ` +
       `((claimed_by IS NULL AND (last_try_at IS NULL OR last_try_at < $2::timestamptz)) OR (claimed_by IS NOT NULL AND lease_until < now()))`;
-    // Claims follow the selection's order (--order): first among the next few ids of the
-    // selection; only when other runs hold all of those, anywhere in what is left.
+    // Claims follow the selection's order (--order): always among the next few ids of it.
     const window = this.remaining.slice(0, CLAIM_WINDOW);
-    let claimed = await this.claimAmong(window, claimable, true);
-    if (claimed.length === 0 && this.remaining.length > window.length) claimed = await this.claimAmong(this.remaining, claimable, false);
+    const claimed = await this.claimAmong(window, claimable);
     if (claimed.length > 0) {
       const ids = new Set(claimed.map((e) => e.delivery_id));
       this.remaining = this.remaining.filter((id) => !ids.has(id));
       for (const e of claimed) this.held.add(e.delivery_id);
       this.queue.push(...claimed);
+      this.examined = 0;
       this.startRenewing();
       return;
     }
-    // Nothing claimable now: drop what others handled (or what is gone); wait while others hold some.
+    // Nothing claimable in the window: drop what others handled (or what is gone), and move what
+    // others hold now to the back (it comes round again: if its run dies, its lease expires).
     const state = await this.store.use((c) =>
       c.query<{ delivery_id: string; held: boolean }>(
         `SELECT delivery_id, (claimed_by IS NOT NULL AND lease_until >= now()) AS held FROM dlq_entries
          WHERE delivery_id = ANY($1::text[]) AND (${claimable} OR (claimed_by IS NOT NULL AND lease_until >= now()))`,
-        [this.remaining, this.startedAt],
+        [window, this.startedAt],
       ),
     );
-    const open = new Set(state.rows.map((r) => r.delivery_id));
-    const before = this.remaining.length;
-    this.remaining = this.remaining.filter((id) => open.has(id));
-    this.othersTook += before - this.remaining.length;
+    const held = new Set(state.rows.filter((r) => r.held).map((r) => r.delivery_id));
+    const open = new Set(state.rows.filter((r) => !r.held).map((r) => r.delivery_id));
+    const rest = this.remaining.slice(window.length);
+    const done = window.filter((id) => !held.has(id) && !open.has(id)).length;
+    this.othersTook += done;
+    this.remaining = [...window.filter((id) => open.has(id)), ...rest, ...window.filter((id) => held.has(id))];
     if (this.remaining.length === 0) {
       this.exhausted = true;
       return;
     }
-    if (state.rows.some((r) => r.held)) await abortableSleep(Math.min(1000, Math.max(50, this.leaseMs / 4)));
+    // Everything left is held by other runs: wait for them to finish (or their leases to expire).
+    this.examined += window.length - done;
+    if (open.size === 0 && this.examined >= this.remaining.length) {
+      this.examined = 0;
+      await abortableSleep(Math.min(1000, Math.max(50, this.leaseMs / 4)));
+    }
   }
 
-  /** One short transaction: lock up to a batch of claimable rows among `ids`, skipping locked ones, and lease them. */
-  private claimAmong(ids: readonly string[], claimable: string, ordered: boolean): Promise<DlqEntry[]> {
+  /** One short transaction: lock up to a batch of claimable rows among `ids` (in their order), skipping locked ones, and lease them. */
+  private claimAmong(ids: readonly string[], claimable: string): Promise<DlqEntry[]> {
     return this.store.transaction(async (client) => {
       const found = await client.query(
         `WITH picked AS (
            SELECT delivery_id FROM dlq_entries
            WHERE delivery_id = ANY($1::text[]) AND ${claimable}
-           ${ordered ? 'ORDER BY array_position($1::text[], delivery_id::text)' : ''} LIMIT ${this.batch} FOR UPDATE SKIP LOCKED)
+           ORDER BY array_position($1::text[], delivery_id::text) LIMIT ${this.batch} FOR UPDATE SKIP LOCKED)
          UPDATE dlq_entries e SET claimed_by = $3, lease_until = now() + make_interval(secs => $4)
          FROM picked WHERE e.delivery_id = picked.delivery_id
          RETURNING ${WHOLE_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}`,
