@@ -158,6 +158,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--limit <n>', 'at most n rows (default 50 on a terminal, otherwise no limit)')
       .option('--ndjson', 'one JSON entry per line')
       .option('--ids', 'delivery ids only, one per line')
+      .option('--csv', 'RFC 4180 CSV with a header row')
+      .option('--csv-bodies', 'with --csv: also request_body and response_body')
+      .option('--no-formula-guard', "with --csv: do not prefix cells starting with = + - @ with '")
+      .option('--redact <json-path>', 'hide this JSON body path in the output: a.b, items.*.card, or a bare key at any depth (repeatable; env DLQ_REDACT)', collect)
       .addOption(
         new Option('--group-by <field>', 'counts per group').choices(GROUP_FIELDS),
       ),
@@ -169,6 +173,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'dlq list --since 24h --status-code 5xx',
       'dlq list --webhook Orders --replay-status failed --json',
       'dlq list --group-by status_code',
+      'dlq list --since 7d --csv --redact customer.email > failures.csv',
       'dlq list --grep "order-1234" --ids | xargs dlq replay --to https://receiver.example.com/hook',
     ]),
   );
@@ -182,7 +187,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .command('inspect')
       .description('show one dead letter in full (offline)')
       .argument('<id>', 'delivery id or a unique prefix of one')
-      .option('--body', 'print only the request body, byte-for-byte as stored'),
+      .option('--body', 'print only the request body, byte-for-byte as stored')
+      .option('--redact <json-path>', 'hide this JSON body path in the output (repeatable; env DLQ_REDACT)', collect),
   );
   inspect.addHelpText(
     'after',

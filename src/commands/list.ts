@@ -11,6 +11,8 @@ import { colorEnabled, type Io } from '../io.js';
 import { renderEntryTable } from '../output/entry-table.js';
 import { escapeText } from '../output/escape-text.js';
 import { renderGroupTable } from '../output/group-table.js';
+import { writeEntriesCsv, writeGroupsCsv } from '../output/csv-export.js';
+import { parseRedactRules, redactEntries, type RedactRule } from '../output/redact-paths.js';
 import { writeChunked } from '../output/write-chunked.js';
 import { buildFilter, type FilterFlags } from '../select/filters.js';
 import { parseGroupField, type GroupField } from '../select/group-entries.js';
@@ -26,6 +28,11 @@ export interface ListOptions extends CommonOptions, FilterFlags {
   ndjson?: boolean;
   ids?: boolean;
   groupBy?: string;
+  csv?: boolean;
+  csvBodies?: boolean;
+  /** false with --no-formula-guard (commander's default for a --no- flag is true). */
+  formulaGuard?: boolean;
+  redact?: string[];
 }
 
 /** Rows shown on a terminal when --limit is not given; pipes get everything. */
@@ -34,9 +41,11 @@ const DEFAULT_WIDTH = 100;
 
 export async function listCommand(options: ListOptions, io: Io): Promise<number> {
   // Every flag is checked before the file is read: a typo costs nothing and changes nothing.
-  const formats = (['json', 'ndjson', 'ids'] as const).filter((f) => options[f]);
+  const formats = (['json', 'ndjson', 'ids', 'csv'] as const).filter((f) => options[f]);
   if (formats.length > 1) throw new UsageError(`--${formats[0]} and --${formats[1]} cannot be combined`);
   const format = formats[0] ?? 'table';
+  if (format !== 'csv' && options.csvBodies) throw new UsageError('--csv-bodies needs --csv');
+  if (format !== 'csv' && options.formulaGuard === false) throw new UsageError('--no-formula-guard needs --csv');
 
   // Validated now (before reading the file); built again below with the entries for --webhook names.
   const now = io.now();
@@ -52,22 +61,29 @@ export async function listCommand(options: ListOptions, io: Io): Promise<number>
     options.limit === undefined ? (io.stdout.isTTY ? DEFAULT_TTY_LIMIT : undefined) : parsePositiveInt(options.limit, '--limit', { min: 0 });
   if (limit === 0) limit = undefined;
 
-  const view: ListView = { options, now, format, groupBy, sortField, limit };
-  return withStore(options, effectiveEnv(io, options.envFile), io.cwd, (store) => showEntries(store, view, io));
+  const env = effectiveEnv(io, options.envFile);
+  const rules = parseRedactRules(options.redact, env);
+  const view: ListView = { options, now, format, groupBy, sortField, limit, rules };
+  return withStore(options, env, io.cwd, (store) => showEntries(store, view, io));
 }
 
 interface ListView {
   options: ListOptions;
   now: Date;
-  format: 'json' | 'ndjson' | 'ids' | 'table';
+  format: 'json' | 'ndjson' | 'ids' | 'csv' | 'table';
   groupBy: GroupField | undefined;
   sortField: SortField;
   limit: number | undefined;
+  /** --redact / DLQ_REDACT: applied to the printed copies of whole entries. */
+  rules: RedactRule[];
 }
 
-/** Asks the store for the rows (or groups) and prints them. */
+/**
+ * Asks the store for the rows (or groups) and prints them. The store filters, sorts and limits
+ * (the file store through its sidecar index, PostgreSQL in SQL); nothing is printed before it answers.
+ */
 async function showEntries(store: DlqStore, view: ListView, io: Io): Promise<number> {
-  const { options, now, format, groupBy, sortField, limit } = view;
+  const { options, now, format, groupBy, sortField, limit, rules } = view;
   const filter = pickFilter(options);
   const chalk = new Chalk({ level: colorEnabled(io, io.stdout) ? 1 : 0 });
   const width = io.stdout.columns && io.stdout.columns > 0 ? io.stdout.columns : DEFAULT_WIDTH;
@@ -80,6 +96,8 @@ async function showEntries(store: DlqStore, view: ListView, io: Io): Promise<num
     const shown = limit === undefined ? groups : groups.slice(0, limit);
     if (format === 'json') {
       io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
+    } else if (format === 'csv') {
+      writeGroupsCsv(io.stdout, groupBy, shown, { formulaGuard: options.formulaGuard !== false, escape: io.stdout.isTTY === true });
     } else {
       io.stdout.write(
         renderGroupTable(shown, { header: groupBy, width, bars: io.stdout.isTTY === true, headerStyle: chalk.bold }),
@@ -91,17 +109,37 @@ async function showEntries(store: DlqStore, view: ListView, io: Io): Promise<num
   }
 
   // Rows past the limit are never sorted into place or formatted.
+  const needsWhole = format === 'json' || format === 'ndjson' || format === 'csv';
   const page = await store.listEntries({
     filter,
     now,
     sort: sortField,
     reverse: options.reverse === true,
     limit,
-    whole: format === 'json' || format === 'ndjson',
-    names: format === 'table',
+    whole: needsWhole,
+    names: format === 'table' || format === 'csv',
   });
-  const rows = page.rows;
+  const matches = page.matches;
+  const wholeRows = page.rows;
+  // Redacted copies for output; the table and --ids show no body, so nothing there to hide.
+  const rows =
+    !needsWhole || rules.length === 0
+      ? wholeRows
+      : redactEntries(wholeRows, rules, (line) => {
+          if (options.verbose && !options.quiet) io.stderr.write(`${escapeText(line)}\n`);
+        });
   switch (format) {
+    case 'csv': {
+      const nameById = page.nameById;
+      writeEntriesCsv(io.stdout, rows, {
+        bodies: options.csvBodies === true,
+        formulaGuard: options.formulaGuard !== false,
+        escape: io.stdout.isTTY === true,
+        ...(nameById ? { nameById } : {}),
+      });
+      if (matches === 0) note('no dead letters match');
+      break;
+    }
     case 'json':
       if (rows.length === 0) io.stdout.write('[]\n');
       else {
@@ -123,9 +161,9 @@ async function showEntries(store: DlqStore, view: ListView, io: Io): Promise<num
     }
     case 'table':
       io.stdout.write(renderEntryTable(rows, { width, chalk, ...(page.nameById ? { nameById: page.nameById } : {}) }));
-      if (page.matches === 0) note('no dead letters match');
+      if (matches === 0) note('no dead letters match');
       break;
   }
-  if (rows.length < page.matches) note(`… and ${page.matches - rows.length} more (use --limit)`);
+  if (rows.length < matches) note(`… and ${matches - rows.length} more (use --limit)`);
   return ExitCode.ok;
 }

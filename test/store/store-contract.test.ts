@@ -122,6 +122,10 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
     { groupBy: 'replay_status', reverse: true, grep: 'conversation' },
     { statusCode: '418' },
     { json: true },
+    { csv: true, limit: '40' },
+    { csv: true, csvBodies: true, sort: 'webhook', statusCode: '4xx' },
+    { groupBy: 'webhook', csv: true },
+    { ndjson: true, limit: '25', redact: ['eventBody.ani', 'metadata'] },
   ];
 
   test('dlq list prints the same bytes from both stores for ~20 option sets', async () => {
