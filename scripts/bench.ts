@@ -15,7 +15,8 @@
  *
  *   npm run bench                 # all cases
  *   npm run bench -- --quick      # skip the naive harvester on the 20,000 case (it needs > 3 minutes)
- *   npm run bench -- --postgres   # the PostgreSQL store with 1,000,000 entries instead (issue #15)
+ *   npm run bench -- --replay     # only the replay throughput case (issue #13)
+ *   npm run bench -- --postgres   # only the PostgreSQL store with 1,000,000 entries (issue #15)
  *
  * The PostgreSQL cases run against a throwaway server started like the tests' own
  * (test/support/postgres-server.ts: loopback, fsync off): fetch-merge of 1,000 new failures into
@@ -32,19 +33,21 @@ import { serializeDlq } from '../src/store/dlq-file.js';
 import { openStore } from '../src/store/open-store.js';
 import { entry as replayEntry } from '../test/replay/helpers.js';
 import { startPostgresServer } from '../test/support/postgres-server.js';
-import { startReceiver } from '../test/support/receiver.js';
 import { makeDlqEntries } from '../test/support/dlq-fixture.js';
 import { FakeGenesys, makeFailures, type FakeGenesysOptions } from '../test/support/fake-genesys/index.js';
+import { startReceiver } from '../test/support/receiver.js';
 import { BIN } from '../test/support/run-bin.js';
 
 const NAIVE = join(dirname(fileURLToPath(import.meta.url)), 'naive-harvester.js');
+const BARE_REPLAYER = join(dirname(fileURLToPath(import.meta.url)), 'bare-replayer.js');
 const CLIENT_ID = 'bench-client';
 const SECRET = 'bench-secret';
 const WEBHOOK = { id: 'b3nch000-0000-4000-8000-000000000001', name: 'BenchWebhook' };
 const LIMIT = { allowed: 50, windowMs: 10_000 };
 const LATENCY_MS = 20;
 const quick = process.argv.includes('--quick');
-const postgres = process.argv.includes('--postgres');
+const onlyReplay = process.argv.includes('--replay');
+const onlyPostgres = process.argv.includes('--postgres');
 const dir = mkdtempSync(join(tmpdir(), 'dlq-bench-'));
 
 interface Measured {
@@ -55,24 +58,25 @@ interface Measured {
   items: number;
 }
 
-async function measure(
-  serverOptions: FakeGenesysOptions,
-  argv: string[],
-  env: NodeJS.ProcessEnv,
-  items: (stdout: string) => number,
-): Promise<Measured> {
-  const server = new FakeGenesys({ clients: { [CLIENT_ID]: SECRET }, ...serverOptions });
-  const { url } = await server.start();
+interface Run {
+  wallMs: number;
+  peakRssMb: number | undefined;
+  /** user + system CPU time (with /usr/bin/time only). */
+  cpuMs: number | undefined;
+  stdout: string;
+}
+
+/** Runs `node <args>` as a child process: wall time, peak RSS, stdout. A non-zero exit throws. */
+async function runMeasured(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
   const timeFile = join(dir, 'time.out');
   rmSync(timeFile, { force: true });
   const useTime = existsSync('/usr/bin/time');
-  const args = argv.map((a) => a.replace('{URL}', url));
   const [cmd, cmdArgs] = useTime
-    ? ['/usr/bin/time', ['-o', timeFile, '-f', '%M', process.execPath, ...args]]
+    ? ['/usr/bin/time', ['-o', timeFile, '-f', '%M %U %S', process.execPath, ...args]]
     : [process.execPath, args];
   const t0 = performance.now();
   const child = spawn(cmd as string, cmdArgs as string[], {
-    env: { PATH: process.env['PATH'], ...env, GENESYS_GATEWAY: url },
+    env: { PATH: process.env['PATH'], ...env },
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -94,16 +98,39 @@ async function measure(
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const wallMs = performance.now() - t0;
   if (sampler) clearInterval(sampler);
-  await server.stop();
   if (code !== 0) throw new Error(`${args.join(' ')} exited ${code}: ${stderr}`);
-  const kb = useTime ? Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop()) : sampledKb;
+  // "maxRSS-KB user-s sys-s" (the last line: earlier ones may be the child's own messages).
+  const [kb = sampledKb, user, sys] = useTime
+    ? (readFileSync(timeFile, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number)
+    : [sampledKb];
+  const cpuMs = user !== undefined && sys !== undefined ? (user + sys) * 1000 : undefined;
+  return { wallMs, peakRssMb: kb > 0 ? kb / 1024 : undefined, cpuMs, stdout };
+}
+
+async function measure(
+  serverOptions: FakeGenesysOptions,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  items: (stdout: string) => number,
+): Promise<Measured> {
+  const server = new FakeGenesys({ clients: { [CLIENT_ID]: SECRET }, ...serverOptions });
+  const { url } = await server.start();
+  let run: Run;
+  try {
+    run = await runMeasured(
+      argv.map((a) => a.replace('{URL}', url)),
+      { ...env, GENESYS_GATEWAY: url },
+    );
+  } finally {
+    await server.stop();
+  }
   const s = server.stats.requests;
   return {
-    wallMs,
+    wallMs: run.wallMs,
     requests: s.search + s.history + s.integrations + s.other,
     rateLimited: server.stats.rateLimited,
-    peakRssMb: kb > 0 ? kb / 1024 : undefined,
-    items: items(stdout),
+    peakRssMb: run.peakRssMb,
+    items: items(run.stdout),
   };
 }
 
@@ -158,6 +185,70 @@ async function mergeCase(): Promise<void> {
   row('', '(b) dlq fetch into 100,000 entries', intoBig, `merge adds ${fmt(intoBig.wallMs - intoEmpty.wallMs)}`);
 }
 
+/**
+ * Issue #13: 10,000 deliveries to a loopback receiver answering after 20 ms, --concurrency 64.
+ * The ideal is 64 / 20 ms = 3,200/s. The replay's own durationMs runs from its first request to
+ * the end of its final save, so the state saves every 2 s are inside it; the process wall adds
+ * Node's start-up and reading the 10,000-entry file.
+ */
+async function replayCase(): Promise<void> {
+  const count = 10_000;
+  const concurrency = 64;
+  const ideal = concurrency / (LATENCY_MS / 1000);
+  const label = `${count.toLocaleString('en-US')} replays, ${LATENCY_MS} ms receiver, --concurrency ${concurrency}`;
+  process.stderr.write(`bench: ${label}\n`);
+  const file = join(dir, 'replay.json');
+  // Every entry pending with a payload, so all 10,000 are sent.
+  const entries = makeDlqEntries(count, { seed: 13, now: new Date() }).map((e) => ({
+    ...e,
+    request_body: typeof e.request_body === 'string' ? e.request_body : '{}',
+    replay_status: 'pending' as const,
+    replays: [],
+  }));
+  writeFileSync(file, serializeDlq(entries), { mode: 0o600 });
+  const receiver = await startReceiver(() => ({ status: 200, delayMs: LATENCY_MS }));
+  let run: Run;
+  let bare: Run;
+  let received: number;
+  try {
+    run = await runMeasured([BIN, 'replay', '--to', receiver.url, '--concurrency', String(concurrency), '--json', '--quiet'], { DLQ_FILE: file });
+    received = receiver.requests.length;
+    bare = await runMeasured([BARE_REPLAYER, receiver.url, String(count), String(concurrency)], {});
+  } finally {
+    await receiver.close();
+  }
+  const bareMs = (JSON.parse(bare.stdout) as { durationMs: number }).durationMs;
+  const bareRate = perSecondOf(count, bareMs);
+  const summary = JSON.parse(run.stdout) as { succeeded: number; durationMs: number };
+  const inRun = perSecondOf(summary.succeeded, summary.durationMs);
+  const inProcess = perSecondOf(summary.succeeded, run.wallMs);
+  const pct = (rate: number) => `${Math.round((rate / ideal) * 100)}%`;
+  rows.push([
+    label,
+    '(d) dlq replay: the run (saves included)',
+    fmt(summary.durationMs),
+    String(received),
+    '0',
+    run.peakRssMb === undefined ? 'n/a' : `${Math.round(run.peakRssMb)} MB`,
+    String(summary.succeeded),
+    `${Math.round(inRun).toLocaleString('en-US')}/s = ${pct(inRun)} of the ideal ${ideal.toLocaleString('en-US')}/s, ${(inRun / bareRate).toFixed(2)}× the bare client`,
+  ]);
+  const cpu = (r: Run) => (r.cpuMs === undefined ? '' : `; CPU ${fmt(r.cpuMs)} = ${Math.round((r.cpuMs * 1000) / count)} µs a delivery`);
+  rows.push(['', '(d) the whole process (start-up, file read)', fmt(run.wallMs), '', '', '', '', `${Math.round(inProcess).toLocaleString('en-US')}/s = ${pct(inProcess)}${cpu(run)}`]);
+  rows.push([
+    '',
+    '(e) bare client: POSTs only, same receiver',
+    fmt(bareMs),
+    String(count),
+    '0',
+    bare.peakRssMb === undefined ? 'n/a' : `${Math.round(bare.peakRssMb)} MB`,
+    String(count),
+    `${Math.round(bareRate).toLocaleString('en-US')}/s = ${pct(bareRate)}: what the machine allowed then${cpu(bare)}`,
+  ]);
+}
+
+const perSecondOf = (n: number, ms: number) => n / (ms / 1000);
+
 /** Loads `count` fixture entries into the store at `url`, in batches (bounded memory). */
 async function loadStore(url: string, count: number, make: (n: number, batch: number) => import('../src/dlq-entry.js').DlqEntry[]): Promise<void> {
   const store = await openStore({ store: url }, {}, dir);
@@ -211,7 +302,7 @@ async function postgresCases(): Promise<void> {
 
     const replayDb = await dbUrl('bench_replay');
     await loadStore(replayDb, 10_000, (n, batch) => Array.from({ length: n }, (_, i) => replayEntry(`r-${batch}-${String(i).padStart(5, '0')}`)));
-    const receiver = await startReceiver();
+    const receiver = await startReceiver(() => ({ status: 200 }));
     try {
       const t0 = performance.now();
       const runs = await Promise.all(
@@ -231,18 +322,18 @@ async function postgresCases(): Promise<void> {
   }
 }
 
+
 async function main(): Promise<void> {
-  if (postgres) {
+  if (onlyPostgres) {
     await postgresCases();
-    const header = ['case', 'run', 'wall', 'requests', '429s', 'peak RSS', 'items', 'ratio'];
-    const lines = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`);
-    process.stdout.write(`\nnode ${process.version}, ${new Date().toISOString()}\n\n${lines.join('\n')}\n`);
-    rmSync(dir, { recursive: true, force: true });
-    return;
+  } else if (onlyReplay) {
+    await replayCase();
+  } else {
+    await harvestCase(3_000, true);
+    await harvestCase(20_000, !quick);
+    await mergeCase();
+    await replayCase();
   }
-  await harvestCase(3_000, true);
-  await harvestCase(20_000, !quick);
-  await mergeCase();
   const header = ['case', 'run', 'wall', 'requests', '429s', 'peak RSS', 'items', 'ratio'];
   const lines = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`);
   process.stdout.write(`\nnode ${process.version}, ${new Date().toISOString()}\n\n${lines.join('\n')}\n`);

@@ -24,6 +24,11 @@ export class RateLimiter {
     this.intervalMs = perSecond === undefined ? 0 : 1000 / perSecond;
   }
 
+  /** No --rate: acquire never waits (callers skip setting up a cancellable wait). */
+  get unlimited(): boolean {
+    return this.intervalMs === 0;
+  }
+
   /** Waits for this caller's slot. Slots are reserved in call order, so callers are served FIFO. */
   async acquire(signal?: AbortSignal): Promise<void> {
     if (this.intervalMs === 0) return;

@@ -289,7 +289,8 @@ async function replayEntry(
   for (let retryNumber = 1; ; retryNumber++) {
     // A first try's wait also ends when the route's breaker opens; a retry of a delivery already
     // under way goes on regardless of the breaker (in-flight deliveries finish), not after a stop.
-    await (tries === 0 ? state.starts : waits).run((signal) => deps.limiter.acquire(signal));
+    if (deps.limiter.unlimited) await deps.limiter.acquire();
+    else await (tries === 0 ? state.starts : waits).run((signal) => deps.limiter.acquire(signal));
     if (waitSignal.aborted) break;
     if (tries === 0 && state.trip) return 'not-attempted';
     tries++;
