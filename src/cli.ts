@@ -76,6 +76,11 @@ function addPlatformOptions(cmd: Command): Command {
     .option('--gateway <url>', 'send login and API requests through this host (env GENESYS_GATEWAY)');
 }
 
+/** `--source history|events` as a filter of stored entries (list, replay, resolve). */
+function sourceFilterOption(): Option {
+  return new Option('--source <source>', 'only entries from this source: history, or events (operational events)').choices(SOURCE_NAMES);
+}
+
 /** Collects a repeatable option into an array. */
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -153,6 +158,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
       .addOption(replayStatusOption())
       .option('--grep <text>', 'substring of the request/response body or status message')
+      .addOption(sourceFilterOption())
       .addOption(new Option('--sort <field>', 'sort field').choices(SORT_FIELDS))
       .option('--reverse', 'reverse the sort order')
       .option('--limit <n>', 'at most n rows (default 50 on a terminal, otherwise no limit)')
@@ -212,6 +218,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
       .option('--replay-status <status>', 'pending | succeeded | failed (succeeded needs --force)')
       .option('--grep <text>', 'substring of the request/response body or status message')
+      .addOption(sourceFilterOption())
       .option('--force', 'also replay entries that already succeeded')
       .option('--max-replays <n>', 'skip entries that already failed this many replays')
       .addOption(new Option('--order <order>', 'send order by failure time').choices(REPLAY_ORDERS).default('oldest'))
@@ -259,6 +266,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
       .addOption(replayStatusOption())
       .option('--grep <text>', 'substring of the request/response body or status message')
+      .addOption(sourceFilterOption())
       .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
   );
   resolve.addHelpText(
@@ -285,6 +293,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
       .addOption(replayStatusOption())
       .option('--grep <text>', 'substring of the request/response body or status message')
+      .addOption(sourceFilterOption())
       .option('--all', 'every entry (required when no filter is given)')
       .option('--archive <path>', 'append the removed entries here first, as NDJSON (gzip when it ends in .gz)')
       .option('--redact <json-path>', 'hide this JSON body path in the archive (repeatable; env DLQ_REDACT)', collect)

@@ -10,6 +10,7 @@ import { escapeText } from '../output/escape-text.js';
 import { formatEntry } from '../output/format-entry.js';
 import { parseRedactRules, redactEntry } from '../output/redact-paths.js';
 import { withStore } from '../store/open-store.js';
+import { isEventEntry } from '../dlq-entry.js';
 
 /** The commander keys of `dlq inspect` (the id argument is merged in by cli.ts). */
 export interface InspectOptions extends CommonOptions {
@@ -37,7 +38,10 @@ export async function inspectCommand(options: InspectOptions, io: Io): Promise<n
     // `--body > payload.bin` get the payload as it was sent (re-serialised only if --redact hid something).
     const body = entry.request_body;
     if (typeof body === 'string') io.stdout.write(body);
-    else if (!options.quiet) io.stderr.write(`warning: ${escapeText(entry.delivery_id)} has no request body\n`);
+    else if (!options.quiet) {
+      const why = isEventEntry(entry) ? ' (an operational event: events carry no payload)' : '';
+      io.stderr.write(`warning: ${escapeText(entry.delivery_id)} has no request body${why}\n`);
+    }
     return ExitCode.ok;
   }
   if (options.json) {

@@ -39,7 +39,7 @@ export interface PruneSummary {
   file: string;
 }
 
-const FILTER_FLAGS = ['since', 'until', 'statusCode', 'webhook', 'replayStatus', 'grep', 'olderThan'] as const;
+const FILTER_FLAGS = ['since', 'until', 'statusCode', 'webhook', 'replayStatus', 'grep', 'source', 'olderThan'] as const;
 
 export async function pruneCommand(options: PruneOptions, io: Io): Promise<number> {
   const started = performance.now();
@@ -47,7 +47,7 @@ export async function pruneCommand(options: PruneOptions, io: Io): Promise<numbe
   const filtered = FILTER_FLAGS.filter((f) => options[f] !== undefined);
   if (options.all && filtered.length > 0) throw new UsageError(`--all cannot be combined with filters (${flagName(filtered[0] as string)})`);
   if (!options.all && filtered.length === 0) {
-    throw new UsageError('give a filter (--older-than, --since, --until, --status-code, --webhook, --replay-status, --grep) or --all');
+    throw new UsageError('give a filter (--older-than, --since, --until, --status-code, --webhook, --replay-status, --grep, --source) or --all');
   }
   const now = io.now();
   buildFilter(options, now);

@@ -18,12 +18,12 @@ import { buildFilter } from '../select/filters.js';
 import type { DlqStore } from '../store/dlq-store.js';
 import { withStore } from '../store/open-store.js';
 import type { StoreFs } from '../store/store-fs.js';
-import { formatDryRun, summarizeDryRun } from '../replay/dry-run.js';
+import { formatDryRun, skippedCount, summarizeDryRun } from '../replay/dry-run.js';
 import { RateLimiter } from '../replay/rate-limiter.js';
 import { parseReplayConfig, type ReplayOptions } from '../replay/replay-config.js';
 import { runReplays, type EntryResult, type Trip } from '../replay/replay-runner.js';
 import { routeResolver, type Route } from '../replay/routes.js';
-import { selectForReplay } from '../replay/select-entries.js';
+import { noPayloadResult, selectForReplay, type SkippedResult } from '../replay/select-entries.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../replay/retry-policy.js';
 import { createAgent, formatMs } from '../replay/sender.js';
 import { abortableSleep } from '../sleep.js';
@@ -62,6 +62,7 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
       webhook: options.webhook,
       replayStatus: options.replayStatus,
       grep: options.grep,
+      source: options.source,
     },
     now,
   );
@@ -93,8 +94,14 @@ async function replayFrom(
     order: config.order,
     limit: config.limit,
   });
-  const skipped =
-    selection.skippedSucceeded.length + selection.skippedMaxReplays.length + selection.skippedResolved.length + selection.skippedNoRoute.length;
+  const skipped = skippedCount(selection);
+  // Listed in --json results: a script sees why these were not sent.
+  const skippedResults = selection.skippedNoPayload.map(noPayloadResult);
+  if (selection.skippedNoPayload.length > 0) {
+    reporter.info(
+      `skipping ${selection.skippedNoPayload.length} without a payload (operational events carry none: list and inspect them, they cannot be replayed)`,
+    );
+  }
   if (selection.skippedResolved.length > 0) {
     reporter.info(`skipping ${selection.skippedResolved.length} resolved (name them by id with --force to resend)`);
   }
@@ -126,6 +133,7 @@ async function replayFrom(
     routeNames: config.routed ? new Map(selection.toSend.map((e) => [e.delivery_id, routeOfSelected(e).name])) : undefined,
     total,
     skipped,
+    skippedResults,
     beyondLimit: selection.beyondLimit,
     trips: [] as Trip[],
   };
@@ -308,6 +316,8 @@ interface Summary {
   routeNames: Map<string, string | undefined> | undefined;
   total: number;
   skipped: number;
+  /** Skipped entries that --json lists among the results (those without a payload). */
+  skippedResults: SkippedResult[];
   beyondLimit: number;
   durationMs: number;
   results: EntryResult[];
@@ -348,7 +358,10 @@ function writeSummary(io: Io, options: ReplayOptions, s: Summary): void {
       ...(s.unrecorded !== undefined ? { unrecorded: s.unrecorded } : {}),
       ...(s.byOthers ? { handledByOthers: s.byOthers } : {}),
       // With --routes each result names its route (the routes-file key).
-      results: s.routeNames ? s.results.map((r) => ({ ...r, route: s.routeNames?.get(r.delivery_id) ?? null })) : s.results,
+      results: [
+        ...(s.routeNames ? s.results.map((r) => ({ ...r, route: s.routeNames?.get(r.delivery_id) ?? null })) : s.results),
+        ...s.skippedResults,
+      ],
     };
     io.stdout.write(`${JSON.stringify(out)}\n`);
     return;

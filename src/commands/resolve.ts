@@ -31,7 +31,7 @@ export interface ResolveSummary {
   file: string;
 }
 
-const FILTER_FLAGS = ['since', 'until', 'statusCode', 'webhook', 'replayStatus', 'grep'] as const;
+const FILTER_FLAGS = ['since', 'until', 'statusCode', 'webhook', 'replayStatus', 'grep', 'source'] as const;
 
 export async function resolveCommand(options: ResolveOptions, io: Io): Promise<number> {
   const ids = options.ids ?? [];
@@ -39,7 +39,7 @@ export async function resolveCommand(options: ResolveOptions, io: Io): Promise<n
   if (undo && options.note !== undefined) throw new UsageError('--note cannot be combined with --undo');
   if (ids.length === 0 && !FILTER_FLAGS.some((f) => options[f] !== undefined)) {
     // Never resolve the whole file by accident.
-    throw new UsageError('name delivery ids or give a filter (--since, --until, --status-code, --webhook, --replay-status, --grep)');
+    throw new UsageError('name delivery ids or give a filter (--since, --until, --status-code, --webhook, --replay-status, --grep, --source)');
   }
   const now = io.now();
   buildFilter(options, now); // validates every filter flag before the file is touched

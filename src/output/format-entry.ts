@@ -5,7 +5,7 @@
  * not be able to drive the terminal.
  */
 import type { ChalkInstance } from 'chalk';
-import type { DlqEntry, ReplayAttempt } from '../dlq-entry.js';
+import { isEventEntry, type DlqEntry, type ReplayAttempt } from '../dlq-entry.js';
 import { statusCodeOf, timestampMs } from '../select/filters.js';
 import { replayStyle, statusStyle } from './entry-table.js';
 import { escapeText } from './escape-text.js';
@@ -24,7 +24,7 @@ const FIELD_ORDER = [
   'last_seen_at',
   'replay_status',
 ];
-const SECTIONS = new Set(['request_body', 'response_body', 'replays']);
+const SECTIONS = new Set(['request_body', 'response_body', 'replays', 'event']);
 const TIME_FIELDS = new Set(['timestamp', 'first_seen_at', 'last_seen_at']);
 
 /** A field value on one line: strings as text, anything else as compact JSON; always escaped. */
@@ -85,10 +85,36 @@ function renderReplays(replays: readonly ReplayAttempt[]): string {
     .join('');
 }
 
+function isDefinition(value: unknown): value is { id: string; name: string } {
+  return typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string' && typeof (value as { name?: unknown }).name === 'string';
+}
+
+/**
+ * The operational event as received, one field a line in the platform's own order; dates also in
+ * local time, nested references (eventDefinition, conversation) as compact JSON.
+ */
+function formatEvent(event: unknown, chalk: ChalkInstance): string {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return `${chalk.bold('event')}  ${inline(event)}\n`;
+  const fields = Object.entries(event as Record<string, unknown>);
+  if (fields.length === 0) return `${chalk.bold('event')} ${chalk.dim('(empty)')}\n`;
+  const width = Math.max(...fields.map(([k]) => escapeText(k).length));
+  let out = `${chalk.bold('event')}${chalk.dim(' (operational event, as received)')}\n`;
+  for (const [key, value] of fields) {
+    let text = inline(value);
+    if (/^date/.test(key) && typeof value === 'string' && !Number.isNaN(Date.parse(value))) {
+      text += chalk.dim(`  (${formatLocalTime(Date.parse(value))} local)`);
+    }
+    out += `  ${escapeText(key).padEnd(width)}  ${text}\n`;
+  }
+  return out;
+}
+
 export function formatEntry(entry: DlqEntry, options: { chalk: ChalkInstance }): string {
   const { chalk } = options;
   const known = FIELD_ORDER.filter((k) => Object.hasOwn(entry, k));
   const extra = Object.keys(entry).filter((k) => !FIELD_ORDER.includes(k) && !SECTIONS.has(k));
+  // An operational event (contract §5, §6) carries no payload: say so rather than print "null".
+  const fromEvent = isEventEntry(entry);
   const labelWidth = Math.max(...[...known, ...extra].map((k) => escapeText(k).length));
 
   let out = '';
@@ -103,14 +129,22 @@ export function formatEntry(entry: DlqEntry, options: { chalk: ChalkInstance }):
       style = statusStyle(chalk, statusCodeOf(entry));
     } else if (key === 'replay_status' && typeof value === 'string') {
       style = replayStyle(chalk, value);
+    } else if (key === 'event_definition' && isDefinition(value)) {
+      text = `${escapeText(value.name)} ${chalk.dim(`(${escapeText(value.id)})`)}`;
     }
     out += `${chalk.bold(escapeText(key).padEnd(labelWidth))}  ${style ? style(text) : text}\n`;
   }
+
+  if (Object.hasOwn(entry, 'event')) out += `\n${formatEvent(entry.event, chalk)}`;
 
   for (const key of ['request_body', 'response_body']) {
     if (!Object.hasOwn(entry, key)) continue;
     const value = entry[key];
     out += '\n';
+    if (value === null && fromEvent) {
+      out += `${chalk.bold(key)} ${chalk.dim('(none: operational events carry no payload; never replayed)')}\n`;
+      continue;
+    }
     if (typeof value !== 'string') {
       out += `${chalk.bold(key)}\n${inline(value)}\n`;
       continue;

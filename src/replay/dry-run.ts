@@ -19,6 +19,8 @@ export interface DryRunSummary {
   skippedSucceeded: number;
   skippedMaxReplays: number;
   skippedResolved: number;
+  /** Entries without a payload (operational events): never sent. */
+  skippedNoPayload: number;
   skippedNoRoute: number;
   /** Selected but past --limit. */
   beyondLimit: number;
@@ -48,14 +50,11 @@ export function summarizeDryRun(selection: Selection, target: string | null, rou
     dryRun: true,
     target,
     total: selection.toSend.length,
-    skipped:
-      selection.skippedSucceeded.length +
-      selection.skippedMaxReplays.length +
-      selection.skippedResolved.length +
-      selection.skippedNoRoute.length,
+    skipped: skippedCount(selection),
     skippedSucceeded: selection.skippedSucceeded.length,
     skippedMaxReplays: selection.skippedMaxReplays.length,
     skippedResolved: selection.skippedResolved.length,
+    skippedNoPayload: selection.skippedNoPayload.length,
     skippedNoRoute: selection.skippedNoRoute.length,
     beyondLimit: selection.beyondLimit,
     ...(routeOf
@@ -95,8 +94,20 @@ function skippedNote(s: DryRunSummary): string {
   if (s.skippedSucceeded > 0) parts.push(`${s.skippedSucceeded} already succeeded`);
   if (s.skippedMaxReplays > 0) parts.push(`${s.skippedMaxReplays} at --max-replays`);
   if (s.skippedResolved > 0) parts.push(`${s.skippedResolved} resolved`);
+  if (s.skippedNoPayload > 0) parts.push(`${s.skippedNoPayload} without payload`);
   if (s.skippedNoRoute > 0) parts.push(`${s.skippedNoRoute} no route`);
   return ` (${s.skipped} skipped: ${parts.join(', ')})`;
+}
+
+/** Every entry the selection leaves out, whatever the reason. */
+export function skippedCount(selection: Selection): number {
+  return (
+    selection.skippedSucceeded.length +
+    selection.skippedMaxReplays.length +
+    selection.skippedResolved.length +
+    selection.skippedNoPayload.length +
+    selection.skippedNoRoute.length
+  );
 }
 
 function webhookLabel(entry: DlqEntry): string {

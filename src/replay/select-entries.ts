@@ -6,6 +6,8 @@
  * - Candidates that already succeeded are skipped unless --force.
  * - Resolved candidates (`dlq resolve`: handled by a person) are always skipped, --force included,
  *   unless they were named by id AND --force is given: resending one takes both.
+ * - Candidates without a payload (request_body null or absent: operational events carry none,
+ *   contract §5) are never sent, --force and ids included: skipped with reason "no payload".
  * - --max-replays n skips candidates that already had n failed replay RUNS (see failedReplayRuns).
  * - With --routes, candidates whose webhook has no route are skipped (`no route`).
  * - What is left is sent in --order (oldest first by default: receivers that apply state changes
@@ -36,9 +38,29 @@ export interface Selection {
   skippedSucceeded: DlqEntry[];
   skippedMaxReplays: DlqEntry[];
   skippedResolved: DlqEntry[];
+  skippedNoPayload: DlqEntry[];
   skippedNoRoute: DlqEntry[];
   /** Selected but past --limit: left for a later run, not counted as skipped. */
   beyondLimit: number;
+}
+
+/** How a skipped entry shows in `--json` results, next to the results of those sent. */
+export interface SkippedResult {
+  delivery_id: string;
+  status: 'skipped';
+  reason: 'no payload';
+  http_status: null;
+  attempts: 0;
+  error: null;
+}
+
+/** False when there is nothing to send: request_body null (operational events) or absent. */
+export function hasPayload(entry: DlqEntry): boolean {
+  return entry.request_body !== null && entry.request_body !== undefined;
+}
+
+export function noPayloadResult(entry: DlqEntry): SkippedResult {
+  return { delivery_id: entry.delivery_id, status: 'skipped', reason: 'no payload', http_status: null, attempts: 0, error: null };
 }
 
 export function selectForReplay(entries: readonly DlqEntry[], input: SelectionInput): Selection {
@@ -49,12 +71,14 @@ export function selectForReplay(entries: readonly DlqEntry[], input: SelectionIn
     skippedSucceeded: [],
     skippedMaxReplays: [],
     skippedResolved: [],
+    skippedNoPayload: [],
     skippedNoRoute: [],
     beyondLimit: 0,
   };
   for (const entry of candidates) {
     const status = replayStatusOf(entry);
     if (status === 'resolved' && !(byId && input.force)) selection.skippedResolved.push(entry);
+    else if (!hasPayload(entry)) selection.skippedNoPayload.push(entry);
     else if (!input.force && status === 'succeeded') selection.skippedSucceeded.push(entry);
     else if (input.maxReplays !== undefined && failedReplayRuns(entry) >= input.maxReplays) {
       selection.skippedMaxReplays.push(entry);

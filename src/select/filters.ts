@@ -11,8 +11,11 @@
  *   also entries whose id another entry gives that name).
  * - --replay-status: comma list of pending|succeeded|failed (a missing status is pending).
  * - --grep: case-sensitive plain substring of request_body, response_body or status_message.
+ * - --source: `events` = entries harvested from operational events (`source: "operational-event"`),
+ *   `history` = every other entry (history items, seven-field files).
  */
-import { REPLAY_STATUSES, replayStatusOf, type DlqEntry, type ReplayStatus } from '../dlq-entry.js';
+import { isEventEntry, REPLAY_STATUSES, replayStatusOf, type DlqEntry, type ReplayStatus } from '../dlq-entry.js';
+import { SOURCE_NAMES } from './fields.js';
 import { UsageError } from '../errors.js';
 import { parseTimeRange } from './time-flag.js';
 
@@ -23,6 +26,8 @@ export interface FilterFlags {
   webhook?: string;
   replayStatus?: string;
   grep?: string;
+  /** `history` or `events` (SOURCE_NAMES). */
+  source?: string;
 }
 
 type Predicate = (entry: DlqEntry) => boolean;
@@ -72,6 +77,15 @@ export function buildFilter(flags: FilterFlags, now: Date, knownEntries?: readon
         (typeof e.response_body === 'string' && e.response_body.includes(needle)) ||
         (typeof e.status_message === 'string' && e.status_message.includes(needle)),
     );
+  }
+
+  if (flags.source !== undefined) {
+    const wanted = flags.source.trim().toLowerCase();
+    if (!(SOURCE_NAMES as readonly string[]).includes(wanted)) {
+      throw new UsageError(`--source: '${flags.source.trim()}' is not one of ${SOURCE_NAMES.join(', ')}`);
+    }
+    const events = wanted === 'events';
+    tests.push((e) => isEventEntry(e) === events);
   }
 
   if (tests.length === 0) return () => true;

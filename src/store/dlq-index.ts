@@ -11,7 +11,7 @@
  *
  * Layout: line 1 a header `{"version":1,"identity":{...},"count":n,"fields":[...]}`, then one JSON
  * array holding one row per line: [offset, length, delivery_id, timestamp, status_code,
- * status_message, webhook_id, webhook_name, replay_status, first_seen_at, last_seen_at, replays].
+ * status_message, webhook_id, webhook_name, replay_status, first_seen_at, last_seen_at, source, replays].
  * Rows are positional (no keys) to keep the file, and its parse, small.
  */
 import { promises as fsp } from 'node:fs';
@@ -21,7 +21,8 @@ import { identityOf, sameIdentity, statIdentity, type FileIdentity } from './loa
 import type { EntryLayout } from './serialize-dlq.js';
 import { nodeStoreFs, readFully, type StoreFileHandle, type StoreFs } from './store-fs.js';
 
-export const DLQ_INDEX_VERSION = 1;
+// 2: rows carry `source` (history items vs. operational events, for `--source`).
+export const DLQ_INDEX_VERSION = 2;
 
 const FIELDS = [
   'offset',
@@ -35,11 +36,12 @@ const FIELDS = [
   'replay_status',
   'first_seen_at',
   'last_seen_at',
+  'source',
   'replays',
 ] as const;
 
-/** The fields a summary keeps besides delivery_id (row positions 3..10): strings, status_code also a number. */
-const STRING_FIELDS = ['timestamp', 'status_code', 'status_message', 'webhook_id', 'webhook_name', 'replay_status', 'first_seen_at', 'last_seen_at'] as const;
+/** The fields a summary keeps besides delivery_id (row positions 3..11): strings, status_code also a number. */
+const STRING_FIELDS = ['timestamp', 'status_code', 'status_message', 'webhook_id', 'webhook_name', 'replay_status', 'first_seen_at', 'last_seen_at', 'source'] as const;
 
 /** Where one entry's JSON text sits in the DLQ file. */
 export interface EntryRef {

@@ -210,3 +210,37 @@ test('a missing DLQ file is exit 6; an invalid one is exit 6 and left untouched'
   await assert.rejects(run({ id: 'a', file: bad }), (e: unknown) => e instanceof DlqFileError && e.exitCode === ExitCode.dlqFile);
   assert.deepEqual(readFileSync(bad), before);
 });
+
+test('an operational event: the definition, the event field by field, and no payload instead of "null"', async () => {
+  const event: DlqEntry = {
+    delivery_id: 'opev-ac7e50e08fdb7a38e4bccd1ad6935c4a',
+    timestamp: '2026-03-10T08:00:00.000Z',
+    status_code: null,
+    status_message: 'ACTION.TIMEOUT (Salesforce \u001b[31m lookup)',
+    request_body: null,
+    response_body: null,
+    webhook_id: 'action-7',
+    replay_status: 'pending',
+    replays: [],
+    source: 'operational-event',
+    event_definition: { id: 'def-1', name: 'Data Action Failed' },
+    event: { eventDefinition: { id: 'def-1', selfUri: '/api/v2/usage/events/definitions/def-1' }, errorCode: 'ACTION.TIMEOUT', entityName: 'Salesforce \u001b[31m lookup', dateCreated: '2026-03-10T08:00:00.000Z' },
+  };
+  const file = join(dir, 'events.json');
+  writeFileSync(file, serializeDlq([event]));
+  const { code, out } = await run({ file, id: 'opev' });
+  assert.equal(code, ExitCode.ok);
+  assert.match(out, /^source {12}operational-event$/m);
+  assert.match(out, /^event_definition {2}Data Action Failed \(def-1\)$/m);
+  assert.match(
+    out,
+    /\nevent \(operational event, as received\)\n {2}eventDefinition {2}\{"id":"def-1","selfUri":"\/api\/v2\/usage\/events\/definitions\/def-1"\}\n {2}errorCode {8}ACTION\.TIMEOUT\n {2}entityName {7}Salesforce \\x1b\[31m lookup\n {2}dateCreated {6}2026-03-10T08:00:00\.000Z {2}\(2026-03-10 \d\d:00:00 local\)\n/,
+  );
+  assert.match(out, /^request_body \(none: operational events carry no payload; never replayed\)$/m);
+  assert.doesNotMatch(out, /\u001b/);
+  const body = await run({ file, id: 'opev', body: true });
+  assert.deepEqual([body.code, body.out], [ExitCode.ok, '']);
+  assert.equal(body.err, 'warning: opev-ac7e50e08fdb7a38e4bccd1ad6935c4a has no request body (an operational event: events carry no payload)\n');
+  const json = await run({ file, id: 'opev', json: true });
+  assert.deepEqual(JSON.parse(json.out), event);
+});

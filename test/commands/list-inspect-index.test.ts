@@ -25,6 +25,10 @@ const ODD: DlqEntry[] = [
   { delivery_id: 'odd-2', timestamp: 'yesterday', status_code: '502' as unknown as number, status_message: 'bad \u001b[2J gateway', request_body: 'héllo 🌍 \u001b[31m\r\u007f', response_body: '{}' },
   { delivery_id: 'odd-3', status_code: null as unknown as number, request_body: '{"a":1}', replay_status: 'bogus' as 'pending', replays: [] },
   { delivery_id: 'odd-4\u001b[1m', timestamp: 17 as unknown as string, status_message: 42 as unknown as string, webhook_name: '', webhook_id: '', last_seen_at: 'x', first_seen_at: '2026-03-01T00:00:00Z' },
+  // Operational events (contract §5): null bodies and status, the event kept whole; one with an odd source value.
+  { delivery_id: 'opev-0001', timestamp: '2026-03-10T09:00:00Z', status_code: 503, status_message: 'http.status.503 (Orders lookup)', request_body: null, response_body: null, webhook_id: 'act-1', webhook_name: 'Orders lookup', replay_status: 'pending', replays: [], source: 'operational-event', event_definition: { id: 'def-1', name: 'Data Action Failed' }, event: { errorCode: 'http.status.503', entityName: 'Orders lookup' } },
+  { delivery_id: 'opev-0002', timestamp: '2026-03-09T09:00:00Z', status_code: null, status_message: 'ACTION.TIMEOUT', request_body: null, response_body: null, source: 'operational-event', event_definition: { id: 'def-1', name: 'Data Action Failed' }, event: { errorCode: 'ACTION.TIMEOUT' } },
+  { delivery_id: 'other-5', timestamp: '2026-03-09T10:00:00Z', status_code: 500, request_body: '{}', source: 7 as unknown as string },
 ];
 const ENTRIES: DlqEntry[] = [...makeDlqEntries(240, { seed: 7, now: NOW }), ...ODD];
 const FILE = join(dir, 'dlq.json');
@@ -66,6 +70,8 @@ const FILTERS: ListOptions[] = [
   { replayStatus: 'failed,succeeded' },
   { statusCode: '4xx', replayStatus: 'pending', webhook: 'Billing Events' },
   { statusCode: '418' },
+  { source: 'events' },
+  { source: 'history', statusCode: '5xx' },
 ];
 const SHAPES: ListOptions[] = [
   {},

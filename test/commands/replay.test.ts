@@ -393,17 +393,45 @@ test('--header values Node cannot send are exit 2 before anything is sent (issue
   assert.equal(await t.text(), before);
 });
 
-test('request_body stored as an object or a number: the reason says so, nothing is sent', async () => {
-  const t = await dlq([entry('o-1', { request_body: { a: 1 } as never }), entry('n-1', { request_body: 42 as never }), entry('u-1', { request_body: null as never })]);
+test('request_body stored as an object or a number: the reason says so, nothing is sent; null is no payload (skipped)', async () => {
+  const t = await dlq([entry('o-1', { request_body: { a: 1 } as never }), entry('n-1', { request_body: 42 as never }), entry('u-1', { request_body: null })]);
   const { code, out } = await replay(t, { json: true });
   assert.equal(code, ExitCode.replayFailed);
   assert.equal(receiver.requests.length, 0);
   // Sent oldest first (equal timestamps: by id), so look each result up by its id.
-  const results = (JSON.parse(out) as { results: { delivery_id: string; error: string }[] }).results;
-  const error = (id: string) => results.find((r) => r.delivery_id === id)?.error ?? '';
-  assert.match(error('o-1'), /^request_body is an object, not a string/);
-  assert.match(error('n-1'), /^request_body is a number, not a string/);
-  assert.equal(error('u-1'), 'no request_body stored; nothing sent');
+  const results = (JSON.parse(out) as { results: { delivery_id: string; status: string; error: string; reason?: string }[] }).results;
+  const result = (id: string) => results.find((r) => r.delivery_id === id);
+  assert.match(result('o-1')?.error ?? '', /^request_body is an object, not a string/);
+  assert.match(result('n-1')?.error ?? '', /^request_body is a number, not a string/);
+  assert.deepEqual(result('u-1'), { delivery_id: 'u-1', status: 'skipped', reason: 'no payload', http_status: null, attempts: 0, error: null });
+});
+
+test('entries without a payload (operational events) are never sent, not even by id with --force; only those: exit 0', async () => {
+  const event = (id: string): DlqEntry => ({
+    ...entry(id),
+    request_body: null,
+    response_body: null,
+    status_code: null,
+    source: 'operational-event',
+    event_definition: { id: 'def-1', name: 'Data Action Failed' },
+    event: { errorCode: 'ACTION.TIMEOUT' },
+  });
+  const noBody = entry('nb-1');
+  delete noBody.request_body;
+  const t = await dlq([event('ev-1'), event('ev-2'), noBody]);
+  const before = await t.text();
+  const { code, out, err } = await replay(t, { json: true });
+  assert.equal(code, ExitCode.ok, err);
+  assert.equal(receiver.requests.length, 0);
+  const summary = JSON.parse(out) as { total: number; skipped: number; results: { delivery_id: string; status: string; reason: string }[] };
+  assert.deepEqual([summary.total, summary.skipped], [0, 3]);
+  assert.deepEqual(summary.results.map((r) => [r.delivery_id, r.status, r.reason]), [['ev-1', 'skipped', 'no payload'], ['ev-2', 'skipped', 'no payload'], ['nb-1', 'skipped', 'no payload']]);
+  assert.match(err, /skipping 3 without a payload \(operational events carry none/);
+  const forced = await replay(t, { ids: ['ev-1'], force: true });
+  assert.equal(forced.code, ExitCode.ok, forced.err);
+  assert.equal(forced.out, 'nothing to replay (1 skipped)\n');
+  assert.equal(receiver.requests.length, 0);
+  assert.equal(await t.text(), before, 'nothing recorded: nothing was tried');
 });
 
 test('replay --file that does not exist is exit 6 like list and inspect (dry run too); nothing is created', async () => {

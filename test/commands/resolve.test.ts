@@ -57,3 +57,14 @@ test('bad input is exit 2 and leaves the file byte-for-byte as it was', async ()
   }
   assert.equal(await t.text(), before);
 });
+
+test('--source events selects the operational-event entries (and alone counts as a filter)', async () => {
+  const event = entry('ev-1', { request_body: null, source: 'operational-event' });
+  const t = await dlq([entry('h-1'), event]);
+  const { code, out } = await resolve(t, { source: 'events', json: true });
+  assert.equal(code, ExitCode.ok);
+  assert.deepEqual((JSON.parse(out) as { ids: string[] }).ids, ['ev-1']);
+  const [h, ev] = await t.read();
+  assert.deepEqual(h, entry('h-1'));
+  assert.equal(ev?.replay_status, 'resolved');
+});

@@ -151,3 +151,18 @@ test('with the known entries, --webhook <name> also matches seven-field entries 
   // Without them only entries carrying the name match.
   assert.deepEqual(ids({ webhook: 'billing' }), ['c3']);
 });
+
+test('--source: events are the operational-event entries, history everything else (seven-field entries too)', () => {
+  const mixed: DlqEntry[] = [
+    { delivery_id: 'h1', request_body: '{}' },
+    { delivery_id: 'h2', source: 'history', request_body: '{}' },
+    { delivery_id: 'e1', source: 'operational-event', request_body: null, status_code: null },
+  ];
+  const ids = (source: string) => mixed.filter(buildFilter({ source }, now)).map((e) => e.delivery_id);
+  assert.deepEqual(ids('events'), ['e1']);
+  assert.deepEqual(ids('history'), ['h1', 'h2']);
+  assert.deepEqual(ids(' EVENTS '), ['e1']);
+  assert.throws(() => buildFilter({ source: 'event' }, now), (e: unknown) => e instanceof UsageError && e.message === "--source: 'event' is not one of history, events");
+  // Combined with the other filters: a null status code never matches --status-code.
+  assert.deepEqual(mixed.filter(buildFilter({ source: 'events', statusCode: '5xx' }, now)).map((e) => e.delivery_id), []);
+});

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { DlqEntry } from '../../src/dlq-entry.js';
 import { serializeDlq, updateDlqFile } from '../../src/store/dlq-file.js';
-import { DlqIndexStaleError, ENTRY_REF, indexPathFor, readDlqIndex, readEntriesAt } from '../../src/store/dlq-index.js';
+import { DLQ_INDEX_VERSION, DlqIndexStaleError, ENTRY_REF, indexPathFor, readDlqIndex, readEntriesAt } from '../../src/store/dlq-index.js';
 import { serializeDlqChunks, type EntryLayout } from '../../src/store/serialize-dlq.js';
 import { entry, leftovers, tempDir } from '../support/store-helpers.js';
 
@@ -113,7 +113,7 @@ test('a corrupt, truncated or other-version index is ignored', async (t) => {
     empty: '',
     truncated: good.slice(0, Math.floor(good.length * 0.7)),
     'no newline': JSON.stringify(header),
-    'other version': `${JSON.stringify({ ...header, version: 2 })}\n${body}`,
+    'other version': `${JSON.stringify({ ...header, version: DLQ_INDEX_VERSION + 1 })}\n${body}`,
     'wrong count': `${JSON.stringify({ ...header, count: ODD.length + 1 })}\n${body}`,
     'row past the end': `${headerLine}\n${body.replace(/^\[\n\[2,/, `[\n[${Number(header.identity.size)},`)}`,
     'row of the wrong shape': `${headerLine}\n${body.replace(/^\[\n\[2,\d+,/, '[\n[2,"x",')}`,
