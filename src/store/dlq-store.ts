@@ -13,14 +13,18 @@ import type { FilterFlags } from '../select/filters.js';
 import type { GroupCount, GroupField } from '../select/group-entries.js';
 import type { StoreFs } from './store-fs.js';
 
-/** The `dlq list` filter flags, exactly these keys (a store may translate each one to its own query). */
-export type EntryFilter = Pick<FilterFlags, 'since' | 'until' | 'statusCode' | 'webhook' | 'replayStatus' | 'grep'>;
+/** The `dlq list` filter flags (each store translates every one of them to its own query). */
+export type EntryFilter = FilterFlags;
 
-/** Only the filter flags of an options object (which also carries --json, --limit, ...). */
+/**
+ * Only the filter flags of an options object (which also carries --json, --limit, ...). The key
+ * list is checked against FilterFlags by the compiler: a new filter flag does not compile until it
+ * is listed here, and so until every store has been taught it.
+ */
 export function pickFilter(flags: FilterFlags): EntryFilter {
-  const keys: Record<keyof EntryFilter, true> = { since: true, until: true, statusCode: true, webhook: true, replayStatus: true, grep: true };
+  const keys: Record<keyof FilterFlags, true> = { since: true, until: true, statusCode: true, webhook: true, replayStatus: true, grep: true, source: true };
   const out: EntryFilter = {};
-  for (const key of Object.keys(keys) as (keyof EntryFilter)[]) if (flags[key] !== undefined) out[key] = flags[key];
+  for (const key of Object.keys(keys) as (keyof FilterFlags)[]) if (flags[key] !== undefined) out[key] = flags[key];
   return out;
 }
 

@@ -26,9 +26,12 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'dlq-distributed-'));
 });
 after(async () => {
-  await receiver?.close();
-  await db?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  try {
+    await receiver?.close();
+  } finally {
+    await db?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 async function seed(url: string, entries: DlqEntry[]): Promise<void> {

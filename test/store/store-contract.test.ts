@@ -77,10 +77,13 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
     }
   });
   after(async () => {
-    for (const s of stores) await s.close();
-    await receiver?.close();
-    await db?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    try {
+      for (const s of stores) await s.close();
+      await receiver?.close();
+    } finally {
+      await db?.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('every entry comes back exactly as written (field order, types, unknown fields, NUL, lone surrogates)', async () => {
@@ -122,6 +125,8 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
     { groupBy: 'replay_status', reverse: true, grep: 'conversation' },
     { statusCode: '418' },
     { json: true },
+    { source: 'events', json: true },
+    { source: 'history', statusCode: '5xx', limit: '10' },
     { csv: true, limit: '40' },
     { csv: true, csvBodies: true, sort: 'webhook', statusCode: '4xx' },
     { groupBy: 'webhook', csv: true },

@@ -49,6 +49,10 @@ export function whereClause(filter: EntryFilter, now: Date, params: unknown[] = 
   if (filter.replayStatus !== undefined) {
     parts.push(`replay_state = ANY(${p([...parseReplayStatuses(filter.replayStatus)])}::text[])`);
   }
+  if (filter.source !== undefined) {
+    // filters.ts validated the name; events = entries harvested from operational events.
+    parts.push(filter.source.trim().toLowerCase() === 'events' ? 'is_event' : 'NOT is_event');
+  }
   let exact = true;
   if (filter.grep !== undefined) {
     const g = p(filter.grep);

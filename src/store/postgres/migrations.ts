@@ -8,7 +8,7 @@
  * - dlq_entries: one row per dead letter, keyed by delivery_id. The contract's fields have typed
  *   columns (bodies as text, byte for byte); fields dlq does not know are kept in `extra` (jsonb)
  *   and `key_order` remembers the entry's field order, so entries come back exactly as stored.
- *   Derived columns (ts_ms, status_num, replay_state, webhook_key, ...) are computed by dlq with
+ *   Derived columns (ts_ms, status_num, replay_state, webhook_key, is_event, ...) are computed by dlq with
  *   the same code the file store filters and sorts with, so both stores print the same rows in
  *   the same order; the indexes serve the `dlq list` filters and sort orders.
  *   An entry holding a NUL character (which PostgreSQL text cannot hold) is kept whole in
@@ -50,6 +50,7 @@ CREATE TABLE dlq_entries (
   webhook_name_lower text,
   first_seen_ms bigint,
   last_seen_ms bigint,
+  is_event boolean NOT NULL DEFAULT false,
   replay_count integer NOT NULL DEFAULT 0,
   claimed_by text,
   lease_until timestamptz,
@@ -61,6 +62,7 @@ CREATE INDEX dlq_entries_status ON dlq_entries (status_num, ts_ms DESC NULLS LAS
 CREATE INDEX dlq_entries_webhook_id ON dlq_entries (webhook_id);
 CREATE INDEX dlq_entries_webhook_name ON dlq_entries (webhook_name_lower);
 CREATE INDEX dlq_entries_replay_state ON dlq_entries (replay_state, ts_ms DESC NULLS LAST, delivery_id);
+CREATE INDEX dlq_entries_events ON dlq_entries (ts_ms DESC NULLS LAST, delivery_id) WHERE is_event;
 CREATE INDEX dlq_entries_leases ON dlq_entries (lease_until) WHERE claimed_by IS NOT NULL;
 
 CREATE TABLE dlq_replays (

@@ -8,7 +8,7 @@
  * be PostgreSQL text or jsonb: such an entry (or try) is kept whole as JSON text in `raw_json` (NUL escaped), its typed
  * columns then only feed the filters.
  */
-import { replayStatusOf, type DlqEntry, type ReplayAttempt } from '../../dlq-entry.js';
+import { isEventEntry, replayStatusOf, type DlqEntry, type ReplayAttempt } from '../../dlq-entry.js';
 import { statusCodeOf, timestampMs } from '../../select/filters.js';
 
 type Kind = 'text' | 'int' | 'float';
@@ -112,6 +112,7 @@ export interface EncodedEntry extends EncodedObject {
   webhookNameLower: string | null;
   firstSeenMs: number | null;
   lastSeenMs: number | null;
+  isEvent: boolean;
   replays: readonly ReplayAttempt[];
 }
 
@@ -141,6 +142,7 @@ export function encodeEntry(entry: DlqEntry): EncodedEntry {
     webhookNameLower: typeof entry.webhook_name === 'string' ? noNul(entry.webhook_name.toLowerCase()) : null,
     firstSeenMs: timeMs(entry.first_seen_at),
     lastSeenMs: timeMs(entry.last_seen_at),
+    isEvent: isEventEntry(entry),
     replays,
   };
 }
