@@ -3,26 +3,21 @@
  * that maps errors to exit codes (see errors.ts). Commands are plain async functions taking a
  * typed options object and an Io, so tests call them without argv.
  */
-import { readFileSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { SHELLS } from './completion/shells.js';
 import { REPLAY_STATUSES } from './dlq-entry.js';
 import { effectiveEnv } from './config.js';
-import { ExitCode, isDlqError, UsageError } from './errors.js';
+import { ExitCode, isDlqError, OutputError, UsageError } from './errors.js';
 import { resolveStoreSpec } from './store/store-url.js';
-import { COLOR_MODES, processIo, type ColorMode, type Io, type OutStream } from './io.js';
-import { ignoreBrokenPipe } from './output/ignore-broken-pipe.js';
+import { COLOR_MODES, processIo, type ColorMode, type Io } from './io.js';
+import { guardOutput, ignoreWriteErrors, settleWrites, throwIfFailed } from './output/guard-output.js';
 import { escapeText } from './output/escape-text.js';
 import { redactSecrets } from './output/redact.js';
+import { version } from './version.js';
 import { GROUP_FIELDS, REPLAY_ORDERS, SORT_FIELDS, SOURCE_NAMES } from './select/fields.js';
 
-const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
-
-export function version(): string {
-  return VERSION;
-}
+const VERSION = version();
+export { version };
 
 /** Options every command accepts. */
 function addCommonOptions(cmd: Command): Command {
@@ -216,7 +211,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--until <time>', 'failed at or before')
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .option('--replay-status <status>', 'pending | succeeded | failed (succeeded needs --force)')
+      .addOption(replayStatusOption('only these replay statuses, a comma list (succeeded needs --force)'))
       .option('--grep <text>', 'substring of the request/response body or status message')
       .addOption(sourceFilterOption())
       .option('--force', 'also replay entries that already succeeded')
@@ -385,10 +380,10 @@ const STORE_AWARE = new Set(['list', 'inspect', 'fetch', 'replay', 'migrate', 'c
  */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let exitCode: number = ExitCode.ok;
-  // `dlq list --ids | head -1` closes the pipe early: that is not an error for any command.
-  ignoreBrokenPipe(io.stdout);
-  ignoreBrokenPipe(io.stderr);
-  const stdout = trackWrites(io.stdout);
+  // Write failures on stdout/stderr (a closed pipe, a full disk) are caught here, not thrown
+  // from some later tick with a stack trace: see output/guard-output.ts.
+  const stdout = guardOutput(io.stdout);
+  ignoreWriteErrors(io.stderr);
   let json = false;
   const program = buildProgram({ ...io, stdout: stdout.stream }, (code) => {
     exitCode = code;
@@ -398,36 +393,20 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   });
   try {
     await program.parseAsync(argv);
+    await settleWrites();
+    throwIfFailed(stdout.stream);
     return exitCode;
   } catch (error) {
+    // `dlq list --ids | head -1`: the reader has what it wanted; not an error for any command.
+    if (error instanceof OutputError && error.code === 'EPIPE') return exitCode;
     // --json promises one JSON value on stdout: a run that fails after its flags were accepted
     // (DLQ file unusable or busy, login refused, …) still prints one, with `error`, unless the
     // command already printed its own (fetch's partial summary, replay's results).
-    if (json && !stdout.wrote() && isDlqError(error) && error.exitCode !== ExitCode.usage) {
+    if (json && !stdout.wrote() && isDlqError(error) && error.exitCode !== ExitCode.usage && !(error instanceof OutputError)) {
       io.stdout.write(`${JSON.stringify({ error: redactSecrets(error.message, io.env), exitCode: error.exitCode })}\n`);
     }
     return reportError(error, io);
   }
-}
-
-/** The same stream, remembering whether anything was written to it. */
-function trackWrites(stream: OutStream): { stream: OutStream; wrote: () => boolean } {
-  let wrote = false;
-  return {
-    stream: {
-      write: (chunk: string) => {
-        wrote = true;
-        return stream.write(chunk);
-      },
-      get isTTY() {
-        return stream.isTTY;
-      },
-      get columns() {
-        return stream.columns;
-      },
-    },
-    wrote: () => wrote,
-  };
 }
 
 export function reportError(error: unknown, io: Io): number {

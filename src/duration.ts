@@ -10,10 +10,31 @@ const UNIT_MS: Record<string, number> = {
 };
 
 /**
- * Parses a duration such as `500ms`, `30s`, `10m`, `1h30m`, `7d` or a bare number of seconds
- * into milliseconds. Throws UsageError naming the flag on anything else.
+ * The longest delay Node's timers take: 2^31-1 ms (about 24.8 days). Longer ones fire at once
+ * with a TimeoutOverflowWarning (https://nodejs.org/api/timers.html#settimeoutcallback-delay-args),
+ * so `--timeout 25d` would fail every try instantly. Every duration flag becomes a timer
+ * somewhere (a request timeout, a lock wait, a rate-limit budget), so all of them stop here.
  */
-export function parseDuration(text: string, flag = 'duration'): number {
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Parses a duration such as `500ms`, `30s`, `10m`, `1h30m`, `7d` or a bare number of seconds
+ * into milliseconds. Throws UsageError naming the flag on anything else, and on durations above
+ * `maxMs` (default MAX_TIMER_MS; ages such as `--since 52w` are not timers and pass their own).
+ */
+export function parseDuration(text: string, flag = 'duration', { maxMs = MAX_TIMER_MS } = {}): number {
+  const ms = parseDurationMs(text, flag);
+  if (ms > maxMs) {
+    throw new UsageError(`${flag}: '${text.trim()}' is too long (at most ${formatLimit(maxMs)})`);
+  }
+  return ms;
+}
+
+function formatLimit(ms: number): string {
+  return ms === MAX_TIMER_MS ? '24d20h31m23s, the longest timer Node supports' : `${ms}ms`;
+}
+
+function parseDurationMs(text: string, flag: string): number {
   const trimmed = text.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
   const re = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy;

@@ -6,6 +6,7 @@
  * Exit codes (shared by every command, documented in README.md):
  *   0 ok · 2 usage · 3 authentication/authorization · 4 not found, ambiguous or not offered
  *   (a webhook, an event definition, the history path) · 5 platform failure after retries · 6 DLQ file unusable · 7 some replays failed ·
+ *   74 stdout cannot be written (EX_IOERR from sysexits.h) ·
  *   75 DLQ file busy (EX_TEMPFAIL from sysexits.h: try again later)
  */
 export const ExitCode = {
@@ -20,6 +21,7 @@ export const ExitCode = {
   platform: 5,
   dlqFile: 6,
   replayFailed: 7,
+  output: 74,
   busy: 75,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
@@ -135,6 +137,20 @@ export class LockBusyError extends DlqError {
     super(message);
     this.path = path;
     this.since = since;
+  }
+}
+
+/**
+ * stdout could not be written (ENOSPC on `> /dev/full`, EIO, or EPIPE when the reader left):
+ * exit 74. main() treats EPIPE as a reader that has what it wanted and stays quiet.
+ */
+export class OutputError extends DlqError {
+  override readonly name = 'OutputError';
+  readonly exitCode = ExitCode.output;
+  readonly code: string | undefined;
+  constructor(message: string, options: { code?: string | undefined; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.code = options.code;
   }
 }
 

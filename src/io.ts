@@ -6,6 +6,8 @@ export interface OutStream {
   write(chunk: string): boolean;
   isTTY?: boolean;
   columns?: number;
+  /** The first write failure (EPIPE, ENOSPC, …) once one happened; see output/guard-output.ts. */
+  readonly error?: NodeJS.ErrnoException | undefined;
 }
 
 export interface Io {

@@ -29,3 +29,26 @@ test('usage errors from argv are exit 2 with one line; --help and --version exit
   assert.match(version.out(), /^\d+\.\d+\.\d+\n$/);
   assert.equal(reportError(new UsageError('x'), captureIo()), 2);
 });
+
+test('every duration flag above Node\'s timer limit is exit 2 naming the flag; --since ages are not limited (issue #9)', async () => {
+  const env = { GENESYS_CLIENT_ID: 'id', GENESYS_CLIENT_SECRET: 'secret' };
+  const cases: string[][] = [
+    ['replay', '--to', 'http://127.0.0.1:9/hook', '--timeout', '25d'],
+    ['replay', '--to', 'http://127.0.0.1:9/hook', '--lock-timeout', '25d'],
+    ['fetch', '--webhook', 'W', '--max-wait', '25d'],
+    ['fetch', '--webhook', 'W', '--lock-timeout', '25d'],
+    ['resolve', 'x', '--lock-timeout', '25d'],
+    ['prune', '--older-than', '30d', '--lock-timeout', '25d'],
+  ];
+  for (const args of cases) {
+    const io = captureIo({ env });
+    const flag = args[args.length - 2] as string;
+    assert.equal(await main(['node', 'dlq', ...args, '--file', '/nonexistent/dlq.json'], io), 2, args.join(' '));
+    assert.equal(io.err(), `dlq: ${flag}: '25d' is too long (at most 24d20h31m23s, the longest timer Node supports)\n`);
+  }
+  // An age is not a timer: a year back is fine (the file is what fails here, exit 6).
+  for (const args of [['list', '--since', '52w'], ['prune', '--older-than', '52w']]) {
+    const age = captureIo();
+    assert.equal(await main(['node', 'dlq', ...args, '--file', '/nonexistent/dlq.json'], age), 6, `${args.join(' ')}: ${age.err()}`);
+  }
+});

@@ -26,3 +26,16 @@ test('parsePositiveInt checks digits and range', () => {
   assert.throws(() => parsePositiveInt('1.5', '--limit'), UsageError);
   assert.throws(() => parsePositiveInt('40', '--concurrency', { max: 32 }), /out of range/);
 });
+
+test('durations above Node\'s timer limit (2^31-1 ms, about 24.8 days) are usage errors naming the flag', () => {
+  assert.equal(parseDuration('24d20h31m23s', '--timeout'), 2_147_483_000);
+  for (const tooLong of ['25d', '4w', '2147484s', '1000h']) {
+    assert.throws(
+      () => parseDuration(tooLong, '--timeout'),
+      (e: unknown) => e instanceof UsageError && e.message === `--timeout: '${tooLong}' is too long (at most 24d20h31m23s, the longest timer Node supports)`,
+      tooLong,
+    );
+  }
+  // Ages are not timers: a caller can lift the limit.
+  assert.equal(parseDuration('52w', '--since', { maxMs: Number.MAX_SAFE_INTEGER }), 52 * 604_800_000);
+});

@@ -79,8 +79,9 @@ interface ListView {
 }
 
 /**
- * Asks the store for the rows (or groups) and prints them. The store filters, sorts and limits
- * (the file store through its sidecar index, PostgreSQL in SQL); nothing is printed before it answers.
+ * Asks the store for the rows (or groups) and prints them. The store filters, sorts and limits (the
+ * file store through its sidecar index, PostgreSQL in SQL); whole entries come batch by batch and
+ * are printed as they come (so `| head` stops the reading too).
  */
 async function showEntries(store: DlqStore, view: ListView, io: Io): Promise<number> {
   const { options, now, format, groupBy, sortField, limit, rules } = view;
@@ -108,26 +109,31 @@ async function showEntries(store: DlqStore, view: ListView, io: Io): Promise<num
     return ExitCode.ok;
   }
 
-  // Rows past the limit are never sorted into place or formatted.
-  const needsWhole = format === 'json' || format === 'ndjson' || format === 'csv';
   const page = await store.listEntries({
     filter,
     now,
     sort: sortField,
     reverse: options.reverse === true,
     limit,
-    whole: needsWhole,
+    whole: format === 'json' || format === 'ndjson' || format === 'csv',
     names: format === 'table' || format === 'csv',
   });
+  const sorted = page.rows;
   const matches = page.matches;
-  const wholeRows = page.rows;
+  const whole = (): AsyncIterable<DlqEntry[]> => page.batches ?? (async function* () {})();
   // Redacted copies for output; the table and --ids show no body, so nothing there to hide.
-  const rows =
-    !needsWhole || rules.length === 0
-      ? wholeRows
-      : redactEntries(wholeRows, rules, (line) => {
+  const redact = (entries: DlqEntry[]): DlqEntry[] =>
+    rules.length === 0
+      ? entries
+      : redactEntries(entries, rules, (line) => {
           if (options.verbose && !options.quiet) io.stderr.write(`${escapeText(line)}\n`);
         });
+  if (format === 'json' || format === 'ndjson') {
+    await writeWhole(whole(), redact, format, io);
+    if (sorted.length < matches) note(`… and ${matches - sorted.length} more (use --limit)`);
+    return ExitCode.ok;
+  }
+  const rows = format === 'csv' ? redact(await collect(whole())) : sorted;
   switch (format) {
     case 'csv': {
       const nameById = page.nameById;
@@ -140,23 +146,11 @@ async function showEntries(store: DlqStore, view: ListView, io: Io): Promise<num
       if (matches === 0) note('no dead letters match');
       break;
     }
-    case 'json':
-      if (rows.length === 0) io.stdout.write('[]\n');
-      else {
-        // One entry per line inside the array, like the DLQ file itself.
-        io.stdout.write('[\n');
-        writeChunked(io.stdout, rows.entries(), ([i, e]: [number, DlqEntry]) => `${i === 0 ? '' : ',\n'}${JSON.stringify(e)}`);
-        io.stdout.write('\n]\n');
-      }
-      break;
-    case 'ndjson':
-      writeChunked(io.stdout, rows, (e) => `${JSON.stringify(e)}\n`);
-      break;
     case 'ids': {
       // Raw for pipes (xargs needs the real id); escaped on a terminal, where a hostile id could
       // otherwise carry control sequences.
       const show = io.stdout.isTTY ? (id: string) => escapeText(id) : (id: string) => id;
-      writeChunked(io.stdout, rows, (e) => `${show(e.delivery_id)}\n`);
+      await writeChunked(io.stdout, rows, (e) => `${show(e.delivery_id)}\n`);
       break;
     }
     case 'table':
@@ -166,4 +160,34 @@ async function showEntries(store: DlqStore, view: ListView, io: Io): Promise<num
   }
   if (rows.length < matches) note(`… and ${matches - rows.length} more (use --limit)`);
   return ExitCode.ok;
+}
+
+async function collect(batches: AsyncIterable<DlqEntry[]>): Promise<DlqEntry[]> {
+  const out: DlqEntry[] = [];
+  for await (const batch of batches) out.push(...batch);
+  return out;
+}
+
+/** --json / --ndjson: whole entries, written batch by batch as they are read. */
+async function writeWhole(
+  batches: AsyncIterable<DlqEntry[]>,
+  redact: (entries: DlqEntry[]) => DlqEntry[],
+  format: 'json' | 'ndjson',
+  io: Io,
+): Promise<void> {
+  let written = 0;
+  // A store whose data changes under the stream throws its own exit-6 error (file-store.ts).
+  for await (const read of batches) {
+    const batch = redact(read);
+    if (format === 'json') {
+      // One entry per line inside the array, like the DLQ file itself.
+      if (written === 0) io.stdout.write('[\n');
+      const offset = written;
+      await writeChunked(io.stdout, batch.entries(), ([i, e]: [number, DlqEntry]) => `${offset + i === 0 ? '' : ',\n'}${JSON.stringify(e)}`);
+    } else {
+      await writeChunked(io.stdout, batch, (e) => `${JSON.stringify(e)}\n`);
+    }
+    written += batch.length;
+  }
+  if (format === 'json') io.stdout.write(written === 0 ? '[]\n' : '\n]\n');
 }

@@ -51,7 +51,9 @@ export async function pruneCommand(options: PruneOptions, io: Io): Promise<numbe
   }
   const now = io.now();
   buildFilter(options, now);
-  const olderThanMs = options.olderThan === undefined ? undefined : parseDuration(options.olderThan, '--older-than');
+  // An age, not a timer: Node's timer limit (parseDuration's default) does not apply.
+  const olderThanMs =
+    options.olderThan === undefined ? undefined : parseDuration(options.olderThan, '--older-than', { maxMs: Number.MAX_SAFE_INTEGER });
   if (options.archive !== undefined && options.archive.trim() === '') throw new UsageError('--archive: empty path');
   const lockTimeoutMs = parseDuration(options.lockTimeout ?? '30s', '--lock-timeout');
   const env = effectiveEnv(io, options.envFile);

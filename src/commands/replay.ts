@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Agent } from 'node:http';
-import { version } from '../cli.js';
+import { version } from '../version.js';
 import { effectiveEnv } from '../config.js';
 import type { DlqEntry } from '../dlq-entry.js';
 import { DlqFileError, ExitCode, isDlqError, type DlqError } from '../errors.js';

@@ -25,7 +25,8 @@ export interface TimeBound {
  */
 export function parseTimeFlag(text: string, flag: string, now: Date): TimeBound {
   const value = text.trim();
-  if (RELATIVE.test(value)) return { ms: now.getTime() - parseDuration(value, flag), dateOnly: false };
+  // An age, not a timer: `--since 52w` is fine past Node's timer limit.
+  if (RELATIVE.test(value)) return { ms: now.getTime() - parseDuration(value, flag, { maxMs: Number.MAX_SAFE_INTEGER }), dateOnly: false };
   const m = ISO.exec(value);
   if (m) {
     const [year, month, day, hour, minute, second, fraction, zone] = [

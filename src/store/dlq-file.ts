@@ -7,7 +7,7 @@
  * An empty or whitespace-only file (0 bytes included) is an empty DLQ: it loads as no entries
  * and the next update writes a proper JSON array over it, keeping its mode.
  */
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { DlqFileError, isDlqError, LockBusyError } from '../errors.js';
 import type { DlqEntry } from '../dlq-entry.js';
 import { atomicWrite } from './atomic-write.js';
@@ -72,18 +72,45 @@ export async function readDlqFile(path: string, options: ReadOptions = {}): Prom
  */
 export const DEFAULT_READONLY_CHUNKED_THRESHOLD_BYTES = 256 * 1024 * 1024;
 
-/** The file to lock and replace: a symlinked DLQ file is rewritten where it really lives. */
-async function resolveTarget(path: string, fs: StoreFs): Promise<string> {
+/**
+ * The file to lock and replace: a symlinked DLQ file is rewritten where it really lives, and so
+ * is a DANGLING one (the link's target does not exist yet): the new file is created at the
+ * target and the link stays a link. Renaming over the link itself would silently replace it
+ * with a regular file (issue #9); when the target's directory does not exist either, that is
+ * exit 6, as for any missing directory.
+ */
+export async function resolveTarget(path: string, fs: StoreFs = nodeStoreFs): Promise<string> {
   try {
     return await fs.realpath(path);
   } catch (error) {
     if (errnoCode(error) !== 'ENOENT') throw new DlqFileError(path, `cannot resolve: ${describeFsError(error)}`, { cause: error });
   }
+  const where = await followDanglingLinks(path, fs);
   try {
-    return join(await fs.realpath(dirname(path)), basename(path));
+    return join(await fs.realpath(dirname(where)), basename(where));
   } catch (error) {
-    throw new DlqFileError(path, `cannot use its directory: ${describeFsError(error)}`, { cause: error });
+    const what = where === path ? 'cannot use its directory' : `is a symlink to ${where}, whose directory cannot be used`;
+    throw new DlqFileError(path, `${what}: ${describeFsError(error)}`, { cause: error });
   }
+}
+
+/** Where a path that does not resolve would be created: itself, or the end of its chain of symlinks. */
+async function followDanglingLinks(path: string, fs: StoreFs): Promise<string> {
+  let current = path;
+  // The kernel's own limit on symlink hops (MAXSYMLINKS is 40 on Linux); a loop ends there too.
+  for (let hops = 0; hops < 40; hops++) {
+    let link: string;
+    try {
+      link = await fs.readlink(current);
+    } catch (error) {
+      const code = errnoCode(error);
+      // EINVAL: not a symlink; ENOENT: nothing there at all. Either way, `current` is the file.
+      if (code === 'EINVAL' || code === 'ENOENT') return current;
+      throw new DlqFileError(path, `cannot resolve: ${describeFsError(error)}`, { cause: error });
+    }
+    current = resolve(dirname(current), link);
+  }
+  throw new DlqFileError(path, 'cannot resolve: too many levels of symbolic links');
 }
 
 /**

@@ -248,12 +248,28 @@ async function checkIdentity(handle: StoreFileHandle, index: DlqIndex): Promise<
  * reads the whole file instead.
  */
 export async function readEntriesAt(index: DlqIndex, summaries: readonly DlqEntry[]): Promise<DlqEntry[]> {
+  const out: DlqEntry[] = [];
+  for await (const batch of readEntriesInBatches(index, summaries, Number.MAX_SAFE_INTEGER)) out.push(...batch);
+  return out;
+}
+
+/**
+ * readEntriesAt in batches of `batchSize`, so a caller can print as it reads and stop early (a
+ * reader that closed the pipe must not wait for 200 MB to be read). The identity is checked
+ * before the first batch (a stale index is then seen before anything was printed) and after the
+ * last; stopping early closes the file.
+ */
+export async function* readEntriesInBatches(
+  index: DlqIndex,
+  summaries: readonly DlqEntry[],
+  batchSize = 1000,
+): AsyncGenerator<DlqEntry[]> {
   const handle = await nodeStoreFs.open(index.path, 'r').catch((error: unknown) => {
     throw new DlqIndexStaleError(`${index.path}: cannot open`, { cause: error });
   });
   try {
     await checkIdentity(handle, index);
-    const out: DlqEntry[] = [];
+    let out: DlqEntry[] = [];
     for (const summary of summaries) {
       const ref = (summary as Partial<IndexedEntry>)[ENTRY_REF];
       if (ref === undefined) throw new TypeError('readEntriesAt: not an entry of this index');
@@ -271,10 +287,14 @@ export async function readEntriesAt(index: DlqIndex, summaries: readonly DlqEntr
         throw new DlqIndexStaleError(`${index.path}: the index points at another entry`);
       }
       out.push(entry as DlqEntry);
+      if (out.length >= batchSize) {
+        yield out;
+        out = [];
+      }
     }
     // The store only ever replaces the file, but a hand edit in place during the reads must not pass.
     await checkIdentity(handle, index);
-    return out;
+    if (out.length > 0) yield out;
   } finally {
     await handle.close().catch(() => undefined);
   }

@@ -37,15 +37,21 @@ export interface EntryQuery {
   reverse: boolean;
   /** At most this many rows (undefined: all). */
   limit: number | undefined;
-  /** true: rows are whole entries exactly as stored; false: summaries (no bodies or replays) may do. */
+  /** true: also stream the rows as whole entries, exactly as stored (EntryPage.batches). */
   whole: boolean;
   /** true: also return webhook id → name for rows that carry only the id (the table's column). */
   names: boolean;
 }
 
 export interface EntryPage {
-  /** Matching entries in display order, at most `limit`. */
+  /** Matching entries in display order, at most `limit`: summaries (bodies and replays may be left out). */
   rows: DlqEntry[];
+  /**
+   * With `whole`: the same rows as whole entries, in order, batch by batch, so a caller prints as
+   * it reads and can stop early (`| head`). A store whose data changes under an unfinished stream
+   * throws its exit-6 error (the output is then incomplete).
+   */
+  batches?: AsyncIterable<DlqEntry[]>;
   /** How many entries match in all. */
   matches: number;
   /** With `names`: webhook id → the name the store's other entries give it (the last one, in store order). */

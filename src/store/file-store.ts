@@ -13,7 +13,7 @@ import { groupEntries } from '../select/group-entries.js';
 import { resolveIds } from '../select/resolve-ids.js';
 import { sortEntries } from '../select/sort-entries.js';
 import { proveDlqWritable, readDlqFile, updateDlqFile, type LockOptions } from './dlq-file.js';
-import { DlqIndexStaleError, readDlqIndex, readEntriesAt } from './dlq-index.js';
+import { DlqIndexStaleError, readDlqIndex, readEntriesAt, readEntriesInBatches } from './dlq-index.js';
 import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, PutCounts, ReplaySession, ReplaySessionOptions } from './dlq-store.js';
 import { quickCheckDlqFile } from './quick-check.js';
 
@@ -39,14 +39,18 @@ export class FileStore implements DlqStore {
     // can skip parsing the whole file; whole entries are read for the rows shown only.
     const index = query.filter.grep === undefined ? await readDlqIndex(this.path) : undefined;
     if (index !== undefined) {
+      const page = selectPage(index.entries, query);
+      if (!query.whole) return page;
       try {
-        return await page(index.entries, (rows) => readEntriesAt(index, rows), query);
+        // A stale index shows before the first batch: then nothing was printed, so start over
+        // from the file. Later (a file edited in place mid-output) it is exit 6.
+        return { ...page, batches: await startedBatches(readEntriesInBatches(index, page.rows), this.path) };
       } catch (error) {
-        // The file changed under the index: nothing was printed yet, so start over from the file.
         if (!(error instanceof DlqIndexStaleError)) throw error;
       }
     }
-    return page(await this.loadExisting(), async (rows) => rows, query);
+    const page = selectPage(await this.loadExisting(), query);
+    return query.whole ? { ...page, batches: oneBatch(page.rows) } : page;
   }
 
   async groupEntries(query: GroupQuery): Promise<ReturnType<typeof groupEntries>> {
@@ -148,20 +152,41 @@ export class FileStore implements DlqStore {
   async close(): Promise<void> {}
 }
 
-/**
- * Filters, sorts and limits `all` (whole entries, or index summaries). `whole` turns the rows into
- * whole entries; it runs before anything is printed, so when it throws (a stale index) the caller
- * can start over.
- */
-async function page(all: readonly DlqEntry[], whole: (rows: DlqEntry[]) => Promise<DlqEntry[]>, query: EntryQuery): Promise<EntryPage> {
+/** Filters, sorts and limits `all` (whole entries, or index summaries). */
+function selectPage(all: readonly DlqEntry[], query: EntryQuery): EntryPage {
   const matches = all.filter(buildFilter(query.filter, query.now, query.filter.webhook === undefined ? undefined : all));
   // Rows past the limit are never sorted into place.
-  const sorted = sortEntries(matches, query.sort, { reverse: query.reverse, ...(query.limit === undefined ? {} : { limit: query.limit }) });
-  const rows = query.whole ? await whole(sorted) : sorted;
+  const rows = sortEntries(matches, query.sort, { reverse: query.reverse, ...(query.limit === undefined ? {} : { limit: query.limit }) });
   const result: EntryPage = { rows, matches: matches.length };
   // The id → name map costs a pass over every entry: only built when a row needs it.
   if (query.names && rows.some((e) => typeof e.webhook_name !== 'string' && typeof e.webhook_id === 'string')) {
     result.nameById = webhookNames(all);
   }
   return result;
+}
+
+async function* oneBatch(rows: DlqEntry[]): AsyncGenerator<DlqEntry[]> {
+  if (rows.length > 0) yield rows;
+}
+
+/**
+ * Reads the first batch now (so a stale index throws here, before any output), and returns the
+ * whole stream; a stale index later is the file changed in place mid-output: exit 6.
+ */
+async function startedBatches(batches: AsyncGenerator<DlqEntry[]>, path: string): Promise<AsyncIterable<DlqEntry[]>> {
+  const first = await batches.next();
+  return (async function* () {
+    try {
+      if (first.done) return;
+      yield first.value;
+      yield* batches;
+    } catch (error) {
+      if (error instanceof DlqIndexStaleError) {
+        throw new DlqFileError(path, 'changed in place while being listed; the output is incomplete', { cause: error });
+      }
+      throw error;
+    } finally {
+      await batches.return(undefined);
+    }
+  })();
 }

@@ -6,6 +6,7 @@
  */
 import { open } from 'node:fs/promises';
 import { DlqFileError } from '../errors.js';
+import { resolveTarget } from './dlq-file.js';
 import { describeFsError } from './load-dlq.js';
 
 const PROBE_BYTES = 4096;
@@ -16,7 +17,12 @@ export async function quickCheckDlqFile(path: string): Promise<void> {
   try {
     handle = await open(path, 'r');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    // No file yet: it will be created, so its directory (or a dangling link's target directory)
+    // must exist. Checked now, not after the whole harvest.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      await resolveTarget(path);
+      return;
+    }
     throw new DlqFileError(path, `cannot read: ${describeFsError(error)}`, { cause: error });
   }
   try {

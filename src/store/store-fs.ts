@@ -27,6 +27,7 @@ export interface StoreFs {
   stat(path: string): Promise<Stats>;
   readdir(path: string): Promise<string[]>;
   realpath(path: string): Promise<string>;
+  readlink(path: string): Promise<string>;
 }
 
 export const nodeStoreFs: StoreFs = {
@@ -37,6 +38,7 @@ export const nodeStoreFs: StoreFs = {
   stat: (path) => fsp.stat(path),
   readdir: (path) => fsp.readdir(path),
   realpath: (path) => fsp.realpath(path),
+  readlink: (path) => fsp.readlink(path),
 };
 
 export function errnoCode(error: unknown): string | undefined {

@@ -172,6 +172,33 @@ describe('updateDlqFile', () => {
     assert.deepEqual((await readDlqFile(real)).entries, [entry('a'), entry('b')]);
   });
 
+  it('a dangling symlink (issue #9): written through to its target, the link kept; exit 6 when the target directory is missing', async (t) => {
+    const dir = tempDir(t);
+    // Target directory exists: the new file is created where the link points (through a chain too).
+    const link = join(dir, 'link.json');
+    const hop = join(dir, 'hop.json');
+    symlinkSync('real.json', hop);
+    symlinkSync(hop, link);
+    await updateDlqFile(link, () => ({ entries: [entry('a')], result: null }));
+    assert.ok(lstatSync(link).isSymbolicLink() && lstatSync(hop).isSymbolicLink());
+    assert.deepEqual((await readDlqFile(join(dir, 'real.json'))).entries, [entry('a')]);
+    assert.deepEqual((await readDlqFile(link)).entries, [entry('a')]);
+
+    // Target directory missing: exit 6 naming the target, the link untouched, nothing created.
+    const dangling = join(dir, 'dangling.json');
+    symlinkSync(join(dir, 'missing-dir', 'dlq.json'), dangling);
+    const before = readdirSync(dir).sort();
+    await assert.rejects(
+      updateDlqFile(dangling, () => ({ entries: [entry('b')], result: null })),
+      (e: unknown) =>
+        e instanceof DlqFileError &&
+        e.exitCode === 6 &&
+        e.message.startsWith(`${dangling}: is a symlink to ${join(dir, 'missing-dir', 'dlq.json')}, whose directory cannot be used: ENOENT`),
+    );
+    assert.ok(lstatSync(dangling).isSymbolicLink());
+    assert.deepEqual(readdirSync(dir).sort(), before);
+  });
+
   it('round-trips thousands of entries through the chunked reader and a small write buffer', async (t) => {
     const dir = tempDir(t);
     const file = join(dir, 'dlq.json');

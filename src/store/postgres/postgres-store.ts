@@ -103,26 +103,36 @@ export class PostgresStore implements DlqStore {
         const count = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM dlq_entries WHERE ${where.sql}`, where.params);
         matches = count.rows[0]?.n ?? 0;
         const limit = query.limit === undefined ? '' : ` LIMIT ${query.limit}`;
-        const columns = query.whole ? WHOLE_COLUMNS : SUMMARY_COLUMNS.join(', ');
-        const found = await client.query(`SELECT ${columns} FROM dlq_entries WHERE ${where.sql} ORDER BY ${orderBy(query.sort, query.reverse)}${limit}`, where.params);
-        rows = query.whole ? await this.wholeEntries(client, found.rows) : found.rows.map((r) => decodeEntry(r, undefined));
+        const found = await client.query(`SELECT ${SUMMARY_COLUMNS.join(', ')} FROM dlq_entries WHERE ${where.sql} ORDER BY ${orderBy(query.sort, query.reverse)}${limit}`, where.params);
+        rows = found.rows.map((r) => decodeEntry(r, undefined));
       } else {
         // --grep: the SQL narrows, the file store's predicate decides; sorted like the file store.
         const found = await client.query(`SELECT ${WHOLE_COLUMNS} FROM dlq_entries WHERE ${where.sql}`, where.params);
         const grep = buildFilter({ grep: query.filter.grep }, query.now);
-        const all = found.rows.map((r) => ({ row: r, entry: decodeEntry(r, []) })).filter((x) => grep(x.entry));
+        const all = found.rows.map((r) => decodeEntry(r, [])).filter(grep);
         matches = all.length;
-        const rowOf = new Map(all.map((x) => [x.entry, x.row]));
-        const sorted = sortEntries(all.map((x) => x.entry), query.sort, { reverse: query.reverse, ...(query.limit === undefined ? {} : { limit: query.limit }) });
-        const shown = sorted.map((e) => rowOf.get(e) as Record<string, unknown>);
-        rows = query.whole ? await this.wholeEntries(client, shown) : shown.map((r) => decodeEntry(r, undefined));
+        rows = sortEntries(all, query.sort, { reverse: query.reverse, ...(query.limit === undefined ? {} : { limit: query.limit }) });
       }
       const page: EntryPage = { rows, matches };
+      if (query.whole) page.batches = this.wholeBatches(rows.map((e) => e.delivery_id));
       if (query.names && rows.some((e) => typeof e.webhook_name !== 'string' && typeof e.webhook_id === 'string')) {
         page.nameById = await this.webhookNames(client);
       }
       return page;
     });
+  }
+
+  /** The whole entries of `ids`, in that order, 1,000 at a time (entries removed meanwhile are left out). */
+  private async *wholeBatches(ids: readonly string[]): AsyncGenerator<DlqEntry[]> {
+    for (let start = 0; start < ids.length; start += BATCH_ROWS) {
+      const chunk = ids.slice(start, start + BATCH_ROWS);
+      const batch = await this.use(async (client) => {
+        const found = await client.query(`SELECT ${WHOLE_COLUMNS} FROM dlq_entries WHERE delivery_id = ANY($1::text[])`, [chunk]);
+        const byId = new Map(found.rows.map((r) => [r['delivery_id'] as string, r]));
+        return this.wholeEntries(client, chunk.flatMap((id) => (byId.has(id) ? [byId.get(id) as Record<string, unknown>] : [])));
+      });
+      if (batch.length > 0) yield batch;
+    }
   }
 
   /** webhook id → name, the last (in store order) of the names entries give it, as entry-table.ts's webhookNames. */
