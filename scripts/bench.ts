@@ -15,6 +15,7 @@
  *
  *   npm run bench                 # all cases
  *   npm run bench -- --quick      # skip the naive harvester on the 20,000 case (it needs > 3 minutes)
+ *   npm run bench -- --incremental-only   # only the nightly-run case (issue #11)
  *   npm run bench -- --replay     # only the replay throughput case (issue #13)
  *   npm run bench -- --postgres   # only the PostgreSQL store with 1,000,000 entries (issue #15)
  *
@@ -25,7 +26,7 @@
  * to a loopback receiver (duplicates and misses counted from what the receiver got).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,11 +49,13 @@ const LATENCY_MS = 20;
 const quick = process.argv.includes('--quick');
 const onlyReplay = process.argv.includes('--replay');
 const onlyPostgres = process.argv.includes('--postgres');
+const onlyIncremental = process.argv.includes('--incremental-only');
 const dir = mkdtempSync(join(tmpdir(), 'dlq-bench-'));
 
 interface Measured {
   wallMs: number;
   requests: number;
+  historyRequests: number;
   rateLimited: number;
   peakRssMb: number | undefined;
   items: number;
@@ -107,14 +110,17 @@ async function runMeasured(args: string[], env: NodeJS.ProcessEnv): Promise<Run>
   return { wallMs, peakRssMb: kb > 0 ? kb / 1024 : undefined, cpuMs, stdout };
 }
 
+/** Runs `dlq` (or the naive harvester) against a server made from `serverOptions` for this run, or against a running one. */
 async function measure(
-  serverOptions: FakeGenesysOptions,
+  serverOptions: FakeGenesysOptions | { running: FakeGenesys; url: string },
   argv: string[],
   env: NodeJS.ProcessEnv,
   items: (stdout: string) => number,
 ): Promise<Measured> {
-  const server = new FakeGenesys({ clients: { [CLIENT_ID]: SECRET }, ...serverOptions });
-  const { url } = await server.start();
+  const own = !('running' in serverOptions);
+  const server = own ? new FakeGenesys({ clients: { [CLIENT_ID]: SECRET }, ...serverOptions }) : serverOptions.running;
+  const url = own ? (await server.start()).url : (serverOptions as { url: string }).url;
+  server.resetStats();
   let run: Run;
   try {
     run = await runMeasured(
@@ -122,12 +128,13 @@ async function measure(
       { ...env, GENESYS_GATEWAY: url },
     );
   } finally {
-    await server.stop();
+    if (own) await server.stop();
   }
   const s = server.stats.requests;
   return {
     wallMs: run.wallMs,
     requests: s.search + s.history + s.integrations + s.other,
+    historyRequests: s.history,
     rateLimited: server.stats.rateLimited,
     peakRssMb: run.peakRssMb,
     items: items(run.stdout),
@@ -183,6 +190,42 @@ async function mergeCase(): Promise<void> {
   const intoBig = await measure(server, dlqArgs, dlqEnv(big), fetchedOf);
   row(label, '(b) dlq fetch into an empty file', intoEmpty);
   row('', '(b) dlq fetch into 100,000 entries', intoBig, `merge adds ${fmt(intoBig.wallMs - intoEmpty.wallMs)}`);
+}
+
+/**
+ * Issue #11's nightly run: 20,000 failures harvested completely, then 150 new ones. The plain
+ * (incremental) run must make at most 3 history requests, add exactly the 150, and leave the
+ * same entries as a full pass over a copy of the same file (first/last_seen_at aside).
+ */
+async function incrementalCase(): Promise<void> {
+  const label = '20,000 stored + 150 new, 20 ms, 50/10s';
+  process.stderr.write(`bench: ${label}\n`);
+  const server = new FakeGenesys({
+    clients: { [CLIENT_ID]: SECRET },
+    integrations: [{ ...WEBHOOK, failures: makeFailures(20_000, { seed: 20_000 }) }],
+    latencyMs: LATENCY_MS,
+    rateLimit: LIMIT,
+  });
+  const { url } = await server.start();
+  const running = { running: server, url };
+  const file = join(dir, 'nightly.json');
+  const copy = join(dir, 'nightly-full.json');
+  rmSync(file, { force: true });
+  const newOf = (o: string) => (JSON.parse(o) as { new: number }).new;
+  const first = await measure(running, dlqArgs, dlqEnv(file), newOf);
+  copyFileSync(file, copy);
+  copyFileSync(`${file}.state.json`, `${copy}.state.json`);
+  server.addFailures(WEBHOOK.id, makeFailures(150, { seed: 150, startTime: new Date('2026-11-23T12:00:00Z') }));
+  const nightly = await measure(running, dlqArgs, dlqEnv(file), newOf);
+  const full = await measure(running, [...dlqArgs, '--full'], dlqEnv(copy), newOf);
+  await server.stop();
+  const strip = (path: string) =>
+    (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>[]).map(({ first_seen_at: _f, last_seen_at: _l, ...rest }) => JSON.stringify(rest));
+  const same = JSON.stringify(strip(file)) === JSON.stringify(strip(copy));
+  row(label, '(b) dlq fetch, first (full) run', first, `${first.historyRequests} history requests`);
+  row('', '(b) dlq fetch, next run (incremental)', nightly, `${nightly.historyRequests} history requests, ${nightly.items} added`);
+  row('', '(b) dlq fetch --full on a copy', full, `${full.historyRequests} history requests; same file: ${same ? 'yes' : 'NO'}`);
+  if (nightly.historyRequests > 3 || nightly.items !== 150 || !same) process.exitCode = 1;
 }
 
 /**
@@ -328,13 +371,16 @@ async function main(): Promise<void> {
     await postgresCases();
   } else if (onlyReplay) {
     await replayCase();
+  } else if (onlyIncremental) {
+    await incrementalCase();
   } else {
+    await incrementalCase();
     await harvestCase(3_000, true);
     await harvestCase(20_000, !quick);
     await mergeCase();
     await replayCase();
   }
-  const header = ['case', 'run', 'wall', 'requests', '429s', 'peak RSS', 'items', 'ratio'];
+  const header = ['case', 'run', 'wall', 'requests', '429s', 'peak RSS', 'items', 'ratio / note'];
   const lines = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`);
   process.stdout.write(`\nnode ${process.version}, ${new Date().toISOString()}\n\n${lines.join('\n')}\n`);
   rmSync(dir, { recursive: true, force: true });

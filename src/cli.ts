@@ -126,6 +126,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--max-items <n>', 'stop after this many failed deliveries (env MAX_DLQ_ITEMS, default no cap)')
       .option('--max-wait <duration>', 'total time allowed waiting on rate limits', '10m')
       .option('--concurrency <n>', 'history pages fetched at once once the total is known', '4')
+      .option('--full', 'read every page, even where an earlier complete harvest allows stopping early')
       .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
   );
   fetch.addHelpText(
@@ -133,7 +134,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     examples([
       'dlq fetch --webhook "MyCriticalWebhook"',
       'dlq fetch --webhook-id 3fa85f64-5717-4562-b3fc-2c963f66afa6 --file /var/lib/dlq/dlq.json',
-      'dlq fetch --env-file /etc/dlq.env --quiet      # cron',
+      'dlq fetch --env-file /etc/dlq.env --quiet      # cron: nightly runs read only what is new',
+      'dlq fetch --env-file /etc/dlq.env --full       # weekly: read every page again',
       'dlq fetch --webhook Orders --gateway http://127.0.0.1:8080 --json',
       'dlq fetch --source events --event-definition "Data Action Failed" --since 24h',
     ]),

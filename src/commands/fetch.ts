@@ -10,10 +10,12 @@ import { isDlqError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter } from '../output/reporter.js';
 import type { DlqStore } from '../store/dlq-store.js';
+import { withWatermark, type HarvestState } from '../store/harvest-state.js';
 import { openStoreSpec } from '../store/open-store.js';
 import { resolveStoreSpec, type StoreSpec } from '../store/store-url.js';
 import { EventsSource, eventsInterval, type EventsInterval } from '../harvest/events-source.js';
 import type { HarvestSource, SourceHarvest } from '../harvest/harvest-source.js';
+import type { HarvestMode } from '../harvest/harvest-history.js';
 import { HistorySource } from '../harvest/history-source.js';
 import { RateLimitPacer } from '../harvest/rate-limit-pacer.js';
 import { RequestRunner } from '../harvest/request-runner.js';
@@ -48,6 +50,8 @@ export interface FetchOptions extends PlatformOptions {
   /** History pages in flight at once (default 4). */
   concurrency?: string;
   lockTimeout?: string;
+  /** Read everything, even where an earlier complete harvest allows stopping early (issue #11). */
+  full?: boolean;
 }
 
 /** Test seams: faster backoff, signals. */
@@ -68,6 +72,8 @@ export interface FetchSummary {
   pruned: number;
   duplicates: number;
   pages: number;
+  /** `incremental`: stopped at what an earlier complete harvest recorded; `full`: read everything. */
+  mode: HarvestMode;
   retries: number;
   rateLimitWaits: number;
   durationMs: number;
@@ -270,6 +276,8 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
       seenAt: now.toISOString(),
       now,
       log: reporter,
+      state: options.full ? undefined : await store.readHarvestState(),
+      recorded: (key) => store.readRecordedIds(key),
     });
 
     const summary = await save(store, config, harvest, now.toISOString(), runner, pacer, started);
@@ -330,10 +338,12 @@ async function save(
   started: number,
 ): Promise<FetchSummary> {
   // Nothing harvested: an existing store is left alone; a new one is created only after a clean run.
-  // Deliveries `dlq prune` removed stay removed (README, section "lifecycle").
+  // Deliveries `dlq prune` removed stay removed (README, section "lifecycle"). The watermarks move
+  // in the same update as the entries they vouch for.
   const merged = await store.mergeEntries(harvest.entries, seenAt, {
     createWhenEmpty: !harvest.failure,
     lockTimeoutMs: config.lockTimeoutMs,
+    updateState: (state) => withMarks(state, harvest, seenAt),
   });
   return {
     source: config.source,
@@ -344,11 +354,24 @@ async function save(
     pruned: merged.pruned,
     duplicates: harvest.duplicates,
     pages: harvest.pages,
+    mode: harvest.mode,
     retries: runner.stats.retries,
     rateLimitWaits: pacer.waits,
     durationMs: Math.round(performance.now() - started),
     file: store.location,
   };
+}
+
+/**
+ * The state after this harvest (saved after its entries, under the same lock): only a complete
+ * harvest of a source moves its watermark, never a capped, interrupted or failed one.
+ */
+function withMarks(state: HarvestState, harvest: SourceHarvest, seenAt: string): HarvestState {
+  let next = state;
+  for (const mark of harvest.marks) {
+    if (mark.complete && mark.newest !== undefined) next = withWatermark(next, mark.key, mark.newest, seenAt);
+  }
+  return next;
 }
 
 function print(summary: FetchSummary, harvest: SourceHarvest, options: FetchOptions, io: Io): void {
@@ -360,7 +383,7 @@ function print(summary: FetchSummary, harvest: SourceHarvest, options: FetchOpti
     `${summary.error ? 'partial harvest' : 'fetched'} ${summary.fetched} ${harvest.subject.text}: ` +
       `${summary.new} new, ${summary.updated} updated, ${summary.duplicates} duplicates` +
       `${summary.pruned > 0 ? `, ${summary.pruned} pruned earlier` : ''}; ` +
-      `${summary.pages} pages, ${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` +
+      `${summary.pages} pages (${summary.mode}), ${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` +
       `${seconds(summary.durationMs)} -> ${summary.file}\n`,
   );
 }

@@ -8,22 +8,38 @@
  * until a page has none. Cursor (keyset) paging does not shift when new events arrive, so a page
  * boundary cannot drop an event. Events are kept 10 days: an earlier --since is clamped to that,
  * with a warning. Events carry no payload (entries are listed and inspected, never replayed).
+ *
+ * Incremental (issue #11): after a complete harvest of a definition, the next run without
+ * --since/--until queries that definition only from its watermark (the newest event time that
+ * harvest saw) minus EVENTS_WATERMARK_OVERLAP_MS, not the whole 10 days. A run with --since or
+ * --until reads exactly what was asked and moves no watermark; --full ignores the watermarks.
  */
 import type { DlqEntry } from '../dlq-entry.js';
 import { PlatformError, UsageError } from '../errors.js';
 import type { EventQueryRequest, GenesysClient, OperationalEvent } from '../genesys/client.js';
 import { parseTimeRange } from '../select/time-flag.js';
 import { entryFromEvent, type EventDefinitionRef } from './event-entry.js';
-import type { HarvestContext, HarvestSource, SourceHarvest } from './harvest-source.js';
+import { eventDefinitionKey, watermarkOf } from '../store/harvest-state.js';
+import type { HarvestMode } from './harvest-history.js';
+import type { HarvestContext, HarvestSource, SourceHarvest, SourceMark } from './harvest-source.js';
 import { listEventDefinitions, matchEventDefinitions } from './resolve-event-definitions.js';
 
 export const EVENTS_PAGE_SIZE = 200; // the API's maximum
 /** How long the platform keeps operational events (contract §6). */
 export const EVENTS_RETENTION_MS = 10 * 86_400_000;
+/**
+ * How far before a definition's watermark an incremental query starts: a margin for events that
+ * become queryable a while after their dateCreated (indexing lag), so one created just before the
+ * last run but indexed after it is still found. Events in the overlap are read again and merged by
+ * their stable delivery id, so the overlap costs a few duplicates, never an entry twice.
+ */
+export const EVENTS_WATERMARK_OVERLAP_MS = 60 * 60_000;
 
 export interface EventsInterval {
   startMs: number;
   endMs: number;
+  /** --since or --until was given: read exactly that, incrementally never. */
+  bounded?: boolean;
   /** The --since the user asked for, when it reached past the retention and was clamped. */
   clampedFromMs?: number;
 }
@@ -41,10 +57,11 @@ export function eventsInterval(flags: { since?: string | undefined; until?: stri
     throw new UsageError(`--until: '${flags.until}' is before the 10-day retention of operational events: nothing can be there`);
   }
   if (range.sinceMs !== undefined && range.sinceMs > nowMs) throw new UsageError(`--since: '${flags.since}' is in the future`);
+  const bounded = range.sinceMs !== undefined || range.untilMs !== undefined;
   if (range.sinceMs !== undefined && range.sinceMs < retentionStart) {
-    return { startMs: retentionStart, endMs, clampedFromMs: range.sinceMs };
+    return { startMs: retentionStart, endMs, clampedFromMs: range.sinceMs, bounded };
   }
-  return { startMs: range.sinceMs ?? retentionStart, endMs };
+  return { startMs: range.sinceMs ?? retentionStart, endMs, bounded };
 }
 
 export interface EventsSourceOptions {
@@ -83,10 +100,22 @@ export class EventsSource implements HarvestSource {
     let fetched = 0;
     let pages = 0;
     let failure: Error | undefined;
+    let mode: HarvestMode = 'full';
+    const marks: SourceMark[] = [];
     try {
       for (const definition of definitions) {
+        const key = eventDefinitionKey(definition.id);
+        const mark = context.state && !interval.bounded ? watermarkOf(context.state, key) : undefined;
+        const startMs = mark ? Math.max(interval.startMs, Date.parse(mark.newest) - EVENTS_WATERMARK_OVERLAP_MS) : interval.startMs;
+        const queried = `${new Date(startMs).toISOString()}/${new Date(interval.endMs).toISOString()}`;
+        if (mark) {
+          mode = 'incremental';
+          log.debug(`events: '${definition.name}' incremental from its watermark ${mark.newest} minus 1h: ${queried} (--full reads the 10 days)`);
+        }
+        const seenBefore = byId.size;
+        let finished = false;
         const body: EventQueryRequest = {
-          interval: intervalText,
+          interval: queried,
           eventDefinitionIds: [definition.id],
           sortOrder: 'DESC',
           ...(this.options.search !== undefined ? { searchTerm: this.options.search } : {}),
@@ -108,11 +137,18 @@ export class EventsSource implements HarvestSource {
           log.progress(`events: ${byId.size} operational events (${definition.name}, page ${page})`, false);
           log.debug(`events page ${page} of '${definition.name}': ${events.length} events; ${res.body.nextUri ? 'more follow' : 'last page'}`);
           const next = cursorOf(res.body.nextUri);
-          if (next === undefined || events.length === 0) break;
+          if (next === undefined || events.length === 0) {
+            finished = true;
+            break;
+          }
           if (cursors.has(next)) throw new PlatformError(`${operation}: the platform sent the same cursor twice (nextUri ${res.body.nextUri})`);
           cursors.add(next);
           after = next;
         }
+        // Complete: every page read, nothing cut by --max-items, the whole 10 days or from the watermark.
+        const complete = finished && byId.size <= limit && !interval.bounded;
+        const newest = [...byId.values()].slice(seenBefore).reduce<string | undefined>((best, e) => newer(e.timestamp, best), undefined);
+        marks.push({ key, complete, ...(newest !== undefined ? { newest } : {}) });
         if (byId.size >= limit) break;
       }
     } catch (error) {
@@ -130,6 +166,8 @@ export class EventsSource implements HarvestSource {
       fetched,
       duplicates: fetched - byId.size,
       pages,
+      mode,
+      marks,
       ...(failure ? { failure } : {}),
     };
   }
@@ -145,6 +183,12 @@ export function cursorOf(nextUri: unknown): string | undefined {
     return undefined;
   }
   return after !== null && after !== '' ? after : undefined;
+}
+
+/** The newer of two ISO timestamps (an unparsable one never wins). */
+function newer(candidate: unknown, best: string | undefined): string | undefined {
+  if (typeof candidate !== 'string' || Number.isNaN(Date.parse(candidate))) return best;
+  return best === undefined || Date.parse(candidate) > Date.parse(best) ? candidate : best;
 }
 
 /** Newest first by timestamp (stable: events of equal time keep the order they came in). */

@@ -167,6 +167,12 @@ export async function harvestHistory(
     const capLow = Math.max(0, startTotal - limit);
     if (first.items.length > 0) {
       let stoppedAt: Read | undefined = mode === 'incremental' && allKnown(first, options.isKnown) ? first : undefined;
+      const firstViolation = mode === 'incremental' ? orderViolation(byId) : undefined;
+      if (firstViolation) {
+        stoppedAt = undefined;
+        mode = 'full';
+        options.onFallback?.(firstViolation);
+      }
       if (mode === 'incremental' && !stoppedAt) {
         // Incremental: read ahead 1, 2, 4 … pages at a time until a page of known deliveries.
         let nextPage = 2;

@@ -14,6 +14,8 @@
 import type { DlqEntry } from '../dlq-entry.js';
 import type { Reporter } from '../output/reporter.js';
 import type { SourceName } from '../select/fields.js';
+import type { HarvestState } from '../store/harvest-state.js';
+import type { HarvestMode } from './harvest-history.js';
 import type { RequestRunner } from './request-runner.js';
 
 export interface HarvestContext {
@@ -27,6 +29,22 @@ export interface HarvestContext {
   now: Date;
   /** Progress, --verbose detail and warnings on stderr. */
   log: Pick<Reporter, 'progress' | 'debug' | 'warn'>;
+  /**
+   * The stored harvest state (watermarks), or undefined for `--full`: then the source
+   * reads everything it can, whatever earlier harvests recorded.
+   */
+  state: HarvestState | undefined;
+  /** The delivery ids recorded for a source key (webhookKey/eventDefinitionKey): stored or pruned; read on demand. */
+  recorded: (key: string) => Promise<ReadonlySet<string>>;
+}
+
+/** What one harvest can vouch for, per source key (issue #11): only a `complete` one moves the key's watermark to `newest`. */
+export interface SourceMark {
+  key: string;
+  /** No cap cut it short, no failure, no interruption, and it connected to the last watermark. */
+  complete: boolean;
+  /** The newest failure time this harvest saw for the key (ISO 8601), if any. */
+  newest?: string;
 }
 
 export interface SourceHarvest {
@@ -40,6 +58,10 @@ export interface SourceHarvest {
   duplicates: number;
   /** Pages (requests answered with items or an empty page) read. */
   pages: number;
+  /** `incremental` when it stopped at what an earlier complete harvest recorded, else `full`. */
+  mode: HarvestMode;
+  /** Per source key, what this harvest vouches for (its watermark). */
+  marks: SourceMark[];
   /** Set when the harvest stopped part-way; `entries` holds what came before. */
   failure?: Error;
 }

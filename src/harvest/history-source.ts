@@ -8,9 +8,11 @@
  * `--source events`), never as a wrong id.
  */
 import { HistoryNotOfferedError, PlatformError } from '../errors.js';
-import type { GenesysClient } from '../genesys/client.js';
+import type { GenesysClient, HistoryItem } from '../genesys/client.js';
+import { watermarkOf, webhookKey } from '../store/harvest-state.js';
 import type { HarvestContext, HarvestSource, SourceHarvest } from './harvest-source.js';
 import { harvestHistory } from './harvest-history.js';
+import { knownBelowWatermark } from './known-deliveries.js';
 import { entryFromHistoryItem } from './merge-harvest.js';
 import { resolveWebhook } from './resolve-webhook.js';
 
@@ -49,8 +51,21 @@ export class HistorySource implements HarvestSource {
       log.debug(`webhook '${found.name}' is integration ${found.id} (via ${found.via})`);
     }
 
+    // Incremental unless --full or no complete harvest of this webhook yet (issue #11).
+    const key = webhookKey(webhook.id);
+    const state = context.state;
+    const mark = state ? watermarkOf(state, key) : undefined;
+    let isKnown: ((item: HistoryItem) => boolean) | undefined;
+    if (state && mark) {
+      isKnown = knownBelowWatermark(mark, await context.recorded(key));
+      log.debug(`incremental: stopping at the first page of deliveries recorded up to ${mark.newest} (--full reads every page)`);
+    } else {
+      log.debug(state ? 'full pass: no complete harvest of this webhook recorded yet' : 'full pass (--full)');
+    }
     const outcome = await harvestHistory(this.client, runner, {
       integrationId: webhook.id,
+      isKnown,
+      onFallback: (reason) => log.debug(`history out of newest-first order (${reason}): reading every page instead`),
       maxItems: this.options.maxItems,
       concurrency: this.options.concurrency,
       signal: context.signal,
@@ -73,6 +88,14 @@ export class HistorySource implements HarvestSource {
       fetched: outcome.fetched,
       duplicates: outcome.duplicates,
       pages: outcome.pages,
+      mode: outcome.mode,
+      marks: [
+        {
+          key,
+          complete: outcome.complete,
+          ...(outcome.newest !== undefined ? { newest: outcome.newest } : {}),
+        },
+      ],
       ...(failure ? { failure } : {}),
     };
   }

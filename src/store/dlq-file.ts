@@ -14,10 +14,12 @@ import { atomicWrite } from './atomic-write.js';
 import { EntryProblem, EntryValidator } from './entry-validator.js';
 import { acquireFileLock, DEFAULT_STALE_MS, isTempNameOf, tempPathFor, type LockHolder } from './file-lock.js';
 import { describeFsError, loadDlq, sameIdentity, statIdentity, type ReadOptions } from './load-dlq.js';
-import { indexPathFor, writeDlqIndex } from './dlq-index.js';
+import { indexPathFor, readDlqIndex, writeDlqIndex } from './dlq-index.js';
 import { readPrunedIds, recordPrunedIds } from './pruned-ids.js';
 import { DEFAULT_WRITE_CHUNK_BYTES, serializeDlq, serializeDlqChunks, type EntryLayout } from './serialize-dlq.js';
 import { errnoCode, nodeStoreFs, writeAll, type StoreFileHandle, type StoreFs } from './store-fs.js';
+import { sameHarvestState, sourceKeyOf, type HarvestState } from './harvest-state.js';
+import { readHarvestStateFile, statePathFor, writeHarvestStateFile } from './harvest-state-file.js';
 
 export { serializeDlq, serializeDlqChunks };
 export type { ReadOptions };
@@ -36,7 +38,7 @@ export interface LockOptions {
   writeChunkBytes?: number;
 }
 
-export interface LoadedDlq {
+export interface LoadedEntries {
   entries: DlqEntry[];
   /** false when the file did not exist (entries is then []). */
   exists: boolean;
@@ -44,9 +46,19 @@ export interface LoadedDlq {
   prunedIds?: () => Promise<ReadonlySet<string>>;
 }
 
+export interface LoadedDlq extends LoadedEntries {
+  /** The harvest state (watermarks) stored with the entries; see harvest-state.ts. */
+  state: HarvestState;
+}
+
 export interface UpdateOutcome<T> {
   /** The new content, or null to leave the file exactly as it is (no write at all). */
   entries: DlqEntry[] | null;
+  /**
+   * The new harvest state, if it changes. Saved in the same update, after the entries it vouches
+   * for (see harvest-state-file.ts).
+   */
+  state?: HarvestState;
   result: T;
   /**
    * Entries removed on purpose (`dlq prune`): their ids are recorded, on disk, BEFORE the file is
@@ -56,12 +68,46 @@ export interface UpdateOutcome<T> {
 }
 
 /** Reads and validates the DLQ file without taking the lock (readers never block writers). */
-export async function readDlqFile(path: string, options: ReadOptions = {}): Promise<LoadedDlq> {
+export async function readDlqFile(path: string, options: ReadOptions = {}): Promise<LoadedEntries> {
   const { entries, exists } = await loadDlq(path, {
     chunkedThresholdBytes: DEFAULT_READONLY_CHUNKED_THRESHOLD_BYTES,
     ...options,
   });
   return { entries, exists };
+}
+
+/**
+ * The harvest state stored with the DLQ file at `path` (watermarks), read without the
+ * lock: an incremental harvest decides where to stop from it, and the update under the lock
+ * re-reads it before anything is saved. The empty state when there is none.
+ */
+export async function readHarvestState(path: string): Promise<HarvestState> {
+  let target: string;
+  try {
+    target = await resolveTarget(path, nodeStoreFs);
+  } catch {
+    target = path;
+  }
+  return readHarvestStateFile(target);
+}
+
+/**
+ * The delivery ids recorded for one source key (`sourceKeyOf`), read without the lock: those in the
+ * file (through the sidecar index when it matches the file, so no need to parse the bodies, else
+ * the whole file) and every id `dlq prune` removed (pruned-ids.ts; ids are unique across sources).
+ */
+export async function readRecordedIds(path: string, key: string): Promise<Set<string>> {
+  const index = await readDlqIndex(path);
+  const entries = index ? index.entries : (await readDlqFile(path)).entries;
+  let target = path;
+  try {
+    target = await resolveTarget(path, nodeStoreFs);
+  } catch {
+    // no directory: nothing was pruned there either
+  }
+  const ids = await readPrunedIds(target);
+  for (const entry of entries) if (sourceKeyOf(entry) === key) ids.add(entry.delivery_id);
+  return ids;
 }
 
 /**
@@ -128,7 +174,7 @@ async function sweepTempFiles(target: string, staleMs: number, fs: StoreFs): Pro
   }
   const now = Date.now();
   for (const name of names) {
-    if (!isTempNameOf(target, name) && !isTempNameOf(indexPathFor(target), name)) continue;
+    if (!isTempNameOf(target, name) && !isTempNameOf(indexPathFor(target), name) && !isTempNameOf(statePathFor(target), name)) continue;
     const full = join(dir, name);
     try {
       const st = await fs.stat(full);
@@ -229,8 +275,17 @@ async function updateLocked<T>(
       ...(options.chunkedThresholdBytes !== undefined ? { chunkedThresholdBytes: options.chunkedThresholdBytes } : {}),
       ...(options.readChunkBytes !== undefined ? { chunkBytes: options.readChunkBytes } : {}),
     });
-    const outcome = await update({ entries: loaded.entries, exists: loaded.exists, prunedIds: () => readPrunedIds(target) });
-    if (outcome.entries === null) return outcome.result;
+    const state = await readHarvestStateFile(target, fs);
+    const outcome = await update({ entries: loaded.entries, exists: loaded.exists, state, prunedIds: () => readPrunedIds(target) });
+    const mode = loaded.mode ?? 0o600;
+    // The state (watermarks) is saved AFTER the entries it vouches for: see harvest-state-file.ts.
+    const next = outcome.state && !sameHarvestState(state, outcome.state) ? outcome.state : undefined;
+    const saveState = async (value: HarvestState) =>
+      writeHarvestStateFile(target, value, { mode, uid: loaded.uid, gid: loaded.gid, fs, verifyLock: () => lock.verify(target) });
+    if (outcome.entries === null) {
+      if (next) await saveState(next);
+      return outcome.result;
+    }
     // Never write a file that the next read would refuse.
     const validator = new EntryValidator();
     try {
@@ -240,7 +295,6 @@ async function updateLocked<T>(
       throw error;
     }
     const layout: EntryLayout = { offsets: [], lengths: [] };
-    const mode = loaded.mode ?? 0o600;
     if (outcome.pruned && outcome.pruned.length > 0) {
       await recordPrunedIds(target, outcome.pruned, { at: new Date().toISOString(), mode, fs });
     }
@@ -265,6 +319,7 @@ async function updateLocked<T>(
       fs,
       verifyLock: () => lock.verify(target),
     });
+    if (next) await saveState(next);
     return outcome.result;
   } finally {
     await lock.release();

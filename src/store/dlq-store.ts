@@ -11,6 +11,7 @@ import type { DlqEntry, ReplayAttempt } from '../dlq-entry.js';
 import type { SortField } from '../select/fields.js';
 import type { FilterFlags } from '../select/filters.js';
 import type { GroupCount, GroupField } from '../select/group-entries.js';
+import type { HarvestState } from './harvest-state.js';
 import type { StoreFs } from './store-fs.js';
 
 /** The `dlq list` filter flags (each store translates every one of them to its own query). */
@@ -72,6 +73,8 @@ export interface MergeOptions {
    */
   createWhenEmpty: boolean;
   lockTimeoutMs?: number;
+  /** The harvest state (watermarks) after this merge, from the stored one; saved in the same update. */
+  updateState?: (current: HarvestState) => HarvestState;
 }
 
 export interface PutCounts {
@@ -145,6 +148,10 @@ export interface DlqStore {
    * name when they have none and the webhook id matches.
    */
   mergeEntries(fresh: readonly DlqEntry[], seenAt: string, options: MergeOptions): Promise<MergeCounts>;
+  /** The harvest state (one watermark per source key, harvest-state.ts); empty when none is stored. */
+  readHarvestState(): Promise<HarvestState>;
+  /** Delivery ids recorded for a source key (`sourceKeyOf`): stored, or removed by `dlq prune`. */
+  readRecordedIds(key: string): Promise<Set<string>>;
   /** `dlq store copy`: merges whole entries by delivery_id (entries already there are replaced). */
   putEntries(entries: readonly DlqEntry[], options: { lockTimeoutMs?: number }): Promise<PutCounts>;
   /**

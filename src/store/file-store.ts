@@ -12,7 +12,8 @@ import { buildFilter } from '../select/filters.js';
 import { groupEntries } from '../select/group-entries.js';
 import { resolveIds } from '../select/resolve-ids.js';
 import { sortEntries } from '../select/sort-entries.js';
-import { proveDlqWritable, readDlqFile, updateDlqFile, type LockOptions } from './dlq-file.js';
+import { proveDlqWritable, readDlqFile, readHarvestState, readRecordedIds, updateDlqFile, type LockOptions } from './dlq-file.js';
+import type { HarvestState } from './harvest-state.js';
 import { DlqIndexStaleError, readDlqIndex, readEntriesAt, readEntriesInBatches } from './dlq-index.js';
 import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, PutCounts, ReplaySession, ReplaySessionOptions } from './dlq-store.js';
 import { quickCheckDlqFile } from './quick-check.js';
@@ -82,16 +83,26 @@ export class FileStore implements DlqStore {
   async mergeEntries(...[fresh, seenAt, options]: Parameters<DlqStore['mergeEntries']>): Promise<MergeCounts> {
     return updateDlqFile(
       this.path,
-      async ({ entries, exists, prunedIds }) => {
+      async ({ entries, exists, state, prunedIds }) => {
+        const next = options.updateState?.(state);
+        const withState = next === undefined ? {} : { state: next };
         // Nothing harvested: leave an existing file alone; create an empty one only after a clean run.
-        if (fresh.length === 0 && (exists || !options.createWhenEmpty)) return { entries: null, result: { added: 0, updated: 0, pruned: 0 } };
+        if (fresh.length === 0 && (exists || !options.createWhenEmpty)) return { entries: null, ...withState, result: { added: 0, updated: 0, pruned: 0 } };
         // Deliveries `dlq prune` removed stay removed (README, section "lifecycle").
         const pruned = fresh.length > 0 && prunedIds ? await prunedIds() : undefined;
         const result = mergeEntries(entries, fresh, seenAt, pruned);
-        return { entries: result.entries, result: { added: result.added, updated: result.updated, pruned: result.pruned } };
+        return { entries: result.entries, ...withState, result: { added: result.added, updated: result.updated, pruned: result.pruned } };
       },
       options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs },
     );
+  }
+
+  readHarvestState(): Promise<HarvestState> {
+    return readHarvestState(this.path);
+  }
+
+  readRecordedIds(key: string): Promise<Set<string>> {
+    return readRecordedIds(this.path, key);
   }
 
   async putEntries(incoming: readonly DlqEntry[], options: { lockTimeoutMs?: number }): Promise<PutCounts> {

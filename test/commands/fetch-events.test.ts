@@ -100,10 +100,42 @@ describe('the events source', () => {
     const [start, end] = body.interval.split('/').map((t) => Date.parse(t));
     assert.ok(Math.abs((end as number) - (start as number) - 10 * DAY) < 5000, body.interval);
 
-    const again = await runFetch(events());
+    // A rerun is incremental (issue #11): only from the watermark minus the 1 h overlap.
+    s.resetStats();
+    const again = await runFetch(events({ json: true }));
     assert.equal(again.code, 0, again.err);
-    assert.match(again.out, /^fetched 450 operational events of 'Data Action Failed' \(.+\): 0 new, 450 updated, 0 duplicates;/);
+    const rerun = JSON.parse(again.out) as Record<string, unknown>;
+    assert.equal(rerun['mode'], 'incremental');
+    assert.equal(rerun['new'], 0);
+    assert.ok((rerun['fetched'] as number) < 10, `read only the overlap: ${String(rerun['fetched'])}`);
+    const newest = Date.parse(entries[0]!.timestamp!);
+    const rerunStart = Date.parse((s.stats.eventQueries[0]?.body as { interval: string }).interval.split('/')[0]!);
+    assert.equal(rerunStart, newest - 3_600_000, 'from the watermark minus one hour');
+
+    const full = await runFetch(events({ full: true }));
+    assert.equal(full.code, 0, full.err);
+    assert.match(full.out, /^fetched 450 operational events of 'Data Action Failed' \(.+\): 0 new, 450 updated, 0 duplicates; 3 pages \(full\)/);
     assert.equal(readEntries().length, 450);
+  });
+
+  test('incremental events: a new event is added by the next run; --since, --max-items and failed runs move no watermark', async () => {
+    const s = await startServer({ events: orgEvents() });
+    assert.equal((await runFetch(events())).code, 0);
+    const state = () => readFileSync(`${file}.state.json`, 'utf8');
+    const before = state();
+    const fresh = makeEvents(1, { definition: DATA_ACTION_FAILED, newest: new Date(Date.now() - 1000), stepMs: 1, seed: 9 });
+    s.addEvents(fresh);
+    const capped = await runFetch(events({ maxItems: '1' }));
+    assert.equal(capped.code, 0, capped.err);
+    assert.equal(state(), before, 'a capped run moves no watermark');
+    const since = await runFetch(events({ since: '2h' }));
+    assert.equal(since.code, 0, since.err);
+    assert.equal(state(), before, 'an explicit --since moves no watermark');
+    const r = await runFetch(events({ json: true }));
+    assert.equal(r.code, 0, r.err);
+    assert.equal((JSON.parse(r.out) as { mode: string }).mode, 'incremental');
+    assert.notEqual(state(), before, 'a complete incremental run moves it');
+    assert.equal(readEntries().length, 451);
   });
 
   test('events arriving while paging shift nothing: every event of the first read is kept, none twice', async () => {

@@ -93,12 +93,17 @@ describe('a full harvest', () => {
     const firstSeen = readEntries()[0]!.first_seen_at;
     const r2 = await runFetch({ webhook: 'Orders', json: true });
     assert.equal(r2.code, 0, r2.err);
-    const s = JSON.parse(r2.out) as Record<string, number>;
+    const s = JSON.parse(r2.out) as Record<string, unknown>;
     assert.equal(s['new'], 0);
-    assert.equal(s['updated'], 450);
+    assert.equal(s['mode'], 'incremental');
+    assert.equal(s['updated'], 200, 'incremental: page 1 was all known, so the run stopped there');
     const entries = readEntries();
     assert.equal(entries.length, 450);
     assert.equal(entries[0]!.first_seen_at, firstSeen);
+    const r3 = await runFetch({ webhook: 'Orders', json: true, full: true });
+    const s3 = JSON.parse(r3.out) as Record<string, unknown>;
+    assert.equal(s3['mode'], 'full');
+    assert.equal(s3['updated'], 450, '--full reads (and refreshes) every delivery');
   });
 
   test('entries dlq prune removed do not come back, though the platform still lists them', async () => {
@@ -108,7 +113,8 @@ describe('a full harvest', () => {
     const left = readEntries();
     const prunedCount = 450 - left.length;
     assert.ok(prunedCount > 0 && left.length > 0);
-    const again = await runFetch({ webhook: 'Orders', json: true });
+    // --full reads every page (a plain run would stop at page 1, all recorded or pruned).
+    const again = await runFetch({ webhook: 'Orders', json: true, full: true });
     assert.equal(again.code, 0, again.err);
     const s = JSON.parse(again.out) as Record<string, number>;
     assert.deepEqual([s['new'], s['updated'], s['pruned']], [0, left.length, prunedCount]);

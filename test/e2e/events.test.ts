@@ -54,7 +54,7 @@ after(async () => {
 test('fetch --source events stores exactly the 450 retained "Data Action Failed" events, each kept whole', async () => {
   const r = await runBin(['fetch', '--source', 'events', '--event-definition', 'data action failed'], { cwd: dir, env: env() });
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^fetched 450 operational events of 'Data Action Failed' \(\S+\/\S+\): 450 new, 0 updated, 0 duplicates; 3 pages, /);
+  assert.match(r.stdout, /^fetched 450 operational events of 'Data Action Failed' \(\S+\/\S+\): 450 new, 0 updated, 0 duplicates; 3 pages \(full\), /);
   noSecret(r.stdout, r.stderr);
   const entries = JSON.parse(readFileSync(file, 'utf8')) as DlqEntry[];
   assert.equal(entries.length, 450);
@@ -68,8 +68,10 @@ test('fetch --source events stores exactly the 450 retained "Data Action Failed"
 test('a rerun reports 0 new; list --source events shows them; replay sends nothing and exits 0', async () => {
   const again = await runBin(['fetch', '--source', 'events', '--event-definition', 'data action failed', '--json'], { cwd: dir, env: env() });
   assert.equal(again.code, 0, again.stderr);
-  const summary = JSON.parse(again.stdout) as { new: number; updated: number; source: string };
-  assert.deepEqual([summary.source, summary.new, summary.updated], ['events', 0, 450]);
+  const summary = JSON.parse(again.stdout) as { new: number; updated: number; source: string; mode: string };
+  // Incremental (issue #11): only the hour before the watermark is read again.
+  assert.deepEqual([summary.source, summary.new, summary.mode], ['events', 0, 'incremental']);
+  assert.ok(summary.updated < 450, `read again: ${summary.updated}`);
 
   const listed = await runBin(['list', '--source', 'events', '--ids'], { cwd: dir });
   assert.equal(listed.code, 0, listed.stderr);

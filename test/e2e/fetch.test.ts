@@ -41,10 +41,29 @@ test('--json prints one object with the documented fields', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
   const s = JSON.parse(r.stdout) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(s).sort(), ['durationMs', 'duplicates', 'fetched', 'file', 'new', 'pages', 'pruned', 'rateLimitWaits', 'retries', 'source', 'updated', 'webhook'].sort());
+  assert.deepEqual(Object.keys(s).sort(), ['durationMs', 'duplicates', 'fetched', 'file', 'mode', 'new', 'pages', 'pruned', 'rateLimitWaits', 'retries', 'source', 'updated', 'webhook'].sort());
   assert.equal(s['source'], 'history');
   assert.equal(s['new'], 0);
-  assert.equal(s['updated'], 420);
+  assert.equal(s['mode'], 'incremental', 'the first run was complete: this one stops at what it recorded');
+  assert.equal(s['pages'], 1);
+  assert.equal(s['updated'], 200);
+});
+
+test('a nightly run reads only what is new (mode incremental); --full reads every page again', async () => {
+  server.addFailures('e2e-webhook-id', makeFailures(150, { seed: 12, startTime: new Date('2026-11-23T12:00:00Z') }));
+  server.resetStats();
+  const r = await runBin(['fetch', '--webhook', 'MyCriticalWebhook', '--json', '--verbose'], { cwd: dir, env: env() });
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as Record<string, unknown>;
+  assert.equal(s['mode'], 'incremental');
+  assert.equal(s['new'], 150);
+  assert.ok(server.stats.requests.history <= 3, `history requests: ${server.stats.requests.history}`);
+  assert.match(r.stderr, /incremental: stopping at the first page of deliveries recorded up to /);
+  server.resetStats();
+  const full = await runBin(['fetch', '--webhook', 'MyCriticalWebhook', '--full'], { cwd: dir, env: env() });
+  assert.equal(full.code, 0, full.stderr);
+  assert.match(full.stdout, /: 0 new, 570 updated, 0 duplicates; 3 pages \(full\), /);
+  assert.equal(server.stats.requests.history, 3);
 });
 
 test('a wrong secret: exit 3, one line on stderr, the secret nowhere', async () => {

@@ -181,6 +181,7 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
       const env = { GENESYS_CLIENT_ID: 'contract-client', GENESYS_CLIENT_SECRET: 'contract-secret-1234' };
       const outs: string[] = [];
       const stored: string[] = [];
+      const states: string[] = [];
       for (const url of [`file:${join(dir, 'fetched.json')}`, await db.another()]) {
         for (let round = 0; round < 2; round++) {
           const io = captureIo({ cwd: dir, now: NOW, env });
@@ -193,11 +194,16 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
         }
         const store = await open(url);
         stored.push(JSON.stringify((await store.readAll()).entries));
+        states.push(JSON.stringify(await store.readHarvestState()));
       }
       assert.equal(outs[2], outs[0]);
       assert.equal(outs[3], outs[1]);
-      assert.match(outs[1] as string, /"new":0,"updated":450/);
+      assert.match(outs[0] as string, /"fetched":450,"new":450,.*"mode":"full"/);
+      // The second run stops at the watermark the first one left (issue #11), in both stores.
+      assert.match(outs[1] as string, /"new":0,.*"mode":"incremental"/);
       sameEntries(stored[1] as string, stored[0] as string);
+      assert.equal(states[1], states[0], 'the same watermarks');
+      assert.match(states[0] as string, /webhook:a1b2c3d4-0000-4000-8000-00000000f00d/);
       assert.equal((JSON.parse(stored[0] as string) as unknown[]).length, 450);
     } finally {
       await server.stop();

@@ -32,6 +32,7 @@ export async function insertEntries<R extends pg.QueryResultRow>(
     'first_seen_ms',
     'last_seen_ms',
     'is_event',
+    'source_key',
     'replay_count',
   ];
   const types = [
@@ -48,6 +49,7 @@ export async function insertEntries<R extends pg.QueryResultRow>(
     'int8',
     'int8',
     'bool',
+    'text',
     'int',
   ];
   const arrays: unknown[][] = columns.map(() => []);
@@ -66,6 +68,7 @@ export async function insertEntries<R extends pg.QueryResultRow>(
       e.firstSeenMs,
       e.lastSeenMs,
       e.isEvent,
+      e.sourceKey,
       e.replays.length,
     ];
     row.forEach((v, i) => (arrays[i] as unknown[]).push(v));
@@ -109,7 +112,7 @@ export async function putWholeEntries(client: pg.ClientBase, entries: readonly D
     const byId = new Map<string, DlqEntry>();
     for (const e of entries.slice(start, start + BATCH_ROWS)) byId.set(e.delivery_id, e);
     const encoded = [...byId.values()].map(encodeEntry);
-    const set = [...ENTRY_COLUMN_NAMES, 'extra', 'key_order', 'raw_json', 'ts_ms', 'status_num', 'replay_state', 'webhook_key', 'webhook_name_lower', 'first_seen_ms', 'last_seen_ms', 'is_event', 'replay_count']
+    const set = [...ENTRY_COLUMN_NAMES, 'extra', 'key_order', 'raw_json', 'ts_ms', 'status_num', 'replay_state', 'webhook_key', 'webhook_name_lower', 'first_seen_ms', 'last_seen_ms', 'is_event', 'source_key', 'replay_count']
       .map((c) => `${c} = EXCLUDED.${c}`)
       .join(', ');
     const rows = await insertEntries<{ inserted: boolean }>(client, encoded, `ON CONFLICT (delivery_id) DO UPDATE SET ${set}`, '(xmax = 0) AS inserted');

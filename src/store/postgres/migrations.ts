@@ -14,7 +14,8 @@
  *   An entry holding a NUL character (which PostgreSQL text cannot hold) is kept whole in
  *   `raw_json` (JSON text, where NUL is escaped) instead.
  * - dlq_replays: one row per replay try, (delivery_id, n) with n counting from 1.
- * - dlq_watermarks: named values commands keep between runs.
+ * - dlq_watermarks: the incremental harvest's watermarks (harvest-state.ts), one row per source
+ *   key, changed in the same transaction as the entries they vouch for.
  * - claimed_by / lease_until / last_try_at on dlq_entries: distributed replay (replay-session.ts).
  */
 import type pg from 'pg';
@@ -51,6 +52,7 @@ CREATE TABLE dlq_entries (
   first_seen_ms bigint,
   last_seen_ms bigint,
   is_event boolean NOT NULL DEFAULT false,
+  source_key text,
   replay_count integer NOT NULL DEFAULT 0,
   claimed_by text,
   lease_until timestamptz,
@@ -62,6 +64,7 @@ CREATE INDEX dlq_entries_status ON dlq_entries (status_num, ts_ms DESC NULLS LAS
 CREATE INDEX dlq_entries_webhook_id ON dlq_entries (webhook_id);
 CREATE INDEX dlq_entries_webhook_name ON dlq_entries (webhook_name_lower);
 CREATE INDEX dlq_entries_replay_state ON dlq_entries (replay_state, ts_ms DESC NULLS LAST, delivery_id);
+CREATE INDEX dlq_entries_source_key ON dlq_entries (source_key);
 CREATE INDEX dlq_entries_events ON dlq_entries (ts_ms DESC NULLS LAST, delivery_id) WHERE is_event;
 CREATE INDEX dlq_entries_leases ON dlq_entries (lease_until) WHERE claimed_by IS NOT NULL;
 
@@ -85,6 +88,7 @@ CREATE TABLE dlq_replays (
 CREATE FUNCTION dlq_with_key(keys text[], k text) RETURNS text[] LANGUAGE sql IMMUTABLE
   AS $$ SELECT CASE WHEN k = ANY(keys) THEN keys ELSE keys || k END $$;
 
+-- One row per harvest source key (harvest-state.ts): {"newest": ..., "harvestedAt": ...}.
 CREATE TABLE dlq_watermarks (
   name text PRIMARY KEY,
   value jsonb NOT NULL,

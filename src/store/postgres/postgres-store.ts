@@ -11,6 +11,7 @@
 import pg from 'pg';
 import type { DlqEntry, ReplayAttempt } from '../../dlq-entry.js';
 import { isDlqError, StoreError, UsageError } from '../../errors.js';
+
 import { mergeEntries as mergeEntriesInMemory } from '../../harvest/merge-harvest.js';
 import { buildFilter } from '../../select/filters.js';
 import { groupEntries, type GroupCount } from '../../select/group-entries.js';
@@ -19,9 +20,13 @@ import { sortEntries } from '../../select/sort-entries.js';
 import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, MergeOptions, PutCounts, ReplaySession, ReplaySessionOptions } from '../dlq-store.js';
 import { orderBy, whereClause } from './entry-sql.js';
 import { BATCH_ROWS, insertEntries, putWholeEntries } from './entry-writes.js';
+import { HARVEST_STATE_VERSION, parseHarvestState, sameHarvestState, type HarvestState } from '../harvest-state.js';
 import { currentVersion, migrate } from './migrations.js';
 import { decodeAttempt, decodeEntry, encodeEntry, ENTRY_COLUMN_NAMES } from './row-codec.js';
 import { PostgresReplaySession } from './replay-session.js';
+
+/** Any fixed number: the advisory lock that serialises watermark updates (pg_advisory_xact_lock). */
+const WATERMARK_LOCK = 0x646c7177; // "dlqw"
 
 const SUMMARY_COLUMNS = ['delivery_id', ...ENTRY_COLUMN_NAMES.filter((c) => c !== 'request_body' && c !== 'response_body'), 'extra', 'key_order', 'raw_json'];
 export const WHOLE_COLUMNS = ['delivery_id', ...ENTRY_COLUMN_NAMES, 'extra', 'key_order', 'raw_json'].join(', ');
@@ -222,9 +227,12 @@ export class PostgresStore implements DlqStore {
    * O(new): one transaction, batched INSERT … ON CONFLICT; stored rows are never read (only an
    * entry kept in raw form, see row-codec.ts, is read back to update its JSON text).
    */
-  async mergeEntries(fresh: readonly DlqEntry[], seenAt: string, _options: MergeOptions): Promise<MergeCounts> {
+  async mergeEntries(fresh: readonly DlqEntry[], seenAt: string, options: MergeOptions): Promise<MergeCounts> {
     // No tombstones here yet: `dlq prune` works on the file store only so far (pruned is 0).
-    if (fresh.length === 0) return { added: 0, updated: 0, pruned: 0 };
+    if (fresh.length === 0) {
+      if (options.updateState) await this.transaction((client) => this.saveState(client, options.updateState as (s: HarvestState) => HarvestState));
+      return { added: 0, updated: 0, pruned: 0 };
+    }
     // The harvest already deduplicated the run; a repeat would count as updated, as in the file merge.
     const unique = new Map<string, DlqEntry>();
     let repeats = 0;
@@ -262,7 +270,47 @@ export class PostgresStore implements DlqStore {
         const rawIds = rows.filter((r) => !r.inserted && r.raw).map((r) => r.delivery_id);
         if (rawIds.length > 0) await this.touchRawEntries(client, rawIds, seenAt, unique);
       }
+      // The watermarks move in the same transaction as the entries they vouch for.
+      if (options.updateState) await this.saveState(client, options.updateState);
       return { added, updated, pruned: 0 };
+    });
+  }
+
+  async readHarvestState(): Promise<HarvestState> {
+    return this.use((client) => this.loadState(client, false));
+  }
+
+  private async loadState(client: pg.ClientBase, forUpdate: boolean): Promise<HarvestState> {
+    const { rows } = await client.query<{ name: string; value: unknown }>(`SELECT name, value FROM dlq_watermarks ORDER BY name${forUpdate ? ' FOR UPDATE' : ''}`);
+    try {
+      return parseHarvestState({ version: HARVEST_STATE_VERSION, watermarks: Object.fromEntries(rows.map((r) => [r.name, r.value])) });
+    } catch (error) {
+      throw new StoreError(this.location, `the harvest watermarks cannot be trusted: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Applies `update` to the stored watermarks, under row locks, inside the caller's transaction. */
+  private async saveState(client: pg.ClientBase, update: (current: HarvestState) => HarvestState): Promise<void> {
+    // Serialises concurrent fetches' watermark updates (the rows may not exist yet to lock).
+    await client.query('SELECT pg_advisory_xact_lock($1)', [WATERMARK_LOCK]);
+    const current = await this.loadState(client, true);
+    const next = update(current);
+    if (sameHarvestState(current, next)) return;
+    for (const [name, mark] of Object.entries(next.watermarks)) {
+      if (JSON.stringify(current.watermarks[name]) === JSON.stringify(mark)) continue;
+      await client.query(
+        `INSERT INTO dlq_watermarks (name, value) VALUES ($1, $2::jsonb)
+         ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+        [name, JSON.stringify(mark)],
+      );
+    }
+  }
+
+  /** No tombstones in PostgreSQL yet (`dlq prune` is file-only): the stored ids of that source. */
+  async readRecordedIds(key: string): Promise<Set<string>> {
+    return this.use(async (client) => {
+      const { rows } = await client.query<{ delivery_id: string }>('SELECT delivery_id FROM dlq_entries WHERE source_key = $1', [key]);
+      return new Set(rows.map((r) => r.delivery_id));
     });
   }
 

@@ -10,6 +10,7 @@
  */
 import { isEventEntry, replayStatusOf, type DlqEntry, type ReplayAttempt } from '../../dlq-entry.js';
 import { statusCodeOf, timestampMs } from '../../select/filters.js';
+import { sourceKeyOf } from '../harvest-state.js';
 
 type Kind = 'text' | 'int' | 'float';
 
@@ -113,6 +114,7 @@ export interface EncodedEntry extends EncodedObject {
   firstSeenMs: number | null;
   lastSeenMs: number | null;
   isEvent: boolean;
+  sourceKey: string | null;
   replays: readonly ReplayAttempt[];
 }
 
@@ -143,6 +145,7 @@ export function encodeEntry(entry: DlqEntry): EncodedEntry {
     firstSeenMs: timeMs(entry.first_seen_at),
     lastSeenMs: timeMs(entry.last_seen_at),
     isEvent: isEventEntry(entry),
+    sourceKey: sourceKeyOf(entry) ?? null,
     replays,
   };
 }
