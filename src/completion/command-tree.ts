@@ -58,12 +58,18 @@ export function describeCommand(cmd: Command, inherited: OptionNode[] = []): Com
   // Ancestors' options stay valid in subcommands (--color); --help is each command's own, and
   // --version, though accepted anywhere, is only worth offering on the program itself.
   const passDown = options.filter((o) => !o.names.includes('--help') && !o.names.includes('--version'));
+  const commands = help.visibleCommands(cmd).map((sub) => {
+    const node = describeCommand(sub, passDown);
+    // commander's implicit `help [command]` is not in cmd.commands; its argument is a command name.
+    if (!cmd.commands.includes(sub)) node.argChoices = cmd.commands.map((c) => c.name());
+    return node;
+  });
   return {
     name: cmd.name(),
     aliases: cmd.aliases(),
     description: cmd.description(),
     options,
-    commands: help.visibleCommands(cmd).map((sub) => describeCommand(sub, passDown)),
+    commands,
     argChoices: cmd.registeredArguments[0]?.argChoices ?? [],
   };
 }

@@ -62,6 +62,7 @@ test('bash: `dlq li<TAB>` offers list, `dlq replay --max-<TAB>` the replay flags
   assert.deepEqual(await bashComplete('list', '--sort', 'st'), SORT_FIELDS.filter((f) => f.startsWith('st')));
   assert.deepEqual(await bashComplete('list', '--replay-status', 'failed,p'), ['failed,pending']);
   assert.deepEqual(await bashComplete('completion', ''), ['bash', 'zsh', 'fish']);
+  assert.deepEqual(await bashComplete('help', 're'), program.commands.map((c) => c.name()).filter((n) => n.startsWith('re')));
   assert.deepEqual(await bashComplete('list', '--color', '=', 'al'), ['always'], '--color=al, as bash splits it');
   assert.deepEqual(await bashComplete('--color', 'never', 'list', '--json', '--file', 'dlq-'), ['dlq-a.json', 'dlq-b.json']);
   assert.deepEqual(await bashComplete('list', '--since', ''), [], 'a free value: nothing to offer');
