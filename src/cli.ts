@@ -10,6 +10,7 @@ import { effectiveEnv } from './config.js';
 import { ExitCode, isDlqError, OutputError, UsageError } from './errors.js';
 import { resolveStoreSpec } from './store/store-url.js';
 import { COLOR_MODES, processIo, type ColorMode, type Io } from './io.js';
+import { formatLogLine, log, LOG_FORMATS, logFormatFrom, type LogFormat } from './output/log-line.js';
 import { guardOutput, ignoreWriteErrors, settleWrites, throwIfFailed } from './output/guard-output.js';
 import { escapeText } from './output/escape-text.js';
 import { redactSecrets } from './output/redact.js';
@@ -92,8 +93,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .configureOutput({
       writeOut: (s) => void io.stdout.write(s),
       writeErr: (s) => void io.stderr.write(s),
-      // One line per usage error, in the same `dlq: ...` form as every other error.
-      outputError: (s, write) => write(`dlq: ${s.replace(/^error: /, '').trimEnd()} (see --help)\n`),
+      // One line per usage error, in the same form as every other error (text or JSON, see log-line.ts).
+      outputError: (s, write) =>
+        write(formatLogLine(io, 'error', `${s.replace(/^error: /, '').trimEnd()} (see --help)`, { exitCode: ExitCode.usage })),
     })
     .exitOverride()
     // --color is the program's own option, so it works before or after any command (commander
@@ -106,9 +108,25 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       ),
     )
     .option('--no-color', 'same as --color never')
-    .hook('preAction', () => {
+    // Like --color, a program option: every command has it, before or after the command name.
+    .addOption(
+      new Option('--log-format <format>', 'stderr log lines: text, or json (one object per line) for log shippers (env DLQ_LOG_FORMAT)').choices(
+        LOG_FORMATS,
+      ),
+    )
+    .hook('preAction', (_program, command) => {
       const color = program.opts()['color'] as ColorMode | false | undefined;
       if (color !== undefined) io.color = color === false ? 'never' : color;
+      io.command = command.name();
+      const fromEnv = io.env['DLQ_LOG_FORMAT'];
+      const flag = program.opts()['logFormat'] as LogFormat | undefined;
+      if (flag !== undefined) io.logFormat = flag;
+      else if (fromEnv !== undefined && fromEnv !== '') {
+        if (!(LOG_FORMATS as readonly string[]).includes(fromEnv)) {
+          throw new UsageError(`DLQ_LOG_FORMAT: '${fromEnv}' is not one of ${LOG_FORMATS.join(', ')}`);
+        }
+        io.logFormat = fromEnv as LogFormat;
+      }
     })
     .addHelpText(
       'after',
@@ -127,7 +145,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--max-wait <duration>', 'total time allowed waiting on rate limits', '10m')
       .option('--concurrency <n>', 'history pages fetched at once once the total is known', '4')
       .option('--full', 'read every page, even where an earlier complete harvest allows stopping early')
-      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
+      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s')
+      .option('--metrics-file <path>', 'write Prometheus text-format metrics here after the run, also on failure (node_exporter textfile collector)'),
   );
   fetch.addHelpText(
     'after',
@@ -143,6 +162,26 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   fetch.action(async (opts: Record<string, unknown>) => {
     const { fetchCommand } = await import('./commands/fetch.js');
     setExit(await fetchCommand(opts as never, io));
+  });
+
+  const doctor = addCommonOptions(
+    addPlatformOptions(
+      program
+        .command('doctor')
+        .description('check an org before fetching: login, token, rate limit, and what each source (history, events) would touch'),
+    ),
+  );
+  doctor.addHelpText(
+    'after',
+    examples([
+      'dlq doctor --webhook "MyCriticalWebhook"',
+      'dlq doctor --source events --event-definition "Data Action Failed" --verbose',
+      'dlq doctor --env-file /etc/dlq.env --json',
+    ]),
+  );
+  doctor.action(async (opts: Record<string, unknown>) => {
+    const { doctorCommand } = await import('./commands/doctor.js');
+    setExit(await doctorCommand(opts as never, io));
   });
 
   const list = addCommonOptions(
@@ -231,7 +270,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--sign-secret <secret>', 'the signing secret itself (visible to other users: prefer the file or env)')
       .option('--dry-run', 'send nothing, change nothing; show what would be sent')
       .option('--lease <duration>', 'PostgreSQL store: claim lease; a run silent this long loses its entries to others', '60s')
-      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
+      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s')
+      .option('--metrics-file <path>', 'write Prometheus text-format metrics here after the run, also on failure (node_exporter textfile collector)'),
   );
   replay.addHelpText(
     'after',
@@ -295,7 +335,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--archive <path>', 'append the removed entries here first, as NDJSON (gzip when it ends in .gz)')
       .option('--redact <json-path>', 'hide this JSON body path in the archive (repeatable; env DLQ_REDACT)', collect)
       .option('--dry-run', 'change nothing; show counts by status code and webhook')
-      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
+      .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s')
+      .option('--metrics-file <path>', 'write Prometheus text-format metrics here after the run, also on failure (node_exporter textfile collector)'),
   );
   prune.addHelpText(
     'after',
@@ -387,7 +428,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   const stdout = guardOutput(io.stdout);
   ignoreWriteErrors(io.stderr);
   let json = false;
-  const program = buildProgram({ ...io, stdout: stdout.stream }, (code) => {
+  // Known before commander parses, so its own usage errors come out in the chosen format too.
+  const logFormat = logFormatFrom(argv, io.env);
+  if (logFormat !== undefined) io = { ...io, logFormat };
+  const runIo: Io = { ...io, stdout: stdout.stream };
+  const program = buildProgram(runIo, (code) => {
     exitCode = code;
   });
   program.hook('preAction', (_program, command) => {
@@ -407,7 +452,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     if (json && !stdout.wrote() && isDlqError(error) && error.exitCode !== ExitCode.usage && !(error instanceof OutputError)) {
       io.stdout.write(`${JSON.stringify({ error: redactSecrets(error.message, io.env), exitCode: error.exitCode })}\n`);
     }
-    return reportError(error, io);
+    return reportError(error, { ...io, ...(runIo.command !== undefined ? { command: runIo.command } : {}) });
   }
 }
 
@@ -418,18 +463,16 @@ export function reportError(error: unknown, io: Io): number {
     // Commander already printed its one-line message; every argv problem is a usage error.
     return ExitCode.usage;
   }
-  // Messages can quote the platform or the file (server messages, names, ids): escaping keeps
-  // them to one line and keeps control sequences off the terminal.
-  const line = (text: string) => escapeText(redactSecrets(text, io.env));
+  // Messages can quote the platform or the file (server messages, names, ids): formatLogLine
+  // escapes them to one line, keeps control sequences off the terminal and redacts secrets.
   if (isDlqError(error)) {
-    io.stderr.write(`dlq: ${line(error.message)}\n`);
+    log(io, 'error', error.message, { exitCode: error.exitCode, error: error.name });
     return error.exitCode;
   }
   // An unexpected failure: still one line, still redacted; the stack only with DLQ_DEBUG.
   const message = error instanceof Error ? error.message : String(error);
-  io.stderr.write(`dlq: unexpected error: ${line(message)}\n`);
-  if (io.env['DLQ_DEBUG'] && error instanceof Error && error.stack) {
-    io.stderr.write(`${escapeText(redactSecrets(error.stack, io.env), { multiline: true })}\n`);
-  }
+  const stack = io.env['DLQ_DEBUG'] && error instanceof Error && error.stack ? error.stack : undefined;
+  log(io, 'error', `unexpected error: ${message}`, { exitCode: ExitCode.failure, ...(io.logFormat === 'json' && stack ? { stack } : {}) });
+  if (io.logFormat !== 'json' && stack) io.stderr.write(`${escapeText(redactSecrets(stack, io.env), { multiline: true })}\n`);
   return ExitCode.failure;
 }

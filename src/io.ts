@@ -20,6 +20,10 @@ export interface Io {
   cwd: string;
   /** `--color` (`--no-color` is `never`); absent means `auto`. */
   color?: ColorMode;
+  /** `--log-format` / DLQ_LOG_FORMAT for stderr (output/log-line.ts); absent means `text`. */
+  logFormat?: 'text' | 'json';
+  /** The running command's name, for JSON log lines. */
+  command?: string;
 }
 
 export const COLOR_MODES = ['auto', 'always', 'never'] as const;
@@ -59,6 +63,8 @@ export function colorEnabled(io: Io, stream: OutStream): boolean {
  */
 export function interactiveStderr(io: Io): boolean {
   if (io.stderr.isTTY !== true) return false;
+  // JSON log lines are for log shippers: no spinner or updating line between them.
+  if (io.logFormat === 'json') return false;
   if (!colorEnabled(io, io.stderr)) return false;
   if (io.env['CI'] !== undefined && io.env['CI'] !== '' && io.env['CI'] !== 'false') return false;
   // A terminal that reports no width (`script` without a size, some `docker -t` setups) sends

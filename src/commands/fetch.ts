@@ -10,6 +10,7 @@ import { isDlqError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter } from '../output/reporter.js';
 import type { DlqStore } from '../store/dlq-store.js';
+import { withRunMetrics, type RunMetrics } from './run-metrics.js';
 import { withWatermark, type HarvestState } from '../store/harvest-state.js';
 import { openStoreSpec } from '../store/open-store.js';
 import { resolveStoreSpec, type StoreSpec } from '../store/store-url.js';
@@ -45,6 +46,8 @@ export interface PlatformOptions extends CommonOptions {
 
 export interface FetchOptions extends PlatformOptions {
   maxItems?: string;
+  /** Prometheus text file written after the run (commands/run-metrics.ts). */
+  metricsFile?: string;
   /** Total time rate-limit waits may add up to (default 10m). */
   maxWait?: string;
   /** History pages in flight at once (default 4). */
@@ -216,6 +219,10 @@ function resolveFetchConfig(options: FetchOptions, env: NodeJS.ProcessEnv, cwd: 
 }
 
 export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDeps = {}): Promise<number> {
+  return withRunMetrics('fetch', options, io, (metrics) => runFetch(options, io, deps, metrics));
+}
+
+async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics: RunMetrics): Promise<number> {
   const started = performance.now();
   const now = io.now();
   const env = effectiveEnv(io, options.envFile);
@@ -281,6 +288,7 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
     });
 
     const summary = await save(store, config, harvest, now.toISOString(), runner, pacer, started);
+    metrics.fetchNew(metricsWebhook(summary), summary.new);
     reporter.stop();
     const what = config.source === 'events' ? 'operational events' : 'deliveries';
     const interrupted = trap.caught();
@@ -308,6 +316,13 @@ export async function fetchCommand(options: FetchOptions, io: Io, deps: FetchDep
     reporter.stop();
     await store.close();
   }
+}
+
+/** The `webhook` label of dlq_fetch_new_entries: the webhook's name, else its id ('' for operational events). */
+function metricsWebhook(summary: FetchSummary): string {
+  const webhook = summary['webhook'] as { id?: unknown; name?: unknown } | undefined;
+  if (typeof webhook?.name === 'string' && webhook.name !== '') return webhook.name;
+  return typeof webhook?.id === 'string' ? webhook.id : '';
 }
 
 /** The source the configuration names (history by default). */

@@ -8,6 +8,7 @@ import { ExitCode, UsageError } from '../errors.js';
 import { colorEnabled, type Io } from '../io.js';
 import { escapeText } from '../output/escape-text.js';
 import { formatEntry } from '../output/format-entry.js';
+import { log } from '../output/log-line.js';
 import { parseRedactRules, redactEntry } from '../output/redact-paths.js';
 import { withStore } from '../store/open-store.js';
 import { isEventEntry } from '../dlq-entry.js';
@@ -30,7 +31,7 @@ export async function inspectCommand(options: InspectOptions, io: Io): Promise<n
   const redacted = redactEntry(stored, rules);
   const entry = redacted.entry;
   if (redacted.notJson.length > 0 && options.verbose && !options.quiet) {
-    io.stderr.write(`--redact: ${redacted.notJson.join(' and ')} ${redacted.notJson.length === 1 ? 'is' : 'are'} not JSON and shown as stored\n`);
+    log(io, 'debug', `--redact: ${redacted.notJson.join(' and ')} ${redacted.notJson.length === 1 ? 'is' : 'are'} not JSON and shown as stored`);
   }
 
   if (options.body) {
@@ -40,7 +41,7 @@ export async function inspectCommand(options: InspectOptions, io: Io): Promise<n
     if (typeof body === 'string') io.stdout.write(body);
     else if (!options.quiet) {
       const why = isEventEntry(entry) ? ' (an operational event: events carry no payload)' : '';
-      io.stderr.write(`warning: ${escapeText(entry.delivery_id)} has no request body${why}\n`);
+      log(io, 'warn', `${entry.delivery_id} has no request body${why}`);
     }
     return ExitCode.ok;
   }

@@ -11,6 +11,7 @@ import { colorEnabled, type Io } from '../io.js';
 import { renderEntryTable } from '../output/entry-table.js';
 import { escapeText } from '../output/escape-text.js';
 import { renderGroupTable } from '../output/group-table.js';
+import { log } from '../output/log-line.js';
 import { writeEntriesCsv, writeGroupsCsv } from '../output/csv-export.js';
 import { parseRedactRules, redactEntries, type RedactRule } from '../output/redact-paths.js';
 import { writeChunked } from '../output/write-chunked.js';
@@ -89,7 +90,7 @@ async function showEntries(store: DlqStore, view: ListView, io: Io): Promise<num
   const chalk = new Chalk({ level: colorEnabled(io, io.stdout) ? 1 : 0 });
   const width = io.stdout.columns && io.stdout.columns > 0 ? io.stdout.columns : DEFAULT_WIDTH;
   const note = (line: string) => {
-    if (!options.quiet) io.stderr.write(`${line}\n`);
+    if (!options.quiet) log(io, 'info', line);
   };
 
   if (groupBy !== undefined) {
@@ -126,7 +127,7 @@ async function showEntries(store: DlqStore, view: ListView, io: Io): Promise<num
     rules.length === 0
       ? entries
       : redactEntries(entries, rules, (line) => {
-          if (options.verbose && !options.quiet) io.stderr.write(`${escapeText(line)}\n`);
+          if (options.verbose && !options.quiet) log(io, 'debug', line);
         });
   if (format === 'json' || format === 'ndjson') {
     await writeWhole(whole(), redact, format, io);

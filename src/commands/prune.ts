@@ -17,6 +17,7 @@ import { buildFilter, timestampMs, type FilterFlags } from '../select/filters.js
 import { groupEntries } from '../select/group-entries.js';
 import { readDlqFile } from '../store/dlq-file.js';
 import { pruneDlqFile } from '../store/prune-dlq.js';
+import { withRunMetrics } from './run-metrics.js';
 
 export interface PruneOptions extends CommonOptions, FilterFlags {
   olderThan?: string;
@@ -25,6 +26,8 @@ export interface PruneOptions extends CommonOptions, FilterFlags {
   dryRun?: boolean;
   redact?: string[];
   lockTimeout?: string;
+  /** Prometheus text file written after the run (commands/run-metrics.ts). */
+  metricsFile?: string;
 }
 
 export interface PruneSummary {
@@ -42,6 +45,10 @@ export interface PruneSummary {
 const FILTER_FLAGS = ['since', 'until', 'statusCode', 'webhook', 'replayStatus', 'grep', 'source', 'olderThan'] as const;
 
 export async function pruneCommand(options: PruneOptions, io: Io): Promise<number> {
+  return withRunMetrics('prune', options, io, () => runPrune(options, io));
+}
+
+async function runPrune(options: PruneOptions, io: Io): Promise<number> {
   const started = performance.now();
   // Every flag is checked before the file is read or locked.
   const filtered = FILTER_FLAGS.filter((f) => options[f] !== undefined);

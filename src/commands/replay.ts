@@ -14,6 +14,7 @@ import type { DlqEntry } from '../dlq-entry.js';
 import { DlqFileError, ExitCode, isDlqError, type DlqError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter, type Reporter } from '../output/reporter.js';
+import { withRunMetrics, type RunMetrics } from './run-metrics.js';
 import { buildFilter } from '../select/filters.js';
 import type { DlqStore } from '../store/dlq-store.js';
 import { withStore } from '../store/open-store.js';
@@ -51,6 +52,19 @@ export interface ReplayDeps {
 export const FLUSH_INTERVAL_MS = 2000;
 
 export async function replayCommand(options: ReplayOptions, io: Io, deps: ReplayDeps = {}): Promise<number> {
+  return withRunMetrics('replay', options, io, (metrics) => runReplay(options, io, deps, metrics));
+}
+
+async function runReplay(options: ReplayOptions, io: Io, deps: ReplayDeps, metrics: RunMetrics): Promise<number> {
+  // Every summary printed is also what --metrics-file reports as dlq_replay_deliveries.
+  const writeSummary = (io: Io, options: ReplayOptions, s: Summary) => {
+    metrics.replayDeliveries({
+      succeeded: s.results.filter((r) => r.status === 'succeeded').length,
+      failed: s.results.filter((r) => r.status === 'failed').length,
+      skipped: s.skipped,
+    });
+    printSummary(io, options, s);
+  };
   const env = effectiveEnv(io, options.envFile);
   const config = parseReplayConfig(options, env, io.cwd);
   const now = io.now();
@@ -66,7 +80,7 @@ export async function replayCommand(options: ReplayOptions, io: Io, deps: Replay
     },
     now,
   );
-  return withStore(options, env, io.cwd, (store) => replayFrom(store, options, config, filter, io, deps));
+  return withStore(options, env, io.cwd, (store) => replayFrom(store, options, config, filter, io, deps, writeSummary));
 }
 
 async function replayFrom(
@@ -76,6 +90,8 @@ async function replayFrom(
   filter: (entry: DlqEntry) => boolean,
   io: Io,
   deps: ReplayDeps,
+  /** Prints the summary (and hands it to --metrics-file). */
+  writeSummary: (io: Io, options: ReplayOptions, s: Summary) => void,
 ): Promise<number> {
   const path = store.location;
   const reporter = createReporter(io, { quiet: options.quiet, verbose: options.verbose });
@@ -331,7 +347,7 @@ interface Summary {
   byOthers?: number;
 }
 
-function writeSummary(io: Io, options: ReplayOptions, s: Summary): void {
+function printSummary(io: Io, options: ReplayOptions, s: Summary): void {
   const succeeded = s.results.filter((r) => r.status === 'succeeded').length;
   const failed = s.results.filter((r) => r.status === 'failed').length;
   const notAttempted = s.trips.reduce((n, t) => n + t.notAttempted, 0);

@@ -15,7 +15,12 @@ export async function listEventDefinitions(
   runner: RequestRunner,
 ): Promise<EventDefinitionRef[]> {
   const res = await runner.run('event definitions', () => client.eventDefinitions());
-  const entities: unknown[] = Array.isArray(res.body.entities) ? res.body.entities : [];
+  return definitionsOf(res.body);
+}
+
+/** The usable definitions of an EventDefinitionListing body. */
+export function definitionsOf(body: { entities?: unknown }): EventDefinitionRef[] {
+  const entities: unknown[] = Array.isArray(body.entities) ? body.entities : [];
   return entities
     .filter((d): d is EventDefinition & { id: string } => typeof d === 'object' && d !== null && typeof (d as EventDefinition).id === 'string')
     .map((d) => ({ id: d.id, name: typeof d.name === 'string' && d.name !== '' ? d.name : d.id }));

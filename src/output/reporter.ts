@@ -1,11 +1,13 @@
 /**
  * Everything human-facing on stderr goes through a Reporter: plain one-line messages when stderr
  * is not a terminal (cron, CI, pipes), an ora spinner on a terminal, nothing with --quiet.
- * Every line is passed through redactSecrets.
+ * Every line is passed through redactSecrets. With `--log-format json` each line is one JSON
+ * object instead (output/log-line.ts) and there is no spinner.
  */
 import type { Ora } from 'ora';
 import { interactiveStderr, type Io } from '../io.js';
 import { escapeText } from './escape-text.js';
+import { formatLogLine, type LogLevel } from './log-line.js';
 import { redactSecrets } from './redact.js';
 
 export interface Reporter {
@@ -28,7 +30,7 @@ export interface ReporterOptions {
 
 export function createReporter(io: Io, options: ReporterOptions = {}): Reporter {
   // One line each, whatever text from the platform or the file it quotes (escapeText).
-  const write = (line: string) => void io.stderr.write(`${escapeText(redactSecrets(line, io.env))}\n`);
+  const write = (line: string, level: LogLevel = 'info') => void io.stderr.write(formatLogLine(io, level, line));
   if (options.quiet) {
     return { info() {}, debug() {}, warn() {}, progress() {}, stop() {} };
   }
@@ -48,9 +50,9 @@ export function createReporter(io: Io, options: ReporterOptions = {}): Reporter 
   return {
     info: (m) => withSpinnerPaused(() => write(m)),
     debug: (m) => {
-      if (options.verbose) withSpinnerPaused(() => write(m));
+      if (options.verbose) withSpinnerPaused(() => write(m, 'debug'));
     },
-    warn: (m) => withSpinnerPaused(() => write(`warning: ${m}`)),
+    warn: (m) => withSpinnerPaused(() => write(m, 'warn')),
     progress: (m, logLine = false) => {
       if (!interactive) {
         if (logLine) write(m);

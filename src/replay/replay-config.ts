@@ -37,6 +37,8 @@ export interface ReplayOptions extends CommonOptions, FilterFlags {
   lockTimeout?: string;
   /** Claim lease on a shared store (PostgreSQL): entries of a run silent this long are taken over. */
   lease?: string;
+  /** Prometheus text file written after the run (commands/run-metrics.ts). */
+  metricsFile?: string;
 }
 
 export interface ReplayConfig {

@@ -126,3 +126,18 @@ export async function syncDirectory(fs: StoreFs, dir: string): Promise<void> {
     await handle.close().catch(() => undefined);
   }
 }
+
+/**
+ * A small file (a metrics file, for instance) replaced atomically: the same temp-file, fsync and
+ * rename as the DLQ file, so a reader such as node_exporter's textfile collector never sees half
+ * of it. An existing file keeps its mode; a new one gets `mode`.
+ */
+export async function writeFileAtomically(path: string, text: string, options: { mode: number }): Promise<void> {
+  let mode = options.mode;
+  try {
+    mode = (await nodeStoreFs.stat(path)).mode & 0o777;
+  } catch {
+    // no file yet: the given mode
+  }
+  await atomicWrite(path, [Buffer.from(text, 'utf8')], { mode });
+}

@@ -42,6 +42,8 @@ export interface EntryQuery {
   whole: boolean;
   /** true: also return webhook id → name for rows that carry only the id (the table's column). */
   names: boolean;
+  /** true: a store that does not exist yet reads as empty (default: the store's exit-6 error). */
+  missingAsEmpty?: boolean;
 }
 
 export interface EntryPage {

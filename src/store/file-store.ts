@@ -50,7 +50,7 @@ export class FileStore implements DlqStore {
         if (!(error instanceof DlqIndexStaleError)) throw error;
       }
     }
-    const page = selectPage(await this.loadExisting(), query);
+    const page = selectPage(query.missingAsEmpty ? (await readDlqFile(this.path)).entries : await this.loadExisting(), query);
     return query.whole ? { ...page, batches: oneBatch(page.rows) } : page;
   }
 

@@ -10,6 +10,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { reportError } from '../../src/cli.js';
 import { fetchCommand, type FetchOptions } from '../../src/commands/fetch.js';
 import { pruneCommand } from '../../src/commands/prune.js';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import type { DlqEntry } from '../../src/dlq-entry.js';
 import { captureIo } from '../support/capture-io.js';
 import { FakeGenesys, makeFailures, type FakeGenesysOptions } from '../support/fake-genesys/index.js';
@@ -327,6 +328,27 @@ describe('resolution by name', () => {
 
 describe('authentication and configuration', () => {
   before(async () => startServer({ integrations: [{ ...ORDERS, failures: makeFailures(5, { seed: 8 }) }] }));
+
+  test('--metrics-file: new entries per webhook after a good run; outcome error (and the last success kept) after a refused login', async () => {
+    const metrics = join(dir, 'dlq.prom');
+    const ok = await runFetch({ webhook: 'Orders', metricsFile: metrics });
+    assert.equal(ok.code, 0, ok.err);
+    let families = parsePrometheusTextFormat(readFileSync(metrics, 'utf8'));
+    const sample = (name: string, labels: Record<string, string>) =>
+      families.find((f) => f.name === name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value;
+    assert.equal(sample('dlq_fetch_new_entries', { webhook: 'Orders' }), '5');
+    assert.equal(sample('dlq_entries', { webhook: 'Orders', replay_status: 'pending' }), '5');
+    assert.ok(sample('dlq_last_run_timestamp_seconds', { command: 'fetch', outcome: 'success' }));
+    const refused = await runFetch({ webhook: 'Orders', metricsFile: metrics }, env({ GENESYS_CLIENT_SECRET: 'wrong-secret-for-metrics' }));
+    assert.equal(refused.code, 3);
+    const text = readFileSync(metrics, 'utf8');
+    assert.ok(!text.includes('wrong-secret-for-metrics'));
+    families = parsePrometheusTextFormat(text);
+    assert.ok(sample('dlq_last_run_timestamp_seconds', { command: 'fetch', outcome: 'error' }));
+    assert.ok(sample('dlq_last_run_timestamp_seconds', { command: 'fetch', outcome: 'success' }));
+    assert.equal(sample('dlq_fetch_new_entries', { webhook: 'Orders' }), undefined, 'the refused run added nothing');
+    assert.equal(sample('dlq_entries', { webhook: 'Orders', replay_status: 'pending' }), '5');
+  });
 
   test('a wrong secret: exit 3 with the status and error_description; the secret appears nowhere', async () => {
     const wrong = 'totally-wrong-secret-value';

@@ -114,3 +114,49 @@ test('the installed command (shebang) reports a missing --env-file itself: exit 
   assert.equal(r.status, 2, r.stderr);
   assert.equal(r.stderr, 'dlq: --env-file no-such.env: no such file\n');
 });
+
+test('--log-format json: every stderr line is one JSON object {time, level, msg, …}; no secret, no spinner; errors and usage errors too', async () => {
+  const parseLines = (stderr: string) =>
+    stderr
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const ok = await runBin(['fetch', '--webhook', 'MyCriticalWebhook', '--verbose', '--log-format', 'json'], { cwd: dir, env: env() });
+  assert.equal(ok.code, 0, ok.stderr);
+  const lines = parseLines(ok.stderr);
+  assert.ok(lines.length >= 2);
+  for (const line of lines) {
+    assert.deepEqual(Object.keys(line).slice(0, 3), ['time', 'level', 'msg']);
+    assert.ok(!Number.isNaN(Date.parse(line['time'] as string)));
+    assert.ok(['debug', 'info', 'warn'].includes(line['level'] as string));
+    assert.equal(line['command'], 'fetch');
+  }
+  assert.ok(lines.some((l) => l['level'] === 'debug'), '--verbose lines are level debug');
+  assert.ok(!ok.stderr.includes(SECRET));
+  assert.match(ok.stdout, /^fetched \d+ failed deliveries of 'MyCriticalWebhook'/, 'stdout is the usual summary line');
+
+  const wrong = 'wrong-secret-in-json-logs';
+  const refused = await runBin(['fetch', '--webhook', 'MyCriticalWebhook', '--verbose'], {
+    cwd: dir,
+    env: { ...env(), GENESYS_CLIENT_SECRET: wrong, DLQ_LOG_FORMAT: 'json' },
+  });
+  assert.equal(refused.code, 3);
+  const last = parseLines(refused.stderr).at(-1) as Record<string, unknown>;
+  assert.equal(last['level'], 'error');
+  assert.equal(last['exitCode'], 3);
+  assert.equal(last['error'], 'AuthError');
+  assert.ok(!refused.stderr.includes(wrong));
+
+  const usage = await runBin(['fetch', '--bogus', '--log-format=json'], { cwd: dir, env: env() });
+  assert.equal(usage.code, 2);
+  assert.deepEqual(
+    parseLines(usage.stderr).map((l) => [l['level'], l['exitCode']]),
+    [['error', 2]],
+  );
+  const badFlag = await runBin(['list', '--log-format', 'xml'], { cwd: dir, env: env() });
+  assert.equal(badFlag.code, 2);
+  assert.match(badFlag.stderr, /^dlq: .*--log-format.*xml.*\n$/);
+  const badEnv = await runBin(['list'], { cwd: dir, env: { ...env(), DLQ_LOG_FORMAT: 'xml' } });
+  assert.equal(badEnv.code, 2);
+  assert.equal(badEnv.stderr, "dlq: DLQ_LOG_FORMAT: 'xml' is not one of text, json\n");
+});

@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { join } from 'node:path';
 import { ExitCode } from '../../src/errors.js';
 import { acquireFileLock } from '../../src/store/file-lock.js';
@@ -137,4 +138,49 @@ test('prune refuses to run without a filter or --all, and exits 2 / 6 / 75 leavi
   assert.equal(all.code, ExitCode.ok, all.stderr);
   assert.equal(all.stdout.split('\n')[0], 'pruned 2 dead letters, 0 remain');
   assert.deepEqual(await t.read(), []);
+});
+
+test('--metrics-file on replay and prune: one file a real Prometheus parser accepts, with dlq_ samples; written on failure too', async () => {
+  const t = await tempDlq([entry('m-1'), entry('m-2'), entry('m-3', { replay_status: 'succeeded' })]);
+  temps.push(t);
+  const metrics = join(t.dir, 'dlq.prom');
+  receiver.setResponder((req) => ({ status: req.headers['x-dlq-delivery-id'] === 'm-2' ? 400 : 200 }));
+  const replayed = await runBin(['replay', '--to', receiver.url, '--metrics-file', metrics, '--file', t.path], { cwd: t.dir });
+  receiver.setResponder(() => ({ status: 200 }));
+  assert.equal(replayed.code, ExitCode.replayFailed, replayed.stderr);
+  let families = new Map(parsePrometheusTextFormat(readFileSync(metrics, 'utf8')).map((f) => [f.name, f]));
+  const sample = (name: string, labels: Record<string, string>) =>
+    families.get(name)?.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v))?.value;
+  assert.equal(sample('dlq_replay_deliveries', { outcome: 'succeeded' }), '1');
+  assert.equal(sample('dlq_replay_deliveries', { outcome: 'failed' }), '1');
+  assert.equal(sample('dlq_replay_deliveries', { outcome: 'skipped' }), '1');
+  assert.ok(Number(sample('dlq_last_run_timestamp_seconds', { command: 'replay', outcome: 'error' })) > 1.7e9, 'exit 7 is outcome error');
+  assert.equal(sample('dlq_entries', { webhook: 'Orders', replay_status: 'succeeded' }), '2');
+  assert.equal(sample('dlq_entries', { webhook: 'Orders', replay_status: 'failed' }), '1');
+  assert.equal(Number(sample('dlq_oldest_pending_timestamp_seconds', { webhook: 'Orders' })), Date.parse('2026-03-01T10:00:00.000Z') / 1000);
+
+  const pruned = await runBin(['prune', '--replay-status', 'succeeded', '--metrics-file', metrics, '--file', t.path], { cwd: t.dir });
+  assert.equal(pruned.code, ExitCode.ok, pruned.stderr);
+  families = new Map(parsePrometheusTextFormat(readFileSync(metrics, 'utf8')).map((f) => [f.name, f]));
+  assert.ok(sample('dlq_last_run_timestamp_seconds', { command: 'prune', outcome: 'success' }));
+  assert.ok(sample('dlq_last_run_timestamp_seconds', { command: 'replay', outcome: 'error' }), 'carried over');
+  assert.equal(sample('dlq_entries', { webhook: 'Orders', replay_status: 'succeeded' }), '0');
+  assert.equal(sample('dlq_replay_deliveries', { outcome: 'failed' }), '1', 'carried over');
+
+  // A failing run (the DLQ file is busy) still writes the file, with outcome error.
+  const lock = await acquireFileLock(t.path);
+  try {
+    const busy = await runBin(['prune', '--all', '--lock-timeout', '200ms', '--metrics-file', metrics, '--file', t.path], { cwd: t.dir });
+    assert.equal(busy.code, ExitCode.busy);
+  } finally {
+    await lock.release();
+  }
+  families = new Map(parsePrometheusTextFormat(readFileSync(metrics, 'utf8')).map((f) => [f.name, f]));
+  assert.ok(sample('dlq_last_run_timestamp_seconds', { command: 'prune', outcome: 'error' }));
+  assert.ok(sample('dlq_last_run_timestamp_seconds', { command: 'prune', outcome: 'success' }));
+  assert.deepEqual(readdirSync(t.dir).filter((n) => n.endsWith('.tmp')), [], 'no temp file left behind');
+
+  const noDir = await runBin(['prune', '--all', '--metrics-file', join(t.dir, 'missing', 'x.prom'), '--file', t.path], { cwd: t.dir });
+  assert.equal(noDir.code, ExitCode.usage);
+  assert.match(noDir.stderr, /^dlq: --metrics-file: no directory .*missing\n$/);
 });

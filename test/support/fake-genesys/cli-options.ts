@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parseDuration, parsePositiveInt } from '../../../src/duration.js';
+import { DATA_ACTION_FAILED, FLOW_ERROR, makeEvents } from './events.js';
 import { makeFailures } from './failures.js';
 import type { FakeGenesysOptions } from './index.js';
 
@@ -24,6 +25,8 @@ A local Genesys-compatible server on 127.0.0.1 with sample failed deliveries.
   --rate <n>/<window>    rate limit per OAuth client, e.g. 50/10s or 300/1m (default none)
   --growth <n>           new failures prepended before each history request (default 0)
   --no-search            the webhook search path answers 404 (clients fall back to the listing)
+  --no-history           the history path answers 404 like any unknown path (as a real org does)
+  --events <n>           operational events of 'Data Action Failed' over the last 10 days (default 0)
   --client-id <id>       accepted OAuth client id (default ${DEFAULT_CLIENT_ID})
   --client-secret <s>    its secret (default ${DEFAULT_CLIENT_SECRET})
   --seed <n>             seed of the generated failures (default 1)
@@ -52,6 +55,8 @@ export function parseFakeGenesysArgs(argv: string[]): FakeGenesysCliConfig | und
       rate: { type: 'string' },
       growth: { type: 'string' },
       'no-search': { type: 'boolean' },
+      'no-history': { type: 'boolean' },
+      events: { type: 'string' },
       'client-id': { type: 'string' },
       'client-secret': { type: 'string' },
       seed: { type: 'string' },
@@ -64,6 +69,7 @@ export function parseFakeGenesysArgs(argv: string[]): FakeGenesysCliConfig | und
   const latencyMs = int(values.latency ?? '0', '--latency', 0, 600_000);
   const growth = int(values.growth ?? '0', '--growth', 0, 10_000);
   const seed = int(values.seed ?? '1', '--seed', 0, 2 ** 31);
+  const events = int(values.events ?? '0', '--events', 0, 1_000_000);
   const webhookName = values.webhook ?? 'MyCriticalWebhook';
   const webhookId = values['webhook-id'] ?? DEFAULT_WEBHOOK_ID;
   const clientId = values['client-id'] ?? DEFAULT_CLIENT_ID;
@@ -83,6 +89,12 @@ export function parseFakeGenesysArgs(argv: string[]): FakeGenesysCliConfig | und
         { id: '8c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f', name: `${webhookName} (staging)`, failures: makeFailures(Math.min(count, 20), { seed: seed + 1 }) },
       ],
       searchAvailable: !values['no-search'],
+      historyAvailable: !values['no-history'],
+      eventDefinitions: [DATA_ACTION_FAILED, FLOW_ERROR],
+      events:
+        events > 0
+          ? makeEvents(events, { definition: DATA_ACTION_FAILED, newest: new Date(Date.now() - 60_000), stepMs: Math.floor((9.5 * 86_400_000) / events), seed })
+          : [],
       latencyMs,
       rateLimit: values.rate === undefined ? null : parseRate(values.rate),
       pageGrowth: growth > 0 ? { integrationId: webhookId, perHistoryRequest: growth } : null,

@@ -27,6 +27,12 @@ test('parseFakeGenesysArgs builds the server options from the flags', () => {
   assert.deepEqual([main?.name, main?.failures.length], ['MyCriticalWebhook', 250]);
   assert.ok(near && near.name !== main?.name && near.name.startsWith('MyCriticalWebhook'), 'a near-namesake exercises exact matching');
 
+  const real = parseFakeGenesysArgs(['--no-history', '--events', '40']);
+  assert.equal(real?.options.historyAvailable, false);
+  assert.equal(real?.options.events?.length, 40);
+  assert.deepEqual(real?.options.eventDefinitions?.map((d) => d.name), ['Data Action Failed', 'Architect Flow Error']);
+  assert.throws(() => parseFakeGenesysArgs(['--events', '-1']), /--events/);
+
   const d = parseFakeGenesysArgs([]);
   assert.deepEqual([d?.port, d?.options.rateLimit, d?.options.latencyMs, d?.options.searchAvailable, d?.options.pageGrowth], [0, null, 0, true, null]);
   assert.equal(parseFakeGenesysArgs(['--help']), undefined);
