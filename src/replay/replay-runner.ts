@@ -141,6 +141,12 @@ export async function runReplays(
     while (!deps.signal.aborted && !deps.stop?.aborted) {
       const entry = await source.next();
       if (entry === undefined) break;
+      // Taking the entry may have waited (a shared store's claim): a signal or a stop meanwhile
+      // means it is not started, exactly as if it had come before.
+      if (deps.signal.aborted || deps.stop?.aborted) {
+        source.release?.(entry.delivery_id, false);
+        break;
+      }
       const index = position.get(entry.delivery_id) ?? results.length;
       const state = stateOf(config.routeFor(entry));
       if (state.trip) {
