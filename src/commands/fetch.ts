@@ -15,6 +15,7 @@ import { withRunMetrics, type RunMetrics } from './run-metrics.js';
 import type { DlqStore } from '../store/dlq-store.js';
 import { openStoreSpec } from '../store/open-store.js';
 import { resolveStoreSpec, type StoreSpec } from '../store/store-url.js';
+import { metricsWebhookLabel } from '../output/prometheus-metrics.js';
 import { withWatermark, type HarvestState } from '../store/harvest-state.js';
 import { EventsSource, eventsInterval, type EventsInterval } from '../harvest/events-source.js';
 import type { HarvestContext, SourceHarvest } from '../harvest/harvest-source.js';
@@ -81,6 +82,11 @@ export interface FetchSummary {
   /** Items skipped because `dlq prune` removed them earlier. */
   pruned: number;
   duplicates: number;
+  /**
+   * Distinct items received beyond --max-items (pages come 200 at a time; only the newest
+   * max-items are kept). fetched = new + updated + pruned + duplicates + overMaxItems.
+   */
+  overMaxItems: number;
   pages: number;
   /** `incremental`: stopped at what an earlier complete harvest recorded; `full`: read everything. */
   mode: HarvestMode;
@@ -194,6 +200,9 @@ export function resolvePlatformConfig(options: PlatformOptions, env: NodeJS.Proc
     if (gateway.protocol !== 'http:' && gateway.protocol !== 'https:') {
       throw new UsageError(`--gateway: only http and https URLs are supported, not '${gateway.protocol}'`);
     }
+  }
+  if (options.environment !== undefined && options.environment.trim() === '') {
+    throw new UsageError('--environment: empty (e.g. mypurecloud.com, mypurecloud.ie)');
   }
   // Checked against the SDK's regions at run time; through a gateway any name goes (the gateway decides).
   const environmentText = val(options.environment) ?? val(env['GENESYS_ENVIRONMENT']) ?? DEFAULT_ENVIRONMENT;
@@ -318,6 +327,8 @@ async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics:
     const client = await GenesysClient.create(
       { clientId: config.clientId, clientSecret: config.clientSecret, environment: config.environment, gateway: config.gateway },
       { onReauthenticated: () => reporter.info('access token refused (401): logged in again') },
+      // A signal cancels a login in flight: nothing is harvested yet, nothing to wait for.
+      { loginSignal: trap.signal },
     );
     const target = config.gateway ? config.gateway.origin : config.environment;
     reporter.progress(`logging in to ${target}`, false);
@@ -345,7 +356,7 @@ async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics:
       });
       const harvest = await source.harvest(context);
       const saved = await save(store, config, harvest, context.seenAt);
-      metrics.fetchNew('', saved.added);
+      for (const [label, n] of saved.newByWebhook) metrics.fetchNew(label, n);
       const summary: FetchSummary = { source: config.source, ...harvest.subject.json, ...counts(saved), ...runStats(runner, pacer, started, config) };
       return finishSingle(summary, [{ text: harvest.subject.text, counts: saved }], saved.error, 'operational events', run);
     }
@@ -382,7 +393,11 @@ interface Saved {
   added: number;
   updated: number;
   pruned: number;
+  /** New entries by their dlq_fetch_new_entries `webhook` label. */
+  newByWebhook: Map<string, number>;
   duplicates: number;
+  /** Distinct items received beyond --max-items (see FetchSummary.overMaxItems). */
+  overMaxItems: number;
   pages: number;
   mode: HarvestMode;
   /** The harvest's failure part-way (what came before is saved). */
@@ -398,6 +413,7 @@ export interface WebhookSummary {
   updated: number;
   pruned: number;
   duplicates: number;
+  overMaxItems: number;
   pages: number;
   mode: HarvestMode;
   error?: string;
@@ -446,7 +462,7 @@ async function fetchWebhooks(config: FetchConfig, client: GenesysClient, context
   const common = { maxItems: config.maxItems, concurrency: config.concurrency };
   const fail = (who: { id: string | null; name: string | null }, text: string, error: Error) => {
     errors.push(error);
-    results.push({ ...who, fetched: 0, new: 0, updated: 0, pruned: 0, duplicates: 0, pages: 0, mode: 'full', error: error.message });
+    results.push({ ...who, fetched: 0, new: 0, updated: 0, pruned: 0, duplicates: 0, overMaxItems: 0, pages: 0, mode: 'full', error: error.message });
     lines.push({ text, error: error.message });
   };
   if (config.allWebhooks) {
@@ -500,9 +516,10 @@ async function fetchWebhooks(config: FetchConfig, client: GenesysClient, context
       updated: t.updated + r.updated,
       pruned: t.pruned + r.pruned,
       duplicates: t.duplicates + r.duplicates,
+      overMaxItems: t.overMaxItems + r.overMaxItems,
       pages: t.pages + r.pages,
     }),
-    { fetched: 0, new: 0, updated: 0, pruned: 0, duplicates: 0, pages: 0 },
+    { fetched: 0, new: 0, updated: 0, pruned: 0, duplicates: 0, overMaxItems: 0, pages: 0 },
   );
   const mode: HarvestMode = results.length > 0 && results.every((r) => r.mode === 'incremental') ? 'incremental' : 'full';
   const first = results[0];
@@ -539,6 +556,9 @@ function finishSingle(summary: FetchSummary, lines: SummaryLine[], failure: Erro
   reporter.stop();
   const interrupted = trap.caught();
   const saved = summary.new + summary.updated;
+  // Nothing received before the failure (`--webhook-id nope`): the error line alone says it; a
+  // "partial harvest 0 …" summary and "saved the 0 …" would only be noise (issue #9).
+  if (failure && !interrupted && summary.fetched === 0) throw failure;
   if (interrupted) summary.error = `interrupted by ${interrupted}`;
   else if (failure) summary.error = failure.message;
   print(summary, lines, run.options, run.io);
@@ -565,6 +585,7 @@ function counts(saved: Saved) {
     updated: saved.updated,
     pruned: saved.pruned,
     duplicates: saved.duplicates,
+    overMaxItems: saved.overMaxItems,
     pages: saved.pages,
     mode: saved.mode,
   };
@@ -590,10 +611,17 @@ async function save(store: DlqStore, config: FetchConfig, harvest: SourceHarvest
     lockTimeoutMs: config.lockTimeoutMs,
     updateState: (state) => withMarks(state, harvest, seenAt),
   });
+  // Counted by their webhook label for --metrics-file (operational events: their entity).
+  const newByWebhook = new Map<string, number>();
+  for (const e of merged.addedEntries) newByWebhook.set(metricsWebhookLabel(e), (newByWebhook.get(metricsWebhookLabel(e)) ?? 0) + 1);
   return {
     fetched: harvest.fetched,
-    ...merged,
+    added: merged.added,
+    updated: merged.updated,
+    pruned: merged.pruned,
+    newByWebhook,
     duplicates: harvest.duplicates,
+    overMaxItems: Math.max(0, harvest.fetched - harvest.duplicates - harvest.entries.length),
     pages: harvest.pages,
     mode: harvest.mode,
     ...(harvest.failure ? { error: harvest.failure } : {}),
@@ -623,9 +651,13 @@ function print(summary: FetchSummary, lines: SummaryLine[], options: FetchOption
   }
   const tail =
     `${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` + `${seconds(summary.durationMs)} -> ${summary.file}`;
-  const part = (c: { fetched: number; new: number; updated: number; pruned: number; duplicates: number; pages: number; mode: string }, what: string) =>
+  const part = (
+    c: { fetched: number; new: number; updated: number; pruned: number; duplicates: number; overMaxItems: number; pages: number; mode: string },
+    what: string,
+  ) =>
     `${what}: ${c.new} new, ${c.updated} updated, ${c.duplicates} duplicates` +
-    `${c.pruned > 0 ? `, ${c.pruned} pruned earlier` : ''}; ${c.pages} pages (${c.mode})`;
+    `${c.pruned > 0 ? `, ${c.pruned} pruned earlier` : ''}` +
+    `${c.overMaxItems > 0 ? `, ${c.overMaxItems} over --max-items` : ''}; ${c.pages} pages (${c.mode})`;
   if (lines.length === 1 && (summary.source === 'events' || summary['webhook'] !== undefined)) {
     const line = lines[0] as SummaryLine;
     io.stdout.write(`${summary.error ? 'partial harvest' : 'fetched'} ${part(summary, `${summary.fetched} ${line.text}`)}, ${tail}\n`);
@@ -638,7 +670,7 @@ function print(summary: FetchSummary, lines: SummaryLine[], options: FetchOption
       continue;
     }
     const c = line.counts;
-    const shown = { fetched: c.fetched, new: c.added, updated: c.updated, pruned: c.pruned, duplicates: c.duplicates, pages: c.pages, mode: c.mode };
+    const shown = { fetched: c.fetched, new: c.added, updated: c.updated, pruned: c.pruned, duplicates: c.duplicates, overMaxItems: c.overMaxItems, pages: c.pages, mode: c.mode };
     out.push(`${line.error ? 'partial harvest' : 'fetched'} ${part(shown, `${c.fetched} ${line.text}`)}`);
   }
   const webhooks = (summary['webhooks'] as unknown[] | undefined)?.length ?? lines.length;

@@ -87,6 +87,8 @@ export interface PutCounts {
 export interface MergeCounts extends PutCounts {
   /** Harvested ids skipped because `dlq prune` removed them (tombstones). */
   pruned: number;
+  /** The entries this merge added (for per-webhook counts). */
+  addedEntries: DlqEntry[];
 }
 
 export interface ReplaySessionOptions {

@@ -87,11 +87,15 @@ export class FileStore implements DlqStore {
         const next = options.updateState?.(state);
         const withState = next === undefined ? {} : { state: next };
         // Nothing harvested: leave an existing file alone; create an empty one only after a clean run.
-        if (fresh.length === 0 && (exists || !options.createWhenEmpty)) return { entries: null, ...withState, result: { added: 0, updated: 0, pruned: 0 } };
+        if (fresh.length === 0 && (exists || !options.createWhenEmpty)) {
+          return { entries: null, ...withState, result: { added: 0, updated: 0, pruned: 0, addedEntries: [] } };
+        }
         // Deliveries `dlq prune` removed stay removed (README, section "lifecycle").
         const pruned = fresh.length > 0 && prunedIds ? await prunedIds() : undefined;
         const result = mergeEntries(entries, fresh, seenAt, pruned);
-        return { entries: result.entries, ...withState, result: { added: result.added, updated: result.updated, pruned: result.pruned } };
+        // mergeEntries appends the new entries after the existing ones.
+        const addedEntries = result.entries.slice(entries.length);
+        return { entries: result.entries, ...withState, result: { added: result.added, updated: result.updated, pruned: result.pruned, addedEntries } };
       },
       options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs },
     );

@@ -231,7 +231,7 @@ export class PostgresStore implements DlqStore {
     // No tombstones here yet: `dlq prune` works on the file store only so far (pruned is 0).
     if (fresh.length === 0) {
       if (options.updateState) await this.transaction((client) => this.saveState(client, options.updateState as (s: HarvestState) => HarvestState));
-      return { added: 0, updated: 0, pruned: 0 };
+      return { added: 0, updated: 0, pruned: 0, addedEntries: [] };
     }
     // The harvest already deduplicated the run; a repeat would count as updated, as in the file merge.
     const unique = new Map<string, DlqEntry>();
@@ -245,6 +245,7 @@ export class PostgresStore implements DlqStore {
     return this.transaction(async (client) => {
       let added = 0;
       let updated = repeats;
+      const addedEntries: DlqEntry[] = [];
       for (let start = 0; start < list.length; start += BATCH_ROWS) {
         const encoded = list.slice(start, start + BATCH_ROWS).map(encodeEntry);
         // merge-harvest.ts's rule for an entry already stored: a new last_seen_at (appended when the
@@ -264,15 +265,17 @@ export class PostgresStore implements DlqStore {
           'e.delivery_id, (xmax = 0) AS inserted, e.raw_json IS NOT NULL AS raw',
         );
         for (const r of rows) {
-          if (r.inserted) added++;
-          else updated++;
+          if (r.inserted) {
+            added++;
+            addedEntries.push(unique.get(r.delivery_id) as DlqEntry);
+          } else updated++;
         }
         const rawIds = rows.filter((r) => !r.inserted && r.raw).map((r) => r.delivery_id);
         if (rawIds.length > 0) await this.touchRawEntries(client, rawIds, seenAt, unique);
       }
       // The watermarks move in the same transaction as the entries they vouch for.
       if (options.updateState) await this.saveState(client, options.updateState);
-      return { added, updated, pruned: 0 };
+      return { added, updated, pruned: 0, addedEntries };
     });
   }
 
