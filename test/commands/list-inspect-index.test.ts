@@ -99,6 +99,14 @@ test('list prints the same bytes with and without the index, for every option', 
   for (const o of [{}, { statusCode: '5xx' }, { ids: true }, { groupBy: 'webhook' }, { quiet: true, limit: '2' }] as ListOptions[]) {
     cases.push({ options: o, tty: true });
   }
+  // CSV and redaction read whole entries for the shown rows, like --json.
+  const wholeFormats: ListOptions[] = [
+    { csv: true },
+    { csv: true, csvBodies: true, redact: ['conversationId'], limit: '40' },
+    { ndjson: true, redact: ['eventBody.ani', 'attributes'] },
+    { csv: true, groupBy: 'webhook' },
+  ];
+  for (const f of FILTERS.slice(0, 4)) for (const w of wholeFormats) cases.push({ options: { ...f, ...w }, tty: false });
   // Errors come before any read either way.
   cases.push({ options: { json: true, ids: true }, tty: false }, { options: { sort: 'nope' }, tty: false });
   let nonEmpty = 0;
