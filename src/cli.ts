@@ -55,8 +55,9 @@ function addPlatformOptions(cmd: Command): Command {
         SOURCE_NAMES,
       ),
     )
-    .option('--webhook <name>', 'history source: webhook integration name (env GENESYS_WEBHOOK_NAME)')
-    .option('--webhook-id <id>', 'history source: webhook integration id (skips resolution by name)')
+    .option('--webhook <name>', 'history source: webhook integration name, repeatable (env GENESYS_WEBHOOK_NAME, comma list)', collect)
+    .option('--webhook-id <id>', 'history source: webhook integration id, repeatable (skips resolution by name)', collect)
+    .option('--all-webhooks', 'history source: every integration of type webhook')
     .option(
       '--event-definition <name|id>',
       'events source: operational-event definition, repeatable (env GENESYS_EVENT_DEFINITIONS, comma list)',
@@ -149,6 +150,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     'after',
     examples([
       'dlq fetch --webhook "MyCriticalWebhook"',
+      'dlq fetch --webhook Orders --webhook Billing   # several webhooks, one login',
+      'dlq fetch --all-webhooks --json',
       'dlq fetch --webhook-id 3fa85f64-5717-4562-b3fc-2c963f66afa6 --file /var/lib/dlq/dlq.json',
       'dlq fetch --env-file /etc/dlq.env --quiet      # cron: nightly runs read only what is new',
       'dlq fetch --env-file /etc/dlq.env --full       # weekly: read every page again',

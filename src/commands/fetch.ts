@@ -6,17 +6,20 @@
  */
 import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
 import { parseDuration, parsePositiveInt } from '../duration.js';
-import { isDlqError, UsageError } from '../errors.js';
+import { ExitCode, isDlqError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { createReporter } from '../output/reporter.js';
+import { escapeText } from '../output/escape-text.js';
+import { redactSecrets } from '../output/redact.js';
+import { createReporter, type Reporter } from '../output/reporter.js';
 import { withRunMetrics, type RunMetrics } from './run-metrics.js';
 import { readHarvestState, readRecordedIds, updateDlqFile } from '../store/dlq-file.js';
 import { withWatermark, type HarvestState } from '../store/harvest-state.js';
 import { quickCheckDlqFile } from '../store/quick-check.js';
 import { EventsSource, eventsInterval, type EventsInterval } from '../harvest/events-source.js';
-import type { HarvestSource, SourceHarvest } from '../harvest/harvest-source.js';
+import type { HarvestContext, SourceHarvest } from '../harvest/harvest-source.js';
 import type { HarvestMode } from '../harvest/harvest-history.js';
-import { HistorySource } from '../harvest/history-source.js';
+import { HistorySource, type HistorySourceOptions } from '../harvest/history-source.js';
+import { listAllWebhooks } from '../harvest/resolve-webhook.js';
 import { mergeEntries } from '../harvest/merge-harvest.js';
 import { RateLimitPacer } from '../harvest/rate-limit-pacer.js';
 import { RequestRunner } from '../harvest/request-runner.js';
@@ -25,14 +28,18 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../harvest/retry-policy.
 import { GenesysClient } from '../genesys/client.js';
 import { checkEnvironment, checkEnvironmentSyntax } from '../genesys/region.js';
 import { SOURCE_NAMES, type SourceName } from '../select/fields.js';
-import { SIGNAL_EXIT, trapSignals, type SignalSource } from '../signal-trap.js';
+import { SIGNAL_EXIT, trapSignals, type SignalSource, type SignalTrap } from '../signal-trap.js';
 
 /** The platform configuration `fetch` and `doctor` share (same flags, same environment). */
 export interface PlatformOptions extends CommonOptions {
   /** `history` (default) or `events` (env DLQ_SOURCE). */
   source?: string;
-  webhook?: string;
-  webhookId?: string;
+  /** Webhook names (repeatable; env GENESYS_WEBHOOK_NAME, a comma list). */
+  webhook?: string | string[];
+  /** Webhook integration ids (repeatable). */
+  webhookId?: string | string[];
+  /** Every integration of type webhook. */
+  allWebhooks?: boolean;
   /** Operational-event definition names or ids (repeatable; env GENESYS_EVENT_DEFINITIONS, a comma list). */
   eventDefinition?: string[];
   /** Events source: the query interval, in the forms of `dlq list`. */
@@ -86,12 +93,20 @@ export interface FetchSummary {
 
 const DEFAULT_ENVIRONMENT = 'mypurecloud.com';
 
+/** One webhook to harvest: by name (resolved on the platform) or by integration id. */
+export type WebhookTarget = { name: string; id?: undefined } | { id: string; name?: undefined };
+
 export interface PlatformConfig {
   clientId: string;
   clientSecret: string;
   environment: string;
   gateway: URL | undefined;
   source: SourceName;
+  /** History source: the webhooks to harvest, by name or by id, each once (empty with allWebhooks). */
+  webhooks: WebhookTarget[];
+  /** History source: every integration of type webhook (--all-webhooks). */
+  allWebhooks: boolean;
+  /** The first of `webhooks` (for commands that look at one webhook). */
   webhookName: string | undefined;
   webhookId: string | undefined;
   /** Events source: definition names or ids as given (empty for the history source). */
@@ -133,21 +148,23 @@ export function resolvePlatformConfig(options: PlatformOptions, env: NodeJS.Proc
   };
   onlyFor('--webhook', options.webhook, 'history');
   onlyFor('--webhook-id', options.webhookId, 'history');
+  onlyFor('--all-webhooks', options.allWebhooks || undefined, 'history');
   onlyFor('--event-definition', options.eventDefinition, 'events');
   onlyFor('--since', options.since, 'events');
   onlyFor('--until', options.until, 'events');
   onlyFor('--search', options.search, 'events');
 
   const missing: string[] = [];
-  let webhookName: string | undefined;
-  let webhookId: string | undefined;
+  let webhooks: WebhookTarget[] = [];
   let eventDefinitions: string[] = [];
   let interval: EventsInterval | undefined;
   let search: string | undefined;
+  const allWebhooks = options.allWebhooks === true;
   if (source === 'history') {
-    webhookId = val(options.webhookId);
-    webhookName = val(options.webhook) ?? (webhookId ? undefined : val(env['GENESYS_WEBHOOK_NAME']));
-    if (!webhookName && !webhookId) missing.push('the webhook (--webhook <name>, --webhook-id <id> or GENESYS_WEBHOOK_NAME)');
+    webhooks = webhookTargets(options, env);
+    if (webhooks.length === 0 && !allWebhooks) {
+      missing.push('the webhook (--webhook <name>, --webhook-id <id>, --all-webhooks or GENESYS_WEBHOOK_NAME)');
+    }
   } else {
     const given = options.eventDefinition ?? (env['GENESYS_EVENT_DEFINITIONS'] ?? '').split(',');
     eventDefinitions = [...new Set(given.map((d) => d.trim()).filter((d) => d !== ''))];
@@ -187,13 +204,40 @@ export function resolvePlatformConfig(options: PlatformOptions, env: NodeJS.Proc
     environment,
     gateway,
     source,
-    webhookName,
-    webhookId,
+    webhooks,
+    allWebhooks,
+    webhookName: webhooks[0]?.name,
+    webhookId: webhooks[0]?.id,
     eventDefinitions,
     eventsInterval: interval,
     search,
     missing,
   };
+}
+
+/**
+ * The webhooks named by --webhook and --webhook-id (each repeatable; names first, in the order
+ * given, each once), else by GENESYS_WEBHOOK_NAME (a comma list). --all-webhooks takes none of them.
+ */
+function webhookTargets(options: PlatformOptions, env: NodeJS.ProcessEnv): WebhookTarget[] {
+  const given = (value: string | string[] | undefined, flag: string): string[] | undefined => {
+    if (value === undefined) return undefined;
+    const list = (Array.isArray(value) ? value : [value]).map((v) => v.trim());
+    if (list.some((v) => v === '')) throw new UsageError(`${flag}: empty value`);
+    return list;
+  };
+  const names = given(options.webhook, '--webhook');
+  const ids = given(options.webhookId, '--webhook-id');
+  if (options.allWebhooks && (names || ids)) {
+    throw new UsageError('--all-webhooks harvests every webhook integration: drop --webhook and --webhook-id, or drop --all-webhooks');
+  }
+  if (options.allWebhooks) return [];
+  const fromEnv = names || ids ? [] : (env['GENESYS_WEBHOOK_NAME'] ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const targets: WebhookTarget[] = [
+    ...[...new Set([...(names ?? []), ...fromEnv])].map((name) => ({ name })),
+    ...[...new Set(ids ?? [])].map((id) => ({ id })),
+  ];
+  return targets;
 }
 
 function parseSource(flag: string | undefined, fromEnv: string | undefined): SourceName {
@@ -258,6 +302,7 @@ async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics:
     trap.signal,
   );
 
+  const run: RunParts = { io, options, reporter, trap, runner, pacer, started, metrics };
   try {
     const client = await GenesysClient.create(
       { clientId: config.clientId, clientSecret: config.clientSecret, environment: config.environment, gateway: config.gateway },
@@ -271,7 +316,7 @@ async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics:
       return { status: 200, headers: {}, body: {} };
     });
 
-    const harvest = await sourceFor(config, client).harvest({
+    const context: HarvestContext = {
       runner,
       signal: trap.signal,
       seenAt: now.toISOString(),
@@ -279,27 +324,21 @@ async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics:
       log: reporter,
       state: options.full ? undefined : await readHarvestState(config.file),
       recorded: (key) => readRecordedIds(config.file, key),
-    });
-
-    const summary = await save(config, harvest, now.toISOString(), runner, pacer, started);
-    metrics.fetchNew(metricsWebhook(summary), summary.new);
-    reporter.stop();
-    const what = config.source === 'events' ? 'operational events' : 'deliveries';
-    const interrupted = trap.caught();
-    if (interrupted) {
-      summary.error = `interrupted by ${interrupted}`;
-      print(summary, harvest, options, io);
-      reporter.info(`${interrupted}: saved the ${summary.new + summary.updated} ${what} harvested before it`);
-      return SIGNAL_EXIT[interrupted];
+    };
+    if (config.source === 'events') {
+      const source = new EventsSource(client, {
+        definitions: config.eventDefinitions,
+        interval: config.eventsInterval as EventsInterval,
+        search: config.search,
+        maxItems: config.maxItems,
+      });
+      const harvest = await source.harvest(context);
+      const saved = await save(config, harvest, context.seenAt);
+      metrics.fetchNew('', saved.added);
+      const summary: FetchSummary = { source: config.source, ...harvest.subject.json, ...counts(saved), ...runStats(runner, pacer, started, config) };
+      return finishSingle(summary, [{ text: harvest.subject.text, counts: saved }], saved.error, 'operational events', run);
     }
-    if (harvest.failure) {
-      summary.error = harvest.failure.message;
-      print(summary, harvest, options, io);
-      reporter.info(`saved the ${summary.new + summary.updated} ${what} harvested before the failure`);
-      throw harvest.failure;
-    }
-    print(summary, harvest, options, io);
-    return 0;
+    return await fetchWebhooks(config, client, context, run);
   } catch (error) {
     // Interrupted before the harvest began (logging in, resolving): nothing to save.
     const interrupted = trap.caught();
@@ -311,39 +350,224 @@ async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics:
   }
 }
 
-/** The `webhook` label of dlq_fetch_new_entries: the webhook's name, else its id ('' for operational events). */
-function metricsWebhook(summary: FetchSummary): string {
-  const webhook = summary['webhook'] as { id?: unknown; name?: unknown } | undefined;
-  if (typeof webhook?.name === 'string' && webhook.name !== '') return webhook.name;
-  return typeof webhook?.id === 'string' ? webhook.id : '';
+/** What printing and the exit code need of the run, besides the config. */
+interface RunParts {
+  io: Io;
+  options: FetchOptions;
+  reporter: Reporter;
+  trap: SignalTrap;
+  runner: RequestRunner;
+  pacer: RateLimitPacer;
+  started: number;
+  /** The run's metrics (--metrics-file): new entries per webhook. */
+  metrics: RunMetrics;
 }
 
-/** The source the configuration names (history by default). */
-function sourceFor(config: FetchConfig, client: GenesysClient): HarvestSource {
-  if (config.source === 'events') {
-    return new EventsSource(client, {
-      definitions: config.eventDefinitions,
-      interval: config.eventsInterval as EventsInterval,
-      search: config.search,
-      maxItems: config.maxItems,
-    });
+/** What one harvest added to the file, or why it could not be saved. */
+interface Saved {
+  fetched: number;
+  added: number;
+  updated: number;
+  pruned: number;
+  duplicates: number;
+  pages: number;
+  mode: HarvestMode;
+  /** The harvest's failure part-way (what came before is saved). */
+  error?: Error;
+}
+
+/** One webhook's part of the summary (`webhooks` in --json). */
+export interface WebhookSummary {
+  id: string | null;
+  name: string | null;
+  fetched: number;
+  new: number;
+  updated: number;
+  pruned: number;
+  duplicates: number;
+  pages: number;
+  mode: HarvestMode;
+  error?: string;
+}
+
+interface SummaryLine {
+  text: string;
+  counts?: Saved;
+  error?: string;
+}
+
+/**
+ * The exit code of a run where several webhooks failed differently: the most severe one, in this
+ * order (README, "Many webhooks"): interrupted (130/143), DLQ file unusable (6), DLQ file busy
+ * (75), authentication (3), platform failure (5), webhook not found, ambiguous or offering no
+ * history (4). File problems come first because nothing more could be saved; a naming problem
+ * of one webhook last, since the others were harvested.
+ */
+export const EXIT_SEVERITY: readonly number[] = [130, 143, ExitCode.dlqFile, ExitCode.busy, ExitCode.auth, ExitCode.platform, ExitCode.webhook, ExitCode.usage, ExitCode.failure];
+
+export function mostSevere(codes: readonly number[]): number {
+  let best = 0;
+  for (const code of codes) {
+    if (code === 0) continue;
+    const rank = (c: number) => {
+      const i = EXIT_SEVERITY.indexOf(c);
+      return i < 0 ? EXIT_SEVERITY.length : i;
+    };
+    if (best === 0 || rank(code) < rank(best)) best = code;
   }
-  return new HistorySource(client, {
-    webhookName: config.webhookName,
-    webhookId: config.webhookId,
-    maxItems: config.maxItems,
-    concurrency: config.concurrency,
-  });
+  return best;
 }
 
-async function save(
-  config: FetchConfig,
-  harvest: SourceHarvest,
-  seenAt: string,
-  runner: RequestRunner,
-  pacer: RateLimitPacer,
-  started: number,
-): Promise<FetchSummary> {
+/**
+ * The history source for every webhook asked for, one after another, sharing the login, the
+ * pacer and the retries. Each webhook's harvest is saved under the lock before the next begins;
+ * a webhook that fails (not found, ambiguous, no history, 5xx after retries) does not stop the
+ * others. A DLQ file that cannot be saved, or a signal, stops the run.
+ */
+async function fetchWebhooks(config: FetchConfig, client: GenesysClient, context: HarvestContext, run: RunParts): Promise<number> {
+  const { reporter, trap } = run;
+  const targets: HistorySourceOptions[] = [];
+  const results: WebhookSummary[] = [];
+  const lines: SummaryLine[] = [];
+  const errors: Error[] = [];
+  const common = { maxItems: config.maxItems, concurrency: config.concurrency };
+  const fail = (who: { id: string | null; name: string | null }, text: string, error: Error) => {
+    errors.push(error);
+    results.push({ ...who, fetched: 0, new: 0, updated: 0, pruned: 0, duplicates: 0, pages: 0, mode: 'full', error: error.message });
+    lines.push({ text, error: error.message });
+  };
+  if (config.allWebhooks) {
+    reporter.progress('listing the webhook integrations', false);
+    const all = await listAllWebhooks(client, context.runner);
+    reporter.debug(`--all-webhooks: ${all.length} webhook integrations`);
+    for (const w of all) targets.push({ webhookId: w.id, webhookName: w.name, listed: true, ...common });
+  } else {
+    for (const t of config.webhooks) targets.push({ webhookId: t.id, webhookName: t.name, ...common });
+  }
+  const single = targets.length === 1 && !config.allWebhooks;
+  const done = new Set<string>();
+  for (const target of targets) {
+    if (trap.caught()) break;
+    const label = target.webhookName !== undefined && target.webhookId === undefined ? `'${target.webhookName}'` : (target.webhookId as string);
+    if (target.webhookId !== undefined && done.has(target.webhookId)) {
+      reporter.debug(`webhook ${target.webhookId}: harvested already in this run`);
+      continue;
+    }
+    let harvest: SourceHarvest;
+    try {
+      harvest = await new HistorySource(client, target).harvest(context);
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      if (single || (trap.caught() && !isDlqError(error))) throw failure;
+      fail({ id: target.webhookId ?? null, name: target.webhookName ?? null }, `webhook ${label}`, failure);
+      continue;
+    }
+    const json = harvest.subject.json as { webhook: { id: string; name: string | null } };
+    done.add(json.webhook.id);
+    let saved: Saved;
+    try {
+      saved = await save(config, harvest, context.seenAt);
+    } catch (error) {
+      // The file cannot take it: the next webhooks could not be saved either.
+      if (single) throw error;
+      fail(json.webhook, harvest.subject.text, error instanceof Error ? error : new Error(String(error)));
+      break;
+    }
+    // The `webhook` label of dlq_fetch_new_entries: the webhook's name, else its id.
+    run.metrics.fetchNew(json.webhook.name ?? json.webhook.id, saved.added);
+    if (saved.error) errors.push(saved.error);
+    results.push({ ...json.webhook, ...counts(saved), ...(saved.error ? { error: saved.error.message } : {}) });
+    lines.push({ text: harvest.subject.text, counts: saved, ...(saved.error ? { error: saved.error.message } : {}) });
+  }
+
+  const totals = results.reduce(
+    (t, r) => ({
+      fetched: t.fetched + r.fetched,
+      new: t.new + r.new,
+      updated: t.updated + r.updated,
+      pruned: t.pruned + r.pruned,
+      duplicates: t.duplicates + r.duplicates,
+      pages: t.pages + r.pages,
+    }),
+    { fetched: 0, new: 0, updated: 0, pruned: 0, duplicates: 0, pages: 0 },
+  );
+  const mode: HarvestMode = results.length > 0 && results.every((r) => r.mode === 'incremental') ? 'incremental' : 'full';
+  const first = results[0];
+  const summary: FetchSummary = {
+    source: 'history',
+    ...(single && first ? { webhook: { id: first.id, name: first.name } } : {}),
+    ...totals,
+    mode,
+    ...runStats(run.runner, run.pacer, run.started, config),
+    webhooks: results,
+  };
+  if (single) {
+    // One webhook: the output and exit code of a single harvest, as before.
+    return finishSingle(summary, lines, errors[0], 'deliveries', run);
+  }
+  reporter.stop();
+  const interrupted = trap.caught();
+  if (interrupted) summary.error = `interrupted by ${interrupted}`;
+  else if (errors.length > 0) summary.error = `${errors.length} of ${results.length} webhooks failed`;
+  print(summary, lines, run.options, run.io);
+  if (interrupted) {
+    reporter.info(`${interrupted}: saved what was harvested; the webhooks after it were not harvested`);
+    return SIGNAL_EXIT[interrupted];
+  }
+  for (const r of results) {
+    if (r.error !== undefined) reportLine(run.io, `webhook ${r.name !== null ? `'${r.name}'` : r.id}: ${r.error}`);
+  }
+  return mostSevere(errors.map((e) => (isDlqError(e) ? e.exitCode : ExitCode.failure)));
+}
+
+/** The end of a run of one harvest: print, then exit 0, 130/143, or rethrow the failure (exit by its class). */
+function finishSingle(summary: FetchSummary, lines: SummaryLine[], failure: Error | undefined, what: string, run: RunParts): number {
+  const { reporter, trap } = run;
+  reporter.stop();
+  const interrupted = trap.caught();
+  const saved = summary.new + summary.updated;
+  if (interrupted) summary.error = `interrupted by ${interrupted}`;
+  else if (failure) summary.error = failure.message;
+  print(summary, lines, run.options, run.io);
+  if (interrupted) {
+    reporter.info(`${interrupted}: saved the ${saved} ${what} harvested before it`);
+    return SIGNAL_EXIT[interrupted];
+  }
+  if (failure) {
+    reporter.info(`saved the ${saved} ${what} harvested before the failure`);
+    throw failure;
+  }
+  return 0;
+}
+
+/** One `dlq: …` line on stderr, escaped and redacted like the top-level error line. */
+function reportLine(io: Io, text: string): void {
+  io.stderr.write(`dlq: ${escapeText(redactSecrets(text, io.env))}\n`);
+}
+
+function counts(saved: Saved) {
+  return {
+    fetched: saved.fetched,
+    new: saved.added,
+    updated: saved.updated,
+    pruned: saved.pruned,
+    duplicates: saved.duplicates,
+    pages: saved.pages,
+    mode: saved.mode,
+  };
+}
+
+function runStats(runner: RequestRunner, pacer: RateLimitPacer, started: number, config: FetchConfig) {
+  return {
+    retries: runner.stats.retries,
+    rateLimitWaits: pacer.waits,
+    durationMs: Math.round(performance.now() - started),
+    file: config.file,
+  };
+}
+
+/** Merges one harvest into the file under its lock; its watermark moves only if it was complete. */
+async function save(config: FetchConfig, harvest: SourceHarvest, seenAt: string): Promise<Saved> {
   const merged = await updateDlqFile(
     config.file,
     async ({ entries, exists, state, prunedIds }) => {
@@ -358,19 +582,12 @@ async function save(
     { lockTimeoutMs: config.lockTimeoutMs },
   );
   return {
-    source: config.source,
-    ...harvest.subject.json,
     fetched: harvest.fetched,
-    new: merged.added,
-    updated: merged.updated,
-    pruned: merged.pruned,
+    ...merged,
     duplicates: harvest.duplicates,
     pages: harvest.pages,
     mode: harvest.mode,
-    retries: runner.stats.retries,
-    rateLimitWaits: pacer.waits,
-    durationMs: Math.round(performance.now() - started),
-    file: config.file,
+    ...(harvest.failure ? { error: harvest.failure } : {}),
   };
 }
 
@@ -386,18 +603,38 @@ function withMarks(state: HarvestState, harvest: SourceHarvest, seenAt: string):
   return next;
 }
 
-function print(summary: FetchSummary, harvest: SourceHarvest, options: FetchOptions, io: Io): void {
+/**
+ * stdout: with --json one object; else one line per harvest (per webhook), and for several
+ * webhooks a last line with the totals. A single harvest's line ends with the run's figures.
+ */
+function print(summary: FetchSummary, lines: SummaryLine[], options: FetchOptions, io: Io): void {
   if (options.json) {
     io.stdout.write(`${JSON.stringify(summary)}\n`);
     return;
   }
-  io.stdout.write(
-    `${summary.error ? 'partial harvest' : 'fetched'} ${summary.fetched} ${harvest.subject.text}: ` +
-      `${summary.new} new, ${summary.updated} updated, ${summary.duplicates} duplicates` +
-      `${summary.pruned > 0 ? `, ${summary.pruned} pruned earlier` : ''}; ` +
-      `${summary.pages} pages (${summary.mode}), ${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` +
-      `${seconds(summary.durationMs)} -> ${summary.file}\n`,
-  );
+  const tail =
+    `${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` + `${seconds(summary.durationMs)} -> ${summary.file}`;
+  const part = (c: { fetched: number; new: number; updated: number; pruned: number; duplicates: number; pages: number; mode: string }, what: string) =>
+    `${what}: ${c.new} new, ${c.updated} updated, ${c.duplicates} duplicates` +
+    `${c.pruned > 0 ? `, ${c.pruned} pruned earlier` : ''}; ${c.pages} pages (${c.mode})`;
+  if (lines.length === 1 && (summary.source === 'events' || summary['webhook'] !== undefined)) {
+    const line = lines[0] as SummaryLine;
+    io.stdout.write(`${summary.error ? 'partial harvest' : 'fetched'} ${part(summary, `${summary.fetched} ${line.text}`)}, ${tail}\n`);
+    return;
+  }
+  const out: string[] = [];
+  for (const line of lines) {
+    if (line.counts === undefined) {
+      out.push(`failed ${line.text}: ${escapeText(line.error ?? 'failed')}`);
+      continue;
+    }
+    const c = line.counts;
+    const shown = { fetched: c.fetched, new: c.added, updated: c.updated, pruned: c.pruned, duplicates: c.duplicates, pages: c.pages, mode: c.mode };
+    out.push(`${line.error ? 'partial harvest' : 'fetched'} ${part(shown, `${c.fetched} ${line.text}`)}`);
+  }
+  const webhooks = (summary['webhooks'] as unknown[] | undefined)?.length ?? lines.length;
+  out.push(`total: ${webhooks} webhooks, ${part(summary, `${summary.fetched} failed deliveries`)}, ${tail}`);
+  io.stdout.write(`${out.join('\n')}\n`);
 }
 
 function seconds(ms: number): string {

@@ -19,6 +19,8 @@ import { resolveWebhook } from './resolve-webhook.js';
 export interface HistorySourceOptions {
   /** The integration's exact name; resolved unless `webhookId` is given. */
   webhookName: string | undefined;
+  /** `webhookId` and `webhookName` come from the platform (the integrations listing of --all-webhooks). */
+  listed?: boolean;
   webhookId: string | undefined;
   maxItems: number | undefined;
   /** History pages in flight at once. */
@@ -49,7 +51,7 @@ export class HistorySource implements HarvestSource {
     const { runner, log } = context;
     let webhook: { id: string; name: string | undefined; resolved: boolean };
     if (this.options.webhookId) {
-      webhook = { id: this.options.webhookId, name: this.options.webhookName, resolved: false };
+      webhook = { id: this.options.webhookId, name: this.options.webhookName, resolved: this.options.listed === true };
     } else {
       const name = this.options.webhookName as string;
       log.progress(`history: resolving webhook '${name}'`, false);

@@ -74,7 +74,8 @@ async function searchAll(
   }
 }
 
-async function listAllWebhooks(
+/** Every webhook integration (type `webhook`), from every page of GET /api/v2/integrations. */
+export async function listAllWebhooks(
   client: Pick<GenesysClient, 'listIntegrations'>,
   runner: RequestRunner,
 ): Promise<IntegrationSummary[]> {

@@ -13,6 +13,7 @@
  */
 import type { DlqEntry, ReplayAttempt } from '../dlq-entry.js';
 import { updateDlqFile, type LockOptions } from '../store/dlq-file.js';
+import { UpdateReuse } from '../store/update-reuse.js';
 import { isSuccessStatus } from './retry-policy.js';
 
 export class ResultRecorder {
@@ -22,10 +23,16 @@ export class ResultRecorder {
   /** Attempts written so far, for the report and tests. */
   savedAttempts = 0;
 
+  private readonly lock: LockOptions;
+
   constructor(
     private readonly path: string,
-    private readonly lock: LockOptions,
-  ) {}
+    lock: LockOptions,
+  ) {
+    // applyAttempts replaces the entries it changes and never edits one in place, so each save
+    // can start from what the previous one wrote while nobody else touched the file.
+    this.lock = { reuse: new UpdateReuse(), ...lock };
+  }
 
   record(deliveryId: string, attempt: ReplayAttempt): void {
     const list = this.pending.get(deliveryId);

@@ -16,6 +16,7 @@ import { acquireFileLock, DEFAULT_STALE_MS, isTempNameOf, tempPathFor, type Lock
 import { describeFsError, loadDlq, sameIdentity, statIdentity, type ReadOptions } from './load-dlq.js';
 import { indexPathFor, readDlqIndex, writeDlqIndex } from './dlq-index.js';
 import { readPrunedIds, recordPrunedIds } from './pruned-ids.js';
+import type { UpdateReuse } from './update-reuse.js';
 import { DEFAULT_WRITE_CHUNK_BYTES, serializeDlq, serializeDlqChunks, type EntryLayout } from './serialize-dlq.js';
 import { errnoCode, nodeStoreFs, writeAll, type StoreFileHandle, type StoreFs } from './store-fs.js';
 import { sameHarvestState, sourceKeyOf, type HarvestState } from './harvest-state.js';
@@ -36,6 +37,12 @@ export interface LockOptions {
   chunkedThresholdBytes?: number;
   readChunkBytes?: number;
   writeChunkBytes?: number;
+  /**
+   * Carries the written entries and their JSON text to this caller's next update, skipping the
+   * re-read and most of the re-serialising while the file is unchanged (update-reuse.ts). Only
+   * for callers whose updates never change an entry object in place.
+   */
+  reuse?: UpdateReuse;
 }
 
 export interface LoadedEntries {
@@ -270,11 +277,15 @@ async function updateLocked<T>(
   });
   try {
     await sweepTempFiles(target, staleMs, fs);
-    const loaded = await loadDlq(target, {
-      fs,
-      ...(options.chunkedThresholdBytes !== undefined ? { chunkedThresholdBytes: options.chunkedThresholdBytes } : {}),
-      ...(options.readChunkBytes !== undefined ? { chunkBytes: options.readChunkBytes } : {}),
-    });
+    const reuse = options.reuse;
+    const kept = reuse?.take(target, await statIdentity(fs, target));
+    const loaded = kept
+      ? { ...kept, exists: true }
+      : await loadDlq(target, {
+          fs,
+          ...(options.chunkedThresholdBytes !== undefined ? { chunkedThresholdBytes: options.chunkedThresholdBytes } : {}),
+          ...(options.readChunkBytes !== undefined ? { chunkBytes: options.readChunkBytes } : {}),
+        });
     const state = await readHarvestStateFile(target, fs);
     const outcome = await update({ entries: loaded.entries, exists: loaded.exists, state, prunedIds: () => readPrunedIds(target) });
     const mode = loaded.mode ?? 0o600;
@@ -283,6 +294,8 @@ async function updateLocked<T>(
     const saveState = async (value: HarvestState) =>
       writeHarvestStateFile(target, value, { mode, uid: loaded.uid, gid: loaded.gid, fs, verifyLock: () => lock.verify(target) });
     if (outcome.entries === null) {
+      // Nothing written: what was kept still describes the file.
+      if (kept && reuse) reuse.remember(kept, 0);
       if (next) await saveState(next);
       return outcome.result;
     }
@@ -298,7 +311,7 @@ async function updateLocked<T>(
     if (outcome.pruned && outcome.pruned.length > 0) {
       await recordPrunedIds(target, outcome.pruned, { at: new Date().toISOString(), mode, fs });
     }
-    await atomicWrite(target, serializeDlqChunks(outcome.entries, options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK_BYTES, layout), {
+    await atomicWrite(target, serializeDlqChunks(outcome.entries, options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK_BYTES, layout, reuse?.texts), {
       mode,
       uid: loaded.uid,
       gid: loaded.gid,
@@ -319,6 +332,12 @@ async function updateLocked<T>(
       fs,
       verifyLock: () => lock.verify(target),
     });
+    if (reuse) {
+      const identity = await statIdentity(fs, target);
+      const n = layout.offsets.length;
+      const bytes = n === 0 ? 0 : (layout.offsets[n - 1] as number) + (layout.lengths[n - 1] as number);
+      if (identity) reuse.remember({ target, identity, entries: outcome.entries, mode, uid: loaded.uid, gid: loaded.gid }, bytes);
+    }
     if (next) await saveState(next);
     return outcome.result;
   } finally {

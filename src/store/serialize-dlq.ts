@@ -31,6 +31,11 @@ export function* serializeDlqChunks(
   entries: readonly DlqEntry[],
   chunkBytes: number = DEFAULT_WRITE_CHUNK_BYTES,
   layout?: EntryLayout,
+  /**
+   * Entries' JSON as UTF-8 bytes by object, read and filled (update-reuse.ts): an entry already
+   * serialised is copied, not stringified and encoded again.
+   */
+  texts?: WeakMap<DlqEntry, Buffer>,
 ): Generator<Buffer, void, undefined> {
   const size = Math.max(64, chunkBytes);
   let buffer = Buffer.allocUnsafe(size);
@@ -56,15 +61,36 @@ export function* serializeDlqChunks(
     used += n;
     position += n;
   }
+  function* putBytes(bytes: Buffer): Generator<Buffer, void, undefined> {
+    if (used + bytes.length > size) {
+      if (used > 0) {
+        yield buffer.subarray(0, used);
+        buffer = Buffer.allocUnsafe(size);
+        used = 0;
+      }
+      if (bytes.length > size) {
+        position += bytes.length;
+        // A copy: the caller keeps (and may reuse) its own bytes, and yielded Buffers are fresh.
+        yield Buffer.from(bytes);
+        return;
+      }
+    }
+    used += bytes.copy(buffer, used);
+    position += bytes.length;
+  }
   if (entries.length === 0) {
     yield* put('[]\n');
   } else {
     for (let i = 0; i < entries.length; i++) {
-      const json = JSON.stringify(entries[i]);
-      if (typeof json !== 'string') throw new TypeError(`entry ${i + 1} cannot be serialised as JSON`);
+      const entry = entries[i] as DlqEntry;
+      let bytes = texts?.get(entry);
+      const json = bytes === undefined ? JSON.stringify(entry) : undefined;
+      if (bytes === undefined && typeof json !== 'string') throw new TypeError(`entry ${i + 1} cannot be serialised as JSON`);
       yield* put(i === 0 ? '[\n' : ',\n');
       const start = position;
-      yield* put(json);
+      if (texts && json !== undefined) texts.set(entry, (bytes = Buffer.from(json, 'utf8')));
+      if (bytes !== undefined) yield* putBytes(bytes);
+      else yield* put(json as string);
       if (layout) {
         layout.offsets.push(start);
         layout.lengths.push(position - start);

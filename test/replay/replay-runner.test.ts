@@ -152,7 +152,8 @@ test('however many requests, retry pauses and rate waits are in flight, the runâ
     clearInterval(sampler);
     process.off('warning', onWarning);
   }
-  assert.ok(a.maxInFlight > 100, `only ${a.maxInFlight} in flight`);
+  // Well past the 10 listeners at which Node warns (a loaded machine keeps fewer in flight).
+  assert.ok(a.maxInFlight > 20, `only ${a.maxInFlight} in flight`);
   assert.equal(most, 1);
   assert.deepEqual(warnings.map((w) => w.name), []);
 });

@@ -1,0 +1,115 @@
+/**
+ * UpdateReuse (issue #13): a caller's next update starts from what its previous update wrote,
+ * but only while nobody else changed the file; the bytes written are the same either way.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { DlqEntry } from '../../src/dlq-entry.js';
+import { serializeDlq, serializeDlqChunks, updateDlqFile } from '../../src/store/dlq-file.js';
+import { nodeStoreFs, type StoreFileHandle, type StoreFs } from '../../src/store/store-fs.js';
+import { UpdateReuse } from '../../src/store/update-reuse.js';
+import { entry, tempDir } from '../support/store-helpers.js';
+
+/** Counts the reads that return bytes of the DLQ file itself (loading it; not stat or lock checks). */
+function countingFs(path: string): StoreFs & { reads: number } {
+  const fs: StoreFs & { reads: number } = {
+    ...nodeStoreFs,
+    reads: 0,
+    async open(p, flags, mode) {
+      const handle = await nodeStoreFs.open(p, flags, mode);
+      if (p !== path) return handle;
+      let counted = false;
+      const counting: StoreFileHandle = {
+        write: handle.write.bind(handle),
+        stat: handle.stat.bind(handle),
+        sync: handle.sync.bind(handle),
+        chmod: handle.chmod.bind(handle),
+        chown: handle.chown.bind(handle),
+        utimes: handle.utimes.bind(handle),
+        close: handle.close.bind(handle),
+        async read(buffer, offset, length, position) {
+          const r = await handle.read(buffer, offset, length, position);
+          if (r.bytesRead > 0 && !counted) {
+            counted = true;
+            fs.reads++;
+          }
+          return r;
+        },
+      };
+      return counting;
+    },
+  };
+  return fs;
+}
+
+/** The recorder's kind of update: replaces the entries it changes, never edits one in place. */
+const bump = (id: string) => ({ entries }: { entries: DlqEntry[] }) => ({
+  entries: entries.map((e) => (e.delivery_id === id ? { ...e, n: Number(e['n'] ?? 0) + 1 } : e)),
+  result: undefined,
+});
+
+describe('UpdateReuse', () => {
+  it('skips the re-read while the file is as written, and writes the same bytes as a fresh update', async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'dlq.json');
+    const initial = Array.from({ length: 20 }, (_, i) => entry(`r${i}`, { body: 'é漢😀'.repeat(i) }));
+    writeFileSync(path, serializeDlq(initial));
+    const fs = countingFs(path);
+    const reuse = new UpdateReuse();
+    await updateDlqFile(path, bump('r1'), { fs, reuse });
+    await updateDlqFile(path, bump('r2'), { fs, reuse });
+    await updateDlqFile(path, bump('r1'), { fs, reuse });
+    assert.equal(fs.reads, 1, 'only the first update read the file');
+    const expected = initial.map((e) => (e.delivery_id === 'r1' ? { ...e, n: 2 } : e.delivery_id === 'r2' ? { ...e, n: 1 } : e));
+    assert.equal(readFileSync(path, 'utf8'), serializeDlq(expected));
+  });
+
+  it('another writer in between: the next update reads the file again and keeps that writer’s change', async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'dlq.json');
+    writeFileSync(path, serializeDlq([entry('a'), entry('b')]));
+    const fs = countingFs(path);
+    const reuse = new UpdateReuse();
+    await updateDlqFile(path, bump('a'), { fs, reuse });
+    // Another run (no reuse) adds an entry; then someone edits the file by hand, same size even.
+    await updateDlqFile(path, ({ entries }) => ({ entries: [...entries, entry('c')], result: undefined }));
+    await updateDlqFile(path, bump('b'), { fs, reuse });
+    assert.equal(fs.reads, 2);
+    const text = readFileSync(path, 'utf8');
+    writeFileSync(path, text.replace('"b"', '"B"'));
+    await updateDlqFile(path, bump('c'), { fs, reuse });
+    assert.equal(fs.reads, 3);
+    const saved = JSON.parse(readFileSync(path, 'utf8')) as DlqEntry[];
+    assert.deepEqual(saved.map((e) => [e.delivery_id, e['n'] ?? 0]), [['a', 1], ['B', 1], ['c', 1]]);
+  });
+
+  it('a file over maxBytes is not kept', async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'dlq.json');
+    writeFileSync(path, serializeDlq([entry('a', { pad: 'x'.repeat(500) })]));
+    const fs = countingFs(path);
+    const reuse = new UpdateReuse(100);
+    await updateDlqFile(path, bump('a'), { fs, reuse });
+    await updateDlqFile(path, bump('a'), { fs, reuse });
+    assert.equal(fs.reads, 2);
+  });
+});
+
+describe('serializeDlqChunks with cached bytes', () => {
+  it('the same bytes whether an entry is stringified or copied from the cache, at any chunk size', () => {
+    const entries = Array.from({ length: 30 }, (_, i) => entry(`e${i}`, { big: 'é漢😀x'.repeat(i * 7) }));
+    const expected = serializeDlq(entries);
+    for (const chunk of [64, 200, 1000, 1 << 20]) {
+      const texts = new WeakMap<DlqEntry, Buffer>();
+      const first = Buffer.concat([...serializeDlqChunks(entries, chunk, undefined, texts)]).toString('utf8');
+      const layout = { offsets: [] as number[], lengths: [] as number[] };
+      const again = Buffer.concat([...serializeDlqChunks(entries, chunk, layout, texts)]).toString('utf8');
+      assert.equal(first, expected, `chunk ${chunk}`);
+      assert.equal(again, expected, `chunk ${chunk}, from the cache`);
+      const bytes = Buffer.from(expected);
+      entries.forEach((e, i) => assert.equal(bytes.subarray(layout.offsets[i], (layout.offsets[i] as number) + (layout.lengths[i] as number)).toString(), JSON.stringify(e)));
+    }
+  });
+});
