@@ -12,6 +12,7 @@ import { escapeText } from '../output/escape-text.js';
 import { redactSecrets } from '../output/redact.js';
 import { createReporter, type Reporter } from '../output/reporter.js';
 import { withRunMetrics, type RunMetrics } from './run-metrics.js';
+import { metricsWebhookLabel } from '../output/prometheus-metrics.js';
 import { readHarvestState, readRecordedIds, updateDlqFile } from '../store/dlq-file.js';
 import { withWatermark, type HarvestState } from '../store/harvest-state.js';
 import { quickCheckDlqFile } from '../store/quick-check.js';
@@ -334,7 +335,7 @@ async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics:
       });
       const harvest = await source.harvest(context);
       const saved = await save(config, harvest, context.seenAt);
-      metrics.fetchNew('', saved.added);
+      for (const [label, n] of saved.newByWebhook) metrics.fetchNew(label, n);
       const summary: FetchSummary = { source: config.source, ...harvest.subject.json, ...counts(saved), ...runStats(runner, pacer, started, config) };
       return finishSingle(summary, [{ text: harvest.subject.text, counts: saved }], saved.error, 'operational events', run);
     }
@@ -369,6 +370,8 @@ interface Saved {
   added: number;
   updated: number;
   pruned: number;
+  /** New entries by their dlq_fetch_new_entries `webhook` label. */
+  newByWebhook: Map<string, number>;
   duplicates: number;
   pages: number;
   mode: HarvestMode;
@@ -573,11 +576,17 @@ async function save(config: FetchConfig, harvest: SourceHarvest, seenAt: string)
     async ({ entries, exists, state, prunedIds }) => {
       const next = withMarks(state, harvest, seenAt);
       // Nothing harvested: leave an existing file alone; create an empty one only after a clean run.
-      if (harvest.entries.length === 0 && (exists || harvest.failure)) return { entries: null, state: next, result: { added: 0, updated: 0, pruned: 0 } };
+      if (harvest.entries.length === 0 && (exists || harvest.failure)) {
+        return { entries: null, state: next, result: { added: 0, updated: 0, pruned: 0, newByWebhook: new Map<string, number>() } };
+      }
       // Deliveries `dlq prune` removed stay removed (README, section "lifecycle").
       const pruned = harvest.entries.length > 0 && prunedIds ? await prunedIds() : undefined;
       const result = mergeEntries(entries, harvest.entries, seenAt, pruned);
-      return { entries: result.entries, state: next, result: { added: result.added, updated: result.updated, pruned: result.pruned } };
+      // mergeEntries appends the new entries after the existing ones; counted by their webhook
+      // label for --metrics-file (operational events: their entity).
+      const newByWebhook = new Map<string, number>();
+      for (const e of result.entries.slice(entries.length)) newByWebhook.set(metricsWebhookLabel(e), (newByWebhook.get(metricsWebhookLabel(e)) ?? 0) + 1);
+      return { entries: result.entries, state: next, result: { added: result.added, updated: result.updated, pruned: result.pruned, newByWebhook } };
     },
     { lockTimeoutMs: config.lockTimeoutMs },
   );

@@ -55,8 +55,8 @@ function formatValue(value: number): string {
   return Number.isInteger(value) ? String(value) : value.toFixed(3);
 }
 
-/** What the webhook label says for an entry: its name, else the name others give its id, else the id. */
-function webhookOf(entry: DlqEntry, nameById: ReadonlyMap<string, string>): string {
+/** What the webhook label says for an entry: its name, else the name others give its id, else the id ('' when none). */
+export function metricsWebhookLabel(entry: DlqEntry, nameById: ReadonlyMap<string, string> = new Map()): string {
   if (typeof entry.webhook_name === 'string' && entry.webhook_name !== '') return entry.webhook_name;
   if (typeof entry.webhook_id === 'string' && entry.webhook_id !== '') return nameById.get(entry.webhook_id) ?? entry.webhook_id;
   return '';
@@ -75,7 +75,7 @@ export function renderMetrics(run: RunRecord, entries: readonly DlqEntry[] | und
     const counts = new Map<string, Map<string, number>>();
     const oldest = new Map<string, number>();
     for (const e of entries) {
-      const hook = webhookOf(e, nameById);
+      const hook = metricsWebhookLabel(e, nameById);
       const status = replayStatusOf(e);
       let byStatus = counts.get(hook);
       if (!byStatus) counts.set(hook, (byStatus = new Map(REPLAY_STATUSES.map((s) => [s, 0]))));
