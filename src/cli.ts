@@ -39,6 +39,9 @@ function replayStatusOption(description = 'only these replay statuses, a comma l
   return option;
 }
 
+/** What --since/--until take (select/time-flag.ts): one help text for every command. */
+const TIME_FORMATS = 'a date 2026-03-01 (local day), ISO 8601 2026-03-01T14:00:00Z, or an age: 90m, 24h, 7d, 2w, 1h30m';
+
 function examples(lines: string[]): string {
   return `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
 }
@@ -188,8 +191,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     program
       .command('list')
       .description('list dead letters (offline)')
-      .option('--since <time>', 'failed at or after (ISO 8601, or relative: 90m, 24h, 7d)')
-      .option('--until <time>', 'failed at or before (ISO 8601, or relative)')
+      .option('--since <time>', `failed at or after (${TIME_FORMATS})`)
+      .option('--until <time>', `failed at or before (${TIME_FORMATS})`)
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
       .addOption(replayStatusOption())
@@ -248,8 +251,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .argument('[ids...]', 'delivery ids or unique prefixes (default: every entry not yet succeeded)')
       .option('--to <url>', 'target URL, http or https (env DLQ_REPLAY_URL)')
       .option('--routes <file.json>', 'a target per webhook name or id ("*" for the rest); not with --to')
-      .option('--since <time>', 'failed at or after (ISO 8601, or relative: 90m, 24h, 7d)')
-      .option('--until <time>', 'failed at or before')
+      .option('--since <time>', `failed at or after (${TIME_FORMATS})`)
+      .option('--until <time>', `failed at or before (${TIME_FORMATS})`)
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
       .addOption(replayStatusOption('only these replay statuses, a comma list (succeeded needs --force)'))
@@ -296,8 +299,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .argument('[ids...]', 'delivery ids or unique prefixes')
       .option('--note <text>', 'why (stored as resolved_note)')
       .option('--undo', 'put them back to what their replay history says')
-      .option('--since <time>', 'failed at or after (ISO 8601, or relative: 90m, 24h, 7d)')
-      .option('--until <time>', 'failed at or before')
+      .option('--since <time>', `failed at or after (${TIME_FORMATS})`)
+      .option('--until <time>', `failed at or before (${TIME_FORMATS})`)
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
       .addOption(replayStatusOption())
@@ -323,8 +326,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .command('prune')
       .description('remove dead letters from the DLQ file, optionally archiving them first')
       .option('--older-than <duration>', 'failed more than this long ago (e.g. 30d, 12h)')
-      .option('--since <time>', 'failed at or after (ISO 8601, or relative: 90m, 24h, 7d)')
-      .option('--until <time>', 'failed at or before')
+      .option('--since <time>', `failed at or after (${TIME_FORMATS})`)
+      .option('--until <time>', `failed at or before (${TIME_FORMATS})`)
       .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
       .option('--webhook <name-or-id>', 'only this webhook (name or id)')
       .addOption(replayStatusOption())

@@ -52,3 +52,15 @@ test('every duration flag above Node\'s timer limit is exit 2 naming the flag; -
     assert.equal(await main(['node', 'dlq', ...args, '--file', '/nonexistent/dlq.json'], age), 6, `${args.join(' ')}: ${age.err()}`);
   }
 });
+
+test('help shows every form --since/--until take, on every command that has them (issue #9)', async () => {
+  for (const command of ['list', 'replay', 'resolve', 'prune']) {
+    const io = captureIo({ columns: 200 });
+    assert.equal(await main(['node', 'dlq', command, '--help'], io), 0);
+    const help = io.out().replace(/\s+/g, ' ');
+    for (const flag of ['--since', '--until']) {
+      assert.match(help, new RegExp(`${flag} <time> failed at or (after|before) \\(a date 2026-03-01 \\(local day\\), ISO 8601 2026-03-01T14:00:00Z, or an age: 90m, 24h, 7d, 2w, 1h30m\\)`), `${command} ${flag}`);
+    }
+    assert.match(help, /--replay-status <status> only these replay statuses, a comma list/, command);
+  }
+});

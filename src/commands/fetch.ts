@@ -82,6 +82,11 @@ export interface FetchSummary {
   /** Items skipped because `dlq prune` removed them earlier. */
   pruned: number;
   duplicates: number;
+  /**
+   * Distinct items received beyond --max-items (pages come 200 at a time; only the newest
+   * max-items are kept). fetched = new + updated + pruned + duplicates + overMaxItems.
+   */
+  overMaxItems: number;
   pages: number;
   /** `incremental`: stopped at what an earlier complete harvest recorded; `full`: read everything. */
   mode: HarvestMode;
@@ -192,6 +197,9 @@ export function resolvePlatformConfig(options: PlatformOptions, env: NodeJS.Proc
     if (gateway.protocol !== 'http:' && gateway.protocol !== 'https:') {
       throw new UsageError(`--gateway: only http and https URLs are supported, not '${gateway.protocol}'`);
     }
+  }
+  if (options.environment !== undefined && options.environment.trim() === '') {
+    throw new UsageError('--environment: empty (e.g. mypurecloud.com, mypurecloud.ie)');
   }
   // Checked against the SDK's regions at run time; through a gateway any name goes (the gateway decides).
   const environmentText = val(options.environment) ?? val(env['GENESYS_ENVIRONMENT']) ?? DEFAULT_ENVIRONMENT;
@@ -308,6 +316,8 @@ async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics:
     const client = await GenesysClient.create(
       { clientId: config.clientId, clientSecret: config.clientSecret, environment: config.environment, gateway: config.gateway },
       { onReauthenticated: () => reporter.info('access token refused (401): logged in again') },
+      // A signal cancels a login in flight: nothing is harvested yet, nothing to wait for.
+      { loginSignal: trap.signal },
     );
     const target = config.gateway ? config.gateway.origin : config.environment;
     reporter.progress(`logging in to ${target}`, false);
@@ -373,6 +383,8 @@ interface Saved {
   /** New entries by their dlq_fetch_new_entries `webhook` label. */
   newByWebhook: Map<string, number>;
   duplicates: number;
+  /** Distinct items received beyond --max-items (see FetchSummary.overMaxItems). */
+  overMaxItems: number;
   pages: number;
   mode: HarvestMode;
   /** The harvest's failure part-way (what came before is saved). */
@@ -388,6 +400,7 @@ export interface WebhookSummary {
   updated: number;
   pruned: number;
   duplicates: number;
+  overMaxItems: number;
   pages: number;
   mode: HarvestMode;
   error?: string;
@@ -436,7 +449,7 @@ async function fetchWebhooks(config: FetchConfig, client: GenesysClient, context
   const common = { maxItems: config.maxItems, concurrency: config.concurrency };
   const fail = (who: { id: string | null; name: string | null }, text: string, error: Error) => {
     errors.push(error);
-    results.push({ ...who, fetched: 0, new: 0, updated: 0, pruned: 0, duplicates: 0, pages: 0, mode: 'full', error: error.message });
+    results.push({ ...who, fetched: 0, new: 0, updated: 0, pruned: 0, duplicates: 0, overMaxItems: 0, pages: 0, mode: 'full', error: error.message });
     lines.push({ text, error: error.message });
   };
   if (config.allWebhooks) {
@@ -490,9 +503,10 @@ async function fetchWebhooks(config: FetchConfig, client: GenesysClient, context
       updated: t.updated + r.updated,
       pruned: t.pruned + r.pruned,
       duplicates: t.duplicates + r.duplicates,
+      overMaxItems: t.overMaxItems + r.overMaxItems,
       pages: t.pages + r.pages,
     }),
-    { fetched: 0, new: 0, updated: 0, pruned: 0, duplicates: 0, pages: 0 },
+    { fetched: 0, new: 0, updated: 0, pruned: 0, duplicates: 0, overMaxItems: 0, pages: 0 },
   );
   const mode: HarvestMode = results.length > 0 && results.every((r) => r.mode === 'incremental') ? 'incremental' : 'full';
   const first = results[0];
@@ -529,6 +543,9 @@ function finishSingle(summary: FetchSummary, lines: SummaryLine[], failure: Erro
   reporter.stop();
   const interrupted = trap.caught();
   const saved = summary.new + summary.updated;
+  // Nothing received before the failure (`--webhook-id nope`): the error line alone says it; a
+  // "partial harvest 0 …" summary and "saved the 0 …" would only be noise (issue #9).
+  if (failure && !interrupted && summary.fetched === 0) throw failure;
   if (interrupted) summary.error = `interrupted by ${interrupted}`;
   else if (failure) summary.error = failure.message;
   print(summary, lines, run.options, run.io);
@@ -555,6 +572,7 @@ function counts(saved: Saved) {
     updated: saved.updated,
     pruned: saved.pruned,
     duplicates: saved.duplicates,
+    overMaxItems: saved.overMaxItems,
     pages: saved.pages,
     mode: saved.mode,
   };
@@ -594,6 +612,7 @@ async function save(config: FetchConfig, harvest: SourceHarvest, seenAt: string)
     fetched: harvest.fetched,
     ...merged,
     duplicates: harvest.duplicates,
+    overMaxItems: Math.max(0, harvest.fetched - harvest.duplicates - harvest.entries.length),
     pages: harvest.pages,
     mode: harvest.mode,
     ...(harvest.failure ? { error: harvest.failure } : {}),
@@ -623,9 +642,13 @@ function print(summary: FetchSummary, lines: SummaryLine[], options: FetchOption
   }
   const tail =
     `${summary.retries} retries, ${summary.rateLimitWaits} rate-limit waits, ` + `${seconds(summary.durationMs)} -> ${summary.file}`;
-  const part = (c: { fetched: number; new: number; updated: number; pruned: number; duplicates: number; pages: number; mode: string }, what: string) =>
+  const part = (
+    c: { fetched: number; new: number; updated: number; pruned: number; duplicates: number; overMaxItems: number; pages: number; mode: string },
+    what: string,
+  ) =>
     `${what}: ${c.new} new, ${c.updated} updated, ${c.duplicates} duplicates` +
-    `${c.pruned > 0 ? `, ${c.pruned} pruned earlier` : ''}; ${c.pages} pages (${c.mode})`;
+    `${c.pruned > 0 ? `, ${c.pruned} pruned earlier` : ''}` +
+    `${c.overMaxItems > 0 ? `, ${c.overMaxItems} over --max-items` : ''}; ${c.pages} pages (${c.mode})`;
   if (lines.length === 1 && (summary.source === 'events' || summary['webhook'] !== undefined)) {
     const line = lines[0] as SummaryLine;
     io.stdout.write(`${summary.error ? 'partial harvest' : 'fetched'} ${part(summary, `${summary.fetched} ${line.text}`)}, ${tail}\n`);
@@ -638,7 +661,7 @@ function print(summary: FetchSummary, lines: SummaryLine[], options: FetchOption
       continue;
     }
     const c = line.counts;
-    const shown = { fetched: c.fetched, new: c.added, updated: c.updated, pruned: c.pruned, duplicates: c.duplicates, pages: c.pages, mode: c.mode };
+    const shown = { fetched: c.fetched, new: c.added, updated: c.updated, pruned: c.pruned, duplicates: c.duplicates, overMaxItems: c.overMaxItems, pages: c.pages, mode: c.mode };
     out.push(`${line.error ? 'partial harvest' : 'fetched'} ${part(shown, `${c.fetched} ${line.text}`)}`);
   }
   const webhooks = (summary['webhooks'] as unknown[] | undefined)?.length ?? lines.length;

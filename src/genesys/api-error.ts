@@ -16,16 +16,19 @@ export class GenesysApiError extends Error {
   readonly operation: string;
   /** The permission the call needs (contract §1), named when the platform answers 403. */
   readonly permission: string | undefined;
+  /** No response, and another try cannot change that (DNS name unknown, TLS failure): not retried. */
+  readonly permanent: boolean;
 
   constructor(
     operation: string,
     kind: ApiErrorKind,
     message: string,
-    details: { status?: number; code?: string; headers?: Record<string, string>; permission?: string } = {},
+    details: { status?: number; code?: string; headers?: Record<string, string>; permission?: string; permanent?: boolean } = {},
   ) {
     super(message);
     this.operation = operation;
     this.permission = details.permission;
+    this.permanent = details.permanent === true;
     this.kind = kind;
     this.status = details.status;
     this.code = details.code;

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { AuthError } from '../errors.js';
 import { registerSecret } from '../output/redact.js';
 import { GenesysApiError } from './api-error.js';
+import { describeNetworkError, isPermanentNetworkCode } from '../network-error.js';
 
 export interface GenesysClientConfig {
   clientId: string;
@@ -206,9 +207,14 @@ export class GenesysClient {
   }
 
   /** Loads the SDK and configures its (process-wide) ApiClient. Does not log in yet. */
-  static async create(config: GenesysClientConfig, events: GenesysClientEvents = {}): Promise<GenesysClient> {
+  static async create(
+    config: GenesysClientConfig,
+    events: GenesysClientEvents = {},
+    options: { loginSignal?: AbortSignal } = {},
+  ): Promise<GenesysClient> {
     registerSecret(config.clientSecret);
     const api = sdk().ApiClient.instance;
+    observeLogins(api, options.loginSignal);
     api.setEnvironment(config.environment);
     if (config.gateway) {
       const g = config.gateway;
@@ -235,6 +241,11 @@ export class GenesysClient {
     return this.config.gateway ? this.config.gateway.origin : `login.${this.config.environment}`;
   }
 
+  /** Where API calls go: the gateway's origin, or `api.<environment>`. */
+  apiHost(): string {
+    return this.config.gateway ? this.config.gateway.origin : `api.${this.config.environment}`;
+  }
+
   /** Client-credentials login. AuthError (exit 3) with the HTTP status and error_description. */
   async login(): Promise<LoginInfo> {
     const started = performance.now();
@@ -244,12 +255,19 @@ export class GenesysClient {
         | { tokenExpiryTime?: unknown }
         | undefined;
       status = 200;
-      registerSecret(this.api.authData?.accessToken);
+      const token = this.api.authData?.accessToken;
+      // A 200 without a token (a captive portal's or a proxy's HTML page): the SDK stores
+      // `undefined` and every call after it would fail with a misleading 401 or 404.
+      if (typeof token !== 'string' || token === '') {
+        throw new AuthError(`login answered 200 but no access_token (${loginObservation.contentType ?? 'no content type'})`, { status: 200 });
+      }
+      registerSecret(token);
       this.tokenGeneration += 1;
       const expiresAt = auth?.tokenExpiryTime;
       return { expiresAt: typeof expiresAt === 'number' && Number.isFinite(expiresAt) ? expiresAt : undefined };
     } catch (error) {
-      const mapped = loginError(error);
+      if (error instanceof AuthError) throw error;
+      const mapped = loginError(error, this.loginHost());
       status = mapped.status;
       throw mapped;
     } finally {
@@ -371,7 +389,7 @@ export class GenesysClient {
     try {
       raw = (await send()) as ExtendedResponse;
     } catch (rejection) {
-      const error = apiError(operation, rejection, permission);
+      const error = apiError(operation, rejection, permission, this.apiHost());
       trace(error.status);
       throw error;
     }
@@ -408,7 +426,7 @@ function plainHeaders(headers: unknown): Record<string, string> {
 }
 
 /** Reads only plain data off an SDK rejection (extended response or raw axios error). */
-function apiError(operation: string, rejection: unknown, permission: string): GenesysApiError {
+function apiError(operation: string, rejection: unknown, permission: string, host: string): GenesysApiError {
   const r = (rejection ?? {}) as ExtendedResponse & { code?: unknown; message?: unknown };
   if (typeof r.status === 'number') {
     const body = (r.body && typeof r.body === 'object' ? r.body : {}) as { message?: unknown; code?: unknown };
@@ -420,17 +438,60 @@ function apiError(operation: string, rejection: unknown, permission: string): Ge
       permission,
     });
   }
-  return networkError(operation, r.code);
+  return networkError(operation, rejection, host);
 }
 
-/** No response at all. The raw error holds the request config (with the token): keep only its code. */
-function networkError(operation: string, code: unknown): GenesysApiError {
-  const c = typeof code === 'string' ? code : undefined;
-  const timeout = c === 'ECONNABORTED' || c === 'ETIMEDOUT';
-  return new GenesysApiError(operation, timeout ? 'timeout' : 'network', timeout ? 'request timed out' : `connection failed (${c ?? 'no response'})`);
+/**
+ * No response at all. The raw error holds the request config (with the token): keep only its
+ * code and message (the message is the system's, e.g. "getaddrinfo ENOTFOUND host" or
+ * OpenSSL's reason, never the config). The line names the host, so a typo'd environment or
+ * gateway is visible without -v; a host that does not resolve and TLS failures are not retried.
+ */
+function networkError(operation: string, rejection: unknown, host: string): GenesysApiError {
+  const raw = (rejection ?? {}) as { code?: unknown; message?: unknown };
+  const code = typeof raw.code === 'string' ? raw.code : undefined;
+  const timeout = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+  if (timeout) return new GenesysApiError(operation, 'timeout', `request to ${host} timed out`);
+  const message = typeof raw.message === 'string' ? raw.message : undefined;
+  const what = code ? describeNetworkError({ code, message }) : 'no response';
+  return new GenesysApiError(operation, 'network', `cannot reach ${host}: ${what}`, { permanent: isPermanentNetworkCode(code) });
 }
 
-function loginError(rejection: unknown): AuthError | GenesysApiError {
+/**
+ * What the SDK does not tell about a login (it resolves with its own authData): the content type
+ * of the last token response, for the "200 but no access_token" message. And while `loginSignal`
+ * is given, aborting it cancels a login request in flight (SIGTERM while login hangs), through
+ * the SDK http client's pre-hook (axios's `signal`). ApiClient.instance is process-wide, so this
+ * state is too; the wrapper is installed once.
+ */
+const loginObservation: { contentType: string | undefined; signal: AbortSignal | undefined } = { contentType: undefined, signal: undefined };
+const observedClients = new WeakSet<object>();
+const isLoginUrl = (url: unknown) => typeof url === 'string' && /\/oauth\/token$/.test(url);
+
+function observeLogins(api: SdkApiClient, signal: AbortSignal | undefined): void {
+  loginObservation.signal = signal;
+  const http = api.getHttpClient() as {
+    request?: (options: { url?: string }) => Promise<{ headers?: Record<string, unknown> }>;
+    setPreHook?: (hook: (config: { url?: string; signal?: AbortSignal }) => object) => void;
+  };
+  if (observedClients.has(http) || typeof http.request !== 'function') return;
+  observedClients.add(http);
+  const request = http.request.bind(http);
+  http.request = async (options) => {
+    const response = await request(options);
+    if (isLoginUrl(options.url)) {
+      const type = response?.headers?.['content-type'];
+      loginObservation.contentType = typeof type === 'string' ? (type.split(';')[0]?.trim() || undefined) : undefined;
+    }
+    return response;
+  };
+  http.setPreHook?.((config) => {
+    if (isLoginUrl(config.url) && loginObservation.signal) config.signal = loginObservation.signal;
+    return config;
+  });
+}
+
+function loginError(rejection: unknown, host: string): AuthError | GenesysApiError {
   const e = (rejection ?? {}) as { response?: { status?: number; data?: unknown }; code?: unknown };
   const status = e.response?.status;
   if (typeof status === 'number') {
@@ -450,5 +511,5 @@ function loginError(rejection: unknown): AuthError | GenesysApiError {
       status,
     });
   }
-  return networkError('login', e.code);
+  return networkError('login', rejection, host);
 }

@@ -37,15 +37,18 @@ export class RequestRunner {
         maxTimeout: this.policy.maxTimeoutMs,
         randomize: this.policy.randomize,
         ...(this.signal ? { signal: this.signal } : {}),
-        shouldRetry: ({ error }) => isTransient(error),
+        // Stopping (SIGINT/SIGTERM) is not a failure to retry, nor to announce a retry for.
+        shouldRetry: ({ error }) => !this.signal?.aborted && isTransient(error),
         onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-          if (isTransient(error) && retriesLeft > 0) {
+          if (!this.signal?.aborted && isTransient(error) && retriesLeft > 0) {
             this.stats.retries += 1;
             this.events.onRetry?.({ operation, attempt: attemptNumber, error: describe(error) });
           }
         },
       });
     } catch (error) {
+      // Stopped by a signal: whatever the last attempt ended with is the stop, not a platform failure.
+      if (this.signal?.aborted && !(error instanceof AbortError)) throw new Error(`${operation}: interrupted`, { cause: error });
       throw this.finalError(operation, error instanceof AbortError ? (error.originalError ?? error) : error);
     }
   }

@@ -42,7 +42,8 @@ export function isRateLimited(error: unknown): error is GenesysApiError {
 /** Worth another attempt: server errors, request timeouts, dropped connections, unparseable pages. */
 export function isTransient(error: unknown): boolean {
   if (!(error instanceof GenesysApiError)) return false;
-  if (error.kind !== 'http') return true; // network, timeout, invalid-response
+  // network, timeout, invalid-response; not a host that does not resolve or a TLS failure
+  if (error.kind !== 'http') return !error.permanent;
   const status = error.status ?? 0;
   return status >= 500 || status === 408;
 }

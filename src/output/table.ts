@@ -2,8 +2,9 @@
  * A plain text table: columns separated by two spaces, padded to the widest cell, one flexible
  * column shortened (with an ellipsis) so each line fits the terminal width. Cells are plain text;
  * colour is applied after padding, because ANSI codes would throw the padding off.
- * Callers escape cell text first (see escape-text.ts); widths count code points.
+ * Callers escape cell text first (see escape-text.ts); widths are terminal columns (textWidth).
  */
+import stringWidth from 'string-width';
 
 export interface Column {
   header: string;
@@ -31,17 +32,31 @@ const GAP = '  ';
 /** The flexible column never shrinks below this, even if the line then overflows. */
 const MIN_FLEX_WIDTH = 20;
 
+/**
+ * Terminal columns `text` takes: East Asian wide characters (東京, most emoji) take two, combining
+ * marks none (string-width, which ora already relies on). Counting code points put an id such as
+ * `evt-東京-1` two columns past its header (issue #9). Plain ASCII, nearly every cell, is counted
+ * without it.
+ */
 export function textWidth(text: string): number {
-  let n = 0;
-  for (const _ of text) n++;
-  return n;
+  return PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text);
 }
 
-/** Shortens `text` to `width` code points, ending in `…` when something was cut. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/** Shortens `text` to `width` terminal columns, ending in `…` when something was cut. */
 export function truncate(text: string, width: number): string {
   if (textWidth(text) <= width) return text;
   if (width <= 0) return '';
-  return `${Array.from(text).slice(0, width - 1).join('')}…`;
+  let out = '';
+  let used = 0;
+  for (const char of text) {
+    const w = textWidth(char);
+    if (used + w > width - 1) break;
+    out += char;
+    used += w;
+  }
+  return `${out}…`;
 }
 
 function pad(text: string, width: number, align: 'left' | 'right'): string {

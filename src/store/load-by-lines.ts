@@ -10,6 +10,7 @@
  * writer's layout, an object split over lines, a syntax error) returns undefined and the caller
  * falls back to JsonArrayScanner, which accepts any layout and names the entry at fault.
  */
+import { isUtf8 } from 'node:buffer';
 import type { DlqEntry } from '../dlq-entry.js';
 import type { EntryValidator } from './entry-validator.js';
 import type { StoreFileHandle } from './store-fs.js';
@@ -39,6 +40,8 @@ export async function loadByLines(
     const data = carry.length > 0 ? Buffer.concat([carry, buffer.subarray(0, got)]) : buffer.subarray(0, got);
     const atEnd = got < buffer.length;
     const cut = atEnd ? data.length : data.lastIndexOf(NEWLINE) + 1;
+    // Not UTF-8: the scanner path names the entry and refuses the file (load-dlq.ts, invalidUtf8).
+    if (!isUtf8(data.subarray(0, cut))) return undefined;
     // Complete lines only (a newline is ASCII, so a multi-byte character is never split here).
     let text = data.toString('utf8', 0, cut);
     carry = atEnd ? Buffer.alloc(0) : Buffer.from(data.subarray(cut));

@@ -7,6 +7,7 @@
  * When the fast path's JSON.parse fails, the file's bytes go through the scanner too, so errors
  * name the entry at fault the same way on both paths.
  */
+import { isUtf8 } from 'node:buffer';
 import { DlqFileError } from '../errors.js';
 import type { DlqEntry } from '../dlq-entry.js';
 import { EntryProblem, EntryValidator } from './entry-validator.js';
@@ -161,6 +162,13 @@ async function loadWhole(path: string, handle: StoreFileHandle, size: number): P
   }
   let bytes: Buffer | undefined = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
   parts.length = 0;
+  // Bytes that are not UTF-8 would silently become U+FFFD here, in what replay sends and in the
+  // next rewrite: the scanner path names the entry and the file is refused (see invalidUtf8).
+  if (!isUtf8(bytes)) {
+    bytes = undefined;
+    await loadChunked(path, handle, DEFAULT_READ_CHUNK_BYTES);
+    throw new DlqFileError(path, 'not valid UTF-8');
+  }
   const hasBom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
   const text = bytes.toString('utf8', hasBom ? 3 : 0);
   // Drop the bytes before parsing: peak memory is then the text plus the parsed entries.
@@ -226,6 +234,12 @@ async function loadChunked(path: string, handle: StoreFileHandle, chunkBytes: nu
 function batchParser(entries: DlqEntry[], validator: EntryValidator): BatchSink {
   return (bytes, ranges, firstIndex) => {
     const count = ranges.length / 2;
+    if (!isUtf8(bytes.subarray(ranges[0], ranges[ranges.length - 1]))) {
+      for (let k = 0; k < count; k++) {
+        const element = bytes.subarray(ranges[2 * k], ranges[2 * k + 1]);
+        if (!isUtf8(element)) throw invalidUtf8(element, firstIndex + k);
+      }
+    }
     let values: unknown[] | undefined;
     try {
       const parsed: unknown = JSON.parse(`[${bytes.toString('utf8', ranges[0], ranges[ranges.length - 1])}]`);
@@ -246,6 +260,24 @@ function batchParser(entries: DlqEntry[], validator: EntryValidator): BatchSink 
     }
     for (let k = 0; k < count; k++) entries.push(validator.check(values[k], firstIndex + k));
   };
+}
+
+/**
+ * A stored entry whose bytes are not UTF-8 (hand-edited, another tool) is refused, naming it:
+ * dlq keeps payloads byte for byte and cannot keep these (a JavaScript string has no way to hold
+ * them), so loading them would quietly turn them into U+FFFD — in `inspect --body`, in what
+ * replay sends, and in the next rewrite of the file. The decision is documented in README
+ * ("Validation").
+ */
+function invalidUtf8(element: Buffer, index: number): EntryProblem {
+  let id = '';
+  try {
+    const parsed = JSON.parse(element.toString('utf8')) as { delivery_id?: unknown };
+    if (typeof parsed.delivery_id === 'string') id = ` (delivery_id ${JSON.stringify(parsed.delivery_id)})`;
+  } catch {
+    // unnamed then
+  }
+  return new EntryProblem(`entry ${index + 1}${id}: not valid UTF-8; dlq refuses bytes it could not keep exactly (fix or remove the entry)`);
 }
 
 function asFileError(path: string, error: unknown): unknown {

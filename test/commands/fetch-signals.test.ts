@@ -90,3 +90,26 @@ test('the built binary: SIGINT during the harvest exits 130 with a valid, partia
   assert.ok(saved.length > 0 && saved.length < 3000, `saved ${saved.length}`);
   assert.match(stderr, /SIGINT: stopping; saving what was harvested/);
 });
+
+test('the built binary: SIGTERM while login hangs ends the process at once with 143, no file written (issue #9)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dlq-sig-'));
+  const file = join(dir, 'dlq.json');
+  server.resetStats();
+  server.injectFault({ route: 'token', kind: 'delay', delayMs: 4000 });
+  const child = spawn(process.execPath, [BIN, 'fetch', '--webhook', 'Slow', '--file', file], {
+    env: { PATH: process.env['PATH'], GENESYS_CLIENT_ID: 'c', GENESYS_CLIENT_SECRET: 's', GENESYS_GATEWAY: url },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  while (server.stats.requests.token < 1) await sleep(10);
+  const killedAt = performance.now();
+  child.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  // The process itself is gone well before the 4 s the login hangs: the request was cancelled,
+  // not left to keep the event loop alive.
+  assert.ok(performance.now() - killedAt < 2000, `took ${Math.round(performance.now() - killedAt)} ms`);
+  assert.equal(code, 143, stderr);
+  assert.ok(!existsSync(file));
+  assert.doesNotMatch(stderr, /retrying/);
+});

@@ -77,8 +77,8 @@ describe('several webhooks in one run', () => {
     assert.equal(r.code, 0, r.err);
     const s = JSON.parse(r.out) as Record<string, unknown>;
     assert.deepEqual(s['webhooks'], [
-      { id: ORDERS.id, name: 'Orders', fetched: 250, new: 250, updated: 0, pruned: 0, duplicates: 0, pages: 2, mode: 'full' },
-      { id: BILLING.id, name: 'Billing', fetched: 120, new: 120, updated: 0, pruned: 0, duplicates: 0, pages: 1, mode: 'full' },
+      { id: ORDERS.id, name: 'Orders', fetched: 250, new: 250, updated: 0, pruned: 0, duplicates: 0, overMaxItems: 0, pages: 2, mode: 'full' },
+      { id: BILLING.id, name: 'Billing', fetched: 120, new: 120, updated: 0, pruned: 0, duplicates: 0, overMaxItems: 0, pages: 1, mode: 'full' },
     ]);
     assert.deepEqual([s['fetched'], s['new'], s['updated'], s['duplicates'], s['pages'], s['mode'], s['file']], [370, 370, 0, 0, 3, 'full', file]);
     assert.equal(s['webhook'], undefined, 'no single webhook to name');

@@ -445,3 +445,14 @@ test('replay --file that does not exist is exit 6 like list and inspect (dry run
   }
   assert.deepEqual(readdirSync(t.dir), ['dlq.json']);
 });
+
+test('--to https:// against a plain-http receiver: one readable recorded error, sent once, not retried (issue #9)', async () => {
+  const t = await dlq([entry('tls-1')]);
+  const { code, err } = await replay(t, { to: receiver.url.replace('http://', 'https://'), retries: '3' });
+  assert.equal(code, ExitCode.replayFailed);
+  const [saved] = await t.read();
+  assert.equal(saved?.replays?.length, 1, 'one try: another cannot help');
+  assert.equal(saved?.replays?.[0]?.error, 'TLS handshake failed: wrong version number (does the server speak plain http?) (EPROTO)');
+  assert.match(err, /failed tls-1: TLS handshake failed: wrong version number \(does the server speak plain http\?\) \(EPROTO\) \(1 try\)/);
+  assert.doesNotMatch(err, /\\n|openssl|ssl3_get_record/i);
+});

@@ -41,7 +41,7 @@ test('--json prints one object with the documented fields', async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, '');
   const s = JSON.parse(r.stdout) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(s).sort(), ['durationMs', 'duplicates', 'fetched', 'file', 'mode', 'new', 'pages', 'pruned', 'rateLimitWaits', 'retries', 'source', 'updated', 'webhook', 'webhooks'].sort());
+  assert.deepEqual(Object.keys(s).sort(), ['durationMs', 'duplicates', 'fetched', 'file', 'mode', 'new', 'overMaxItems', 'pages', 'pruned', 'rateLimitWaits', 'retries', 'source', 'updated', 'webhook', 'webhooks'].sort());
   assert.equal(s['source'], 'history');
   assert.equal(s['new'], 0);
   assert.equal(s['mode'], 'incremental', 'the first run was complete: this one stops at what it recorded');

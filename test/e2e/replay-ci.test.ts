@@ -229,3 +229,18 @@ test('no MaxListenersExceededWarning at --concurrency 256 (retries, rate waits a
   assert.doesNotMatch(r.stderr, /MaxListenersExceededWarning|memory leak/);
   assert.equal(r.stderr, '');
 });
+
+test('--source narrows replay like list: history entries only, or the events (never sendable: nothing to replay)', async () => {
+  const t = await dlq([
+    entry('h-1', { timestamp: '2026-03-01T10:00:00Z' }),
+    entry('h-2', { timestamp: '2026-03-01T09:00:00Z', source: 'history' }),
+    entry('ev-1', { source: 'operational-event', request_body: null as never, response_body: null as never, status_code: null as never }),
+  ]);
+  const history = await runBin(['replay', '--file', t.path, '--to', orders.url, '--source', 'history', '--concurrency', '1', '--json'], { cwd: t.dir });
+  assert.equal(history.code, ExitCode.ok, history.stderr);
+  assert.deepEqual(sentIds(orders), ['h-2', 'h-1']);
+  const events = await runBin(['replay', '--file', t.path, '--to', orders.url, '--source', 'events', '--force'], { cwd: t.dir });
+  assert.equal(events.code, ExitCode.ok, events.stderr);
+  assert.match(events.stdout, /^nothing to replay/);
+  assert.equal(orders.requests.length, 2);
+});

@@ -120,6 +120,36 @@ describe('readDlqFile', () => {
     });
   }
 
+  it('refuses bytes that are not UTF-8, naming the entry, on every read path and layout; the file is untouched (issue #9)', async (t) => {
+    const dir = tempDir(t);
+    // 0xff never occurs in UTF-8; 0xc3 0x28 is a broken two-byte sequence.
+    const good = Buffer.from(serializeDlq([entry('a'), entry('b', { request_body: 'PLACEHOLDER' }), entry('c')]), 'utf8');
+    const at = good.indexOf('PLACEHOLDER');
+    for (const [name, bad] of [
+      ['0xff', Buffer.from([0xff])],
+      ['broken sequence', Buffer.from([0xc3, 0x28])],
+    ] as const) {
+      const dlqLayout = Buffer.concat([good.subarray(0, at), bad, good.subarray(at + 'PLACEHOLDER'.length)]);
+      // Another tool's layout too (one line, spaces): the scanner path.
+      const compact = Buffer.from(dlqLayout.toString('latin1').replace(/\n/g, ' '), 'latin1');
+      for (const [layout, bytes] of [['dlq layout', dlqLayout], ['compact', compact]] as const) {
+        const file = join(dir, 'bad-utf8.json');
+        writeFileSync(file, bytes);
+        for (const { name: path, options } of PATHS) {
+          await assert.rejects(
+            readDlqFile(file, options),
+            (error: unknown) =>
+              error instanceof DlqFileError &&
+              error.message === `${file}: entry 2 (delivery_id "b"): not valid UTF-8; dlq refuses bytes it could not keep exactly (fix or remove the entry)`,
+            `${name}, ${layout}, ${path}`,
+          );
+        }
+        await assert.rejects(updateDlqFile(file, ({ entries }) => ({ entries, result: null })), DlqFileError);
+        assert.deepEqual(readFileSync(file), bytes, 'file byte-identical');
+      }
+    }
+  });
+
   it('rejects a directory and keeps JSON.parse snippets on one line', async (t) => {
     const dir = tempDir(t);
     const sub = join(dir, 'dlq.json');

@@ -30,7 +30,8 @@ export interface FakeIntegration {
 
 export interface FaultSpec {
   route: 'token' | 'search' | 'history' | 'integrations' | 'definitions' | 'events';
-  kind: 'status' | 'drop' | 'invalid-json' | 'delay';
+  /** 'html': 200 (or `status`) with a text/html page, as a captive portal or a misrouted proxy answers. */
+  kind: 'status' | 'drop' | 'invalid-json' | 'delay' | 'html';
   status?: number;
   retryAfter?: string;
   body?: unknown;
@@ -511,6 +512,10 @@ export class FakeGenesys {
           continue;
         case 'drop':
           res.socket?.destroy();
+          return true;
+        case 'html':
+          res.writeHead(fault.status ?? 200, { 'content-type': 'text/html; charset=utf-8', ...headers });
+          res.end('<!doctype html><html><head><title>Sign in</title></head><body>Please sign in</body></html>');
           return true;
         case 'invalid-json':
           res.writeHead(200, { 'content-type': 'application/json', 'inin-correlation-id': randomUUID(), ...headers });
