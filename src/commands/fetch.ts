@@ -489,8 +489,7 @@ async function fetchWebhooks(config: FetchConfig, client: GenesysClient, context
       fail(json.webhook, harvest.subject.text, error instanceof Error ? error : new Error(String(error)));
       break;
     }
-    // The `webhook` label of dlq_fetch_new_entries: the webhook's name, else its id.
-    run.metrics.fetchNew(json.webhook.name ?? json.webhook.id, saved.added);
+    for (const [label, n] of saved.newByWebhook) run.metrics.fetchNew(label, n);
     if (saved.error) errors.push(saved.error);
     results.push({ ...json.webhook, ...counts(saved), ...(saved.error ? { error: saved.error.message } : {}) });
     lines.push({ text: harvest.subject.text, counts: saved, ...(saved.error ? { error: saved.error.message } : {}) });

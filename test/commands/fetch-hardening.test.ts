@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
@@ -130,4 +130,15 @@ test('--max-items: the counters add up (what was received beyond the cap is coun
   assert.equal(s['fetched'], s['new']! + s['updated']! + s['duplicates']! + s['pruned']! + s['overMaxItems']!);
   const text = await fetch(['--gateway', url, '--webhook', 'Busy', '--max-items', '250', '--quiet']);
   assert.match(text.out, /^fetched 400 failed deliveries of 'Busy' \(wh-0003\): 0 new, 250 updated, 0 duplicates, 150 over --max-items; /);
+});
+
+test('--file a dangling symlink whose directory is missing: exit 6 before any request, the link left as it is', async () => {
+  const link = join(dir, 'dangling.json');
+  symlinkSync(join(dir, 'missing-dir', 'dlq.json'), link);
+  const io = captureIo({ env, cwd: dir });
+  const code = await main(['node', 'dlq', 'fetch', '--file', link, '--gateway', url, '--webhook', 'Orders'], io);
+  assert.equal(code, 6, io.err());
+  assert.match(io.err(), /^dlq: .*dangling\.json: is a symlink to .*missing-dir\/dlq\.json, whose directory cannot be used: ENOENT/);
+  assert.equal(requests(), 0, 'nothing harvested for a file that cannot take it');
+  assert.ok(lstatSync(link).isSymbolicLink());
 });

@@ -91,6 +91,43 @@ test('the built binary: SIGINT during the harvest exits 130 with a valid, partia
   assert.match(stderr, /SIGINT: stopping; saving what was harvested/);
 });
 
+test('SIGTERM during the second of three webhooks: the first saved whole, the second in part, the third not started; exit 143', async () => {
+  const fast = makeFailures(50, { seed: 22, idPrefix: 'fst' });
+  const later = makeFailures(10, { seed: 23, idPrefix: 'ltr' });
+  const many = new FakeGenesys({
+    clients: { c: 's' },
+    integrations: [
+      { id: 'w-fast', name: 'Fast', failures: fast },
+      { id: 'w-slow', name: 'Slow', failures },
+      { id: 'w-later', name: 'Later', failures: later },
+    ],
+    latencyMs: 100,
+  });
+  const manyUrl = (await many.start()).url;
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'dlq-sig-'));
+    const file = join(dir, 'dlq.json');
+    const signals = new EventEmitter();
+    const io = captureIo({ env: { GENESYS_CLIENT_ID: 'c', GENESYS_CLIENT_SECRET: 's' }, cwd: dir });
+    const running = fetchCommand({ webhook: ['Fast', 'Slow', 'Later'], gateway: manyUrl, file, concurrency: '1', json: true }, io, { signals });
+    while (many.stats.historyPages.length < 3) await sleep(10);
+    signals.emit('SIGTERM');
+    assert.equal(await running, 143);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as DlqEntry[];
+    const of = (id: string) => saved.filter((e) => e.webhook_id === id).length;
+    assert.equal(of('w-fast'), 50);
+    assert.ok(of('w-slow') >= 200 && of('w-slow') < 3000, `slow: ${of('w-slow')}`);
+    assert.equal(of('w-later'), 0);
+    const summary = JSON.parse(io.out()) as { error: string; webhooks: { name: string }[] };
+    assert.equal(summary.error, 'interrupted by SIGTERM');
+    assert.deepEqual(summary.webhooks.map((w) => w.name), ['Fast', 'Slow']);
+    const marks = (JSON.parse(readFileSync(`${file}.state.json`, 'utf8')) as { watermarks: Record<string, unknown> }).watermarks;
+    assert.deepEqual(Object.keys(marks), ['webhook:w-fast'], 'the interrupted harvest moved no watermark');
+  } finally {
+    await many.stop();
+  }
+});
+
 test('the built binary: SIGTERM while login hangs ends the process at once with 143, no file written (issue #9)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dlq-sig-'));
   const file = join(dir, 'dlq.json');

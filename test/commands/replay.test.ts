@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { main } from '../../src/cli.js';
@@ -455,4 +455,21 @@ test('--to https:// against a plain-http receiver: one readable recorded error, 
   assert.equal(saved?.replays?.[0]?.error, 'TLS handshake failed: wrong version number (does the server speak plain http?) (EPROTO)');
   assert.match(err, /failed tls-1: TLS handshake failed: wrong version number \(does the server speak plain http\?\) \(EPROTO\) \(1 try\)/);
   assert.doesNotMatch(err, /\\n|openssl|ssl3_get_record/i);
+});
+
+test('a stored body that is not UTF-8: replay and inspect --body refuse the file (exit 6 naming the entry), nothing sent, file untouched', async () => {
+  const t = await dlq([entry('u8-1'), entry('u8-2', { request_body: 'PLACEHOLDER' })]);
+  const good = readFileSync(t.path);
+  const at = good.indexOf('PLACEHOLDER');
+  const bad = Buffer.concat([good.subarray(0, at), Buffer.from([0xff, 0xfe]), good.subarray(at + 'PLACEHOLDER'.length)]);
+  writeFileSync(t.path, bad);
+  for (const args of [['replay', '--to', receiver.url], ['inspect', 'u8-2', '--body']]) {
+    const io = captureIo();
+    const code = await main(['node', 'dlq', ...args, '--file', t.path], io);
+    assert.equal(code, ExitCode.dlqFile, args.join(' '));
+    assert.equal(io.err(), `dlq: ${t.path}: entry 2 (delivery_id "u8-2"): not valid UTF-8; dlq refuses bytes it could not keep exactly (fix or remove the entry)\n`);
+    assert.equal(io.out(), '');
+  }
+  assert.equal(receiver.requests.length, 0);
+  assert.ok(readFileSync(t.path).equals(bad));
 });
