@@ -17,6 +17,13 @@
  *   npm run bench -- --quick      # skip the naive harvester on the 20,000 case (it needs > 3 minutes)
  *   npm run bench -- --incremental-only   # only the nightly-run case (issue #11)
  *   npm run bench -- --replay     # only the replay throughput case (issue #13)
+ *   npm run bench -- --postgres   # only the PostgreSQL store with 1,000,000 entries (issue #15)
+ *
+ * The PostgreSQL cases run against a throwaway server started like the tests' own
+ * (test/support/postgres-server.ts: loopback, fsync off): fetch-merge of 1,000 new failures into
+ * 1,000,000 entries (and into an empty database: the difference is the merge), `list --status-code
+ * 503 --limit 20`, `inspect <8-char prefix>`, and 4 `dlq replay` processes sending 10,000 entries
+ * to a loopback receiver (duplicates and misses counted from what the receiver got).
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +31,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serializeDlq } from '../src/store/dlq-file.js';
+import { openStore } from '../src/store/open-store.js';
+import { entry as replayEntry } from '../test/replay/helpers.js';
+import { startPostgresServer } from '../test/support/postgres-server.js';
 import { makeDlqEntries } from '../test/support/dlq-fixture.js';
 import { FakeGenesys, makeFailures, type FakeGenesysOptions } from '../test/support/fake-genesys/index.js';
 import { startReceiver } from '../test/support/receiver.js';
@@ -38,6 +48,7 @@ const LIMIT = { allowed: 50, windowMs: 10_000 };
 const LATENCY_MS = 20;
 const quick = process.argv.includes('--quick');
 const onlyReplay = process.argv.includes('--replay');
+const onlyPostgres = process.argv.includes('--postgres');
 const onlyIncremental = process.argv.includes('--incremental-only');
 const dir = mkdtempSync(join(tmpdir(), 'dlq-bench-'));
 
@@ -281,8 +292,84 @@ async function replayCase(): Promise<void> {
 
 const perSecondOf = (n: number, ms: number) => n / (ms / 1000);
 
+/** Loads `count` fixture entries into the store at `url`, in batches (bounded memory). */
+async function loadStore(url: string, count: number, make: (n: number, batch: number) => import('../src/dlq-entry.js').DlqEntry[]): Promise<void> {
+  const store = await openStore({ store: url }, {}, dir);
+  try {
+    const BATCH = 10_000;
+    for (let done = 0, batch = 0; done < count; done += BATCH, batch++) {
+      await store.putEntries(make(Math.min(BATCH, count - done), batch), {});
+      if (batch % 10 === 0) process.stderr.write(`bench: loaded ${(done + BATCH).toLocaleString('en-US')} entries\n`);
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+async function postgresCases(): Promise<void> {
+  const server = await startPostgresServer();
+  try {
+    const dbUrl = async (name: string) => {
+      const { default: pg } = await import('pg');
+      const admin = new pg.Client({ connectionString: server.adminUrl });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name}`);
+      await admin.end();
+      const u = new URL(server.adminUrl);
+      u.pathname = `/${name}`;
+      return u.toString();
+    };
+    const big = await dbUrl('bench_1m');
+    const empty = await dbUrl('bench_empty');
+    const label = '1,000,000 entries in PostgreSQL';
+    process.stderr.write(`bench: ${label}: loading (a few minutes)\n`);
+    const now = new Date();
+    await loadStore(big, 1_000_000, (n, batch) => makeDlqEntries(n, { seed: 1000 + batch, now }));
+    const pgEnv = (url: string) => ({ GENESYS_CLIENT_ID: CLIENT_ID, GENESYS_CLIENT_SECRET: SECRET, DLQ_STORE: url });
+    const fetchServer: FakeGenesysOptions = { integrations: [{ ...WEBHOOK, failures: makeFailures(1_000, { seed: 99 }) }], latencyMs: LATENCY_MS };
+    // The empty database first: its schema is created by that run, as a first run would.
+    const intoEmpty = await measure(fetchServer, dlqArgs, pgEnv(empty), fetchedOf);
+    const intoBig = await measure(fetchServer, dlqArgs, pgEnv(big), fetchedOf);
+    row(label, 'dlq fetch of 1,000 new into an empty database', intoEmpty);
+    row('', 'dlq fetch of 1,000 new into 1,000,000 entries', intoBig, `merge adds ${fmt(intoBig.wallMs - intoEmpty.wallMs)}`);
+    const noServer: FakeGenesysOptions = { integrations: [] };
+    const lines = (stdout: string) => stdout.split('\n').filter((l) => l !== '').length;
+    const list = await measure(noServer, [BIN, 'list', '--status-code', '503', '--limit', '20'], pgEnv(big), (out) => lines(out) - 1);
+    row('', 'dlq list --status-code 503 --limit 20', list);
+    const store = await openStore({ store: big }, {}, dir);
+    const page = await store.listEntries({ filter: {}, now, sort: 'delivery_id', reverse: false, limit: 1, whole: false, names: false });
+    await store.close();
+    const prefix = (page.rows[0]?.delivery_id ?? '').slice(0, 8);
+    const inspect = await measure(noServer, [BIN, 'inspect', prefix, '--json'], pgEnv(big), (out) => (out.length > 0 ? 1 : 0));
+    row('', `dlq inspect <8-char prefix>`, inspect);
+
+    const replayDb = await dbUrl('bench_replay');
+    await loadStore(replayDb, 10_000, (n, batch) => Array.from({ length: n }, (_, i) => replayEntry(`r-${batch}-${String(i).padStart(5, '0')}`)));
+    const receiver = await startReceiver(() => ({ status: 200 }));
+    try {
+      const t0 = performance.now();
+      const runs = await Promise.all(
+        [0, 1, 2, 3].map(() => measure(noServer, [BIN, 'replay', '--to', receiver.url, '--concurrency', '8', '--json', '--quiet'], pgEnv(replayDb), (out) => (JSON.parse(out) as { succeeded: number }).succeeded)),
+      );
+      const wall = performance.now() - t0;
+      const sent = receiver.requests.map((r) => String(r.headers['idempotency-key']));
+      const unique = new Set(sent).size;
+      runs.forEach((m, i) =>
+        row(i === 0 ? '10,000 entries, 4 replay processes' : '', `dlq replay #${i + 1}`, m, i === 0 ? `all 4: ${fmt(wall)}, ${sent.length - unique} duplicates, ${10_000 - unique} misses` : ''),
+      );
+    } finally {
+      await receiver.close();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+
 async function main(): Promise<void> {
-  if (onlyReplay) {
+  if (onlyPostgres) {
+    await postgresCases();
+  } else if (onlyReplay) {
     await replayCase();
   } else if (onlyIncremental) {
     await incrementalCase();

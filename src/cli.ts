@@ -6,7 +6,9 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { SHELLS } from './completion/shells.js';
 import { REPLAY_STATUSES } from './dlq-entry.js';
+import { effectiveEnv } from './config.js';
 import { ExitCode, isDlqError, OutputError, UsageError } from './errors.js';
+import { resolveStoreSpec } from './store/store-url.js';
 import { COLOR_MODES, processIo, type ColorMode, type Io } from './io.js';
 import { formatLogLine, log, LOG_FORMATS, logFormatFrom, type LogFormat } from './output/log-line.js';
 import { guardOutput, ignoreWriteErrors, settleWrites, throwIfFailed } from './output/guard-output.js';
@@ -21,6 +23,7 @@ export { version };
 /** Options every command accepts. */
 function addCommonOptions(cmd: Command): Command {
   return cmd
+    .option('--store <url>', 'file:<path> (default) or postgres://user@host/db (env DLQ_STORE)')
     .option('--file <path>', 'DLQ file (env DLQ_FILE, default ./dead_letter_queue.json)')
     .option('--env-file <path>', 'load variables from a dotenv-style file (real environment wins)')
     .option('--json', 'machine-readable JSON on stdout')
@@ -272,6 +275,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--sign-secret-file <path>', 'add Standard Webhooks signature headers, secret from this file (env DLQ_SIGN_SECRET)')
       .option('--sign-secret <secret>', 'the signing secret itself (visible to other users: prefer the file or env)')
       .option('--dry-run', 'send nothing, change nothing; show what would be sent')
+      .option('--lease <duration>', 'PostgreSQL store: claim lease; a run silent this long loses its entries to others', '60s')
       .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s')
       .option('--metrics-file <path>', 'write Prometheus text-format metrics here after the run, also on failure (node_exporter textfile collector)'),
   );
@@ -375,8 +379,49 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(await completionCommand({ shell, program: describeCommand(program), version: VERSION }, io));
     });
 
+  const store = program.command('store').description('manage stores: migrate a PostgreSQL schema, copy between stores');
+  const migrate = addCommonOptions(
+    store.command('migrate').description('apply the store schema migrations now (they also run on every connect)'),
+  );
+  migrate.addHelpText('after', examples(['dlq store migrate --store postgres://dlq@db.example.com/dlq']));
+  migrate.action(async (opts: Record<string, unknown>) => {
+    const { storeMigrateCommand } = await import('./commands/store.js');
+    setExit(await storeMigrateCommand(opts as never, io));
+  });
+  const copy = store
+    .command('copy')
+    .description('copy every entry from one store to another (merge by delivery id), then verify')
+    .argument('<from>', 'source store: file:<path> or postgres://…')
+    .argument('<to>', 'destination store: file:<path> or postgres://…')
+    .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s')
+    .option('--env-file <path>', 'load variables from a dotenv-style file (real environment wins)')
+    .option('--json', 'machine-readable JSON on stdout')
+    .option('-q, --quiet', 'no progress or log lines on stderr')
+    .option('-v, --verbose', 'more detail on stderr (never secrets or tokens)');
+  copy.addHelpText(
+    'after',
+    examples(['dlq store copy file:dead_letter_queue.json postgres://dlq@db.example.com/dlq', 'dlq store copy postgres://dlq@db/dlq file:backup.json']),
+  );
+  copy.action(async (from: string, to: string, opts: Record<string, unknown>) => {
+    const { storeCopyCommand } = await import('./commands/store.js');
+    setExit(await storeCopyCommand({ ...opts, from, to } as never, io));
+  });
+
+  // Commands not yet ported to the store interface work on the JSON file only: pointing them at
+  // PostgreSQL is a usage error rather than a silent fallback to the file.
+  program.hook('preAction', (_root, action) => {
+    if (STORE_AWARE.has(action.name())) return;
+    const opts = action.opts() as { store?: string; file?: string; envFile?: string };
+    if (resolveStoreSpec(opts, effectiveEnv(io, opts.envFile), io.cwd).kind === 'postgres') {
+      throw new UsageError(`dlq ${action.name()} works on the JSON file store only so far (use --file, or unset DLQ_STORE)`);
+    }
+  });
+
   return program;
 }
+
+/** Commands that reach storage through the store interface (src/store/dlq-store.ts). */
+const STORE_AWARE = new Set(['list', 'inspect', 'fetch', 'replay', 'migrate', 'copy']);
 
 /**
  * Runs the CLI and returns the exit code. Never throws: every error becomes one line on stderr

@@ -10,6 +10,8 @@ import type { Io } from './io.js';
 export const DEFAULT_DLQ_FILE = './dead_letter_queue.json';
 
 export interface CommonOptions {
+  /** `file:<path>` or `postgres://…` (see store/store-url.ts); --file is the file store's shorthand. */
+  store?: string;
   file?: string;
   envFile?: string;
   json?: boolean;

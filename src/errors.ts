@@ -113,6 +113,20 @@ export class DlqFileError extends DlqError {
   }
 }
 
+/**
+ * The store (a PostgreSQL database) cannot be reached or used: exit 6, like an unusable DLQ file.
+ * `location` never carries a password (see store/store-url.ts).
+ */
+export class StoreError extends DlqError {
+  override readonly name = 'StoreError';
+  readonly exitCode = ExitCode.dlqFile;
+  readonly location: string;
+  constructor(location: string, problem: string, options: { cause?: unknown } = {}) {
+    super(`${location}: ${problem}`, { cause: options.cause });
+    this.location = location;
+  }
+}
+
 /** Another run holds the DLQ file's lock past --lock-timeout: exit 75. */
 export class LockBusyError extends DlqError {
   override readonly name = 'LockBusyError';

@@ -4,7 +4,7 @@
  * entries into the DLQ file under its lock. What was harvested before a failure is still merged
  * and saved.
  */
-import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
+import { effectiveEnv, type CommonOptions } from '../config.js';
 import { parseDuration, parsePositiveInt } from '../duration.js';
 import { ExitCode, isDlqError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
@@ -12,16 +12,16 @@ import { escapeText } from '../output/escape-text.js';
 import { redactSecrets } from '../output/redact.js';
 import { createReporter, type Reporter } from '../output/reporter.js';
 import { withRunMetrics, type RunMetrics } from './run-metrics.js';
+import type { DlqStore } from '../store/dlq-store.js';
+import { openStoreSpec } from '../store/open-store.js';
+import { resolveStoreSpec, type StoreSpec } from '../store/store-url.js';
 import { metricsWebhookLabel } from '../output/prometheus-metrics.js';
-import { readHarvestState, readRecordedIds, updateDlqFile } from '../store/dlq-file.js';
 import { withWatermark, type HarvestState } from '../store/harvest-state.js';
-import { quickCheckDlqFile } from '../store/quick-check.js';
 import { EventsSource, eventsInterval, type EventsInterval } from '../harvest/events-source.js';
 import type { HarvestContext, SourceHarvest } from '../harvest/harvest-source.js';
 import type { HarvestMode } from '../harvest/harvest-history.js';
 import { HistorySource, type HistorySourceOptions } from '../harvest/history-source.js';
 import { listAllWebhooks } from '../harvest/resolve-webhook.js';
-import { mergeEntries } from '../harvest/merge-harvest.js';
 import { RateLimitPacer } from '../harvest/rate-limit-pacer.js';
 import { RequestRunner } from '../harvest/request-runner.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../harvest/retry-policy.js';
@@ -129,6 +129,9 @@ interface FetchConfig extends PlatformConfig {
   maxWaitMs: number;
   concurrency: number;
   lockTimeoutMs: number;
+  /** The store (--store, --file, DLQ_STORE, DLQ_FILE). */
+  store: StoreSpec;
+  /** What summaries name: the file's path, or the store's URL without its password. */
   file: string;
 }
 
@@ -261,13 +264,15 @@ function resolveFetchConfig(options: FetchOptions, env: NodeJS.ProcessEnv, cwd: 
   if (platform.missing.length > 0) throw new UsageError(`missing configuration: ${platform.missing.join(', ')}`);
   const maxItemsText = val(options.maxItems) ?? val(env['MAX_DLQ_ITEMS']);
   const maxItems = maxItemsText !== undefined ? parsePositiveInt(maxItemsText, options.maxItems ? '--max-items' : 'MAX_DLQ_ITEMS') : undefined;
+  const store = resolveStoreSpec(options, env, cwd);
   return {
     ...platform,
     maxItems,
     maxWaitMs: parseDuration(options.maxWait ?? '10m', '--max-wait'),
     concurrency: parsePositiveInt(options.concurrency ?? '4', '--concurrency', { max: 32 }),
     lockTimeoutMs: parseDuration(options.lockTimeout ?? '30s', '--lock-timeout'),
-    file: resolveDlqPath(options.file, env, cwd),
+    store,
+    file: store.kind === 'file' ? store.path : store.location,
   };
 }
 
@@ -282,9 +287,15 @@ async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics:
   const config = resolveFetchConfig(options, env, io.cwd, now);
   const reporter = createReporter({ ...io, env }, { quiet: options.quiet, verbose: options.verbose });
 
-  // Fail fast on an obviously unusable DLQ file before spending any API quota; the full
+  // Fail fast on an obviously unusable store before spending any API quota; the file store's full
   // validation happens when it is read under the lock for the merge.
-  await quickCheckDlqFile(config.file);
+  const store = await openStoreSpec(config.store);
+  try {
+    await store.check();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 
   // Ctrl-C or a cron timeout's SIGTERM: stop paging, save what was harvested, exit 130/143.
   const trap = trapSignals({
@@ -311,7 +322,7 @@ async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics:
     trap.signal,
   );
 
-  const run: RunParts = { io, options, reporter, trap, runner, pacer, started, metrics };
+  const run: RunParts = { io, options, reporter, trap, runner, pacer, started, metrics, store };
   try {
     const client = await GenesysClient.create(
       { clientId: config.clientId, clientSecret: config.clientSecret, environment: config.environment, gateway: config.gateway },
@@ -333,8 +344,8 @@ async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics:
       seenAt: now.toISOString(),
       now,
       log: reporter,
-      state: options.full ? undefined : await readHarvestState(config.file),
-      recorded: (key) => readRecordedIds(config.file, key),
+      state: options.full ? undefined : await store.readHarvestState(),
+      recorded: (key) => store.readRecordedIds(key),
     };
     if (config.source === 'events') {
       const source = new EventsSource(client, {
@@ -344,7 +355,7 @@ async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics:
         maxItems: config.maxItems,
       });
       const harvest = await source.harvest(context);
-      const saved = await save(config, harvest, context.seenAt);
+      const saved = await save(store, config, harvest, context.seenAt);
       for (const [label, n] of saved.newByWebhook) metrics.fetchNew(label, n);
       const summary: FetchSummary = { source: config.source, ...harvest.subject.json, ...counts(saved), ...runStats(runner, pacer, started, config) };
       return finishSingle(summary, [{ text: harvest.subject.text, counts: saved }], saved.error, 'operational events', run);
@@ -358,6 +369,7 @@ async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics:
   } finally {
     trap.release();
     reporter.stop();
+    await store.close();
   }
 }
 
@@ -372,6 +384,7 @@ interface RunParts {
   started: number;
   /** The run's metrics (--metrics-file): new entries per webhook. */
   metrics: RunMetrics;
+  store: DlqStore;
 }
 
 /** What one harvest added to the file, or why it could not be saved. */
@@ -482,7 +495,7 @@ async function fetchWebhooks(config: FetchConfig, client: GenesysClient, context
     done.add(json.webhook.id);
     let saved: Saved;
     try {
-      saved = await save(config, harvest, context.seenAt);
+      saved = await save(run.store, config, harvest, context.seenAt);
     } catch (error) {
       // The file cannot take it: the next webhooks could not be saved either.
       if (single) throw error;
@@ -586,30 +599,26 @@ function runStats(runner: RequestRunner, pacer: RateLimitPacer, started: number,
   };
 }
 
-/** Merges one harvest into the file under its lock; its watermark moves only if it was complete. */
-async function save(config: FetchConfig, harvest: SourceHarvest, seenAt: string): Promise<Saved> {
-  const merged = await updateDlqFile(
-    config.file,
-    async ({ entries, exists, state, prunedIds }) => {
-      const next = withMarks(state, harvest, seenAt);
-      // Nothing harvested: leave an existing file alone; create an empty one only after a clean run.
-      if (harvest.entries.length === 0 && (exists || harvest.failure)) {
-        return { entries: null, state: next, result: { added: 0, updated: 0, pruned: 0, newByWebhook: new Map<string, number>() } };
-      }
-      // Deliveries `dlq prune` removed stay removed (README, section "lifecycle").
-      const pruned = harvest.entries.length > 0 && prunedIds ? await prunedIds() : undefined;
-      const result = mergeEntries(entries, harvest.entries, seenAt, pruned);
-      // mergeEntries appends the new entries after the existing ones; counted by their webhook
-      // label for --metrics-file (operational events: their entity).
-      const newByWebhook = new Map<string, number>();
-      for (const e of result.entries.slice(entries.length)) newByWebhook.set(metricsWebhookLabel(e), (newByWebhook.get(metricsWebhookLabel(e)) ?? 0) + 1);
-      return { entries: result.entries, state: next, result: { added: result.added, updated: result.updated, pruned: result.pruned, newByWebhook } };
-    },
-    { lockTimeoutMs: config.lockTimeoutMs },
-  );
+/**
+ * Merges one harvest into the store (the file: under its lock); its watermark moves only if it was
+ * complete, in the same update. Nothing harvested: an existing store is left alone; a new one is
+ * created only after a clean run. Deliveries `dlq prune` removed stay removed (README, "lifecycle").
+ */
+async function save(store: DlqStore, config: FetchConfig, harvest: SourceHarvest, seenAt: string): Promise<Saved> {
+  const merged = await store.mergeEntries(harvest.entries, seenAt, {
+    createWhenEmpty: !harvest.failure,
+    lockTimeoutMs: config.lockTimeoutMs,
+    updateState: (state) => withMarks(state, harvest, seenAt),
+  });
+  // Counted by their webhook label for --metrics-file (operational events: their entity).
+  const newByWebhook = new Map<string, number>();
+  for (const e of merged.addedEntries) newByWebhook.set(metricsWebhookLabel(e), (newByWebhook.get(metricsWebhookLabel(e)) ?? 0) + 1);
   return {
     fetched: harvest.fetched,
-    ...merged,
+    added: merged.added,
+    updated: merged.updated,
+    pruned: merged.pruned,
+    newByWebhook,
     duplicates: harvest.duplicates,
     overMaxItems: Math.max(0, harvest.fetched - harvest.duplicates - harvest.entries.length),
     pages: harvest.pages,

@@ -3,12 +3,12 @@
  * never loads the Genesys SDK (nothing here imports src/genesys), so it starts fast.
  */
 import { Chalk } from 'chalk';
-import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
+import { effectiveEnv, type CommonOptions } from '../config.js';
 import { parsePositiveInt } from '../duration.js';
 import type { DlqEntry } from '../dlq-entry.js';
-import { DlqFileError, ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { colorEnabled, type Io } from '../io.js';
-import { renderEntryTable, webhookNames } from '../output/entry-table.js';
+import { renderEntryTable } from '../output/entry-table.js';
 import { escapeText } from '../output/escape-text.js';
 import { renderGroupTable } from '../output/group-table.js';
 import { log } from '../output/log-line.js';
@@ -16,10 +16,10 @@ import { writeEntriesCsv, writeGroupsCsv } from '../output/csv-export.js';
 import { parseRedactRules, redactEntries, type RedactRule } from '../output/redact-paths.js';
 import { writeChunked } from '../output/write-chunked.js';
 import { buildFilter, type FilterFlags } from '../select/filters.js';
-import { groupEntries, parseGroupField, type GroupField } from '../select/group-entries.js';
-import { parseSortField, sortEntries, type SortField } from '../select/sort-entries.js';
-import { readDlqFile } from '../store/dlq-file.js';
-import { DlqIndexStaleError, readDlqIndex, readEntriesInBatches } from '../store/dlq-index.js';
+import { parseGroupField, type GroupField } from '../select/group-entries.js';
+import { parseSortField, type SortField } from '../select/sort-entries.js';
+import { pickFilter, type DlqStore } from '../store/dlq-store.js';
+import { withStore } from '../store/open-store.js';
 
 /** The commander keys of `dlq list` (values as the user typed them; validated here). */
 export interface ListOptions extends CommonOptions, FilterFlags {
@@ -64,31 +64,11 @@ export async function listCommand(options: ListOptions, io: Io): Promise<number>
 
   const env = effectiveEnv(io, options.envFile);
   const rules = parseRedactRules(options.redact, env);
-  const path = resolveDlqPath(options.file, env, io.cwd);
-  const view: ListView = { path, options, now, format, groupBy, sortField, limit, rules };
-
-  // The sidecar index holds every field but the bodies and replays, so everything except --grep
-  // can skip parsing the whole file; whole entries (--json, --ndjson) are read for shown rows only.
-  const index = options.grep === undefined ? await readDlqIndex(path) : undefined;
-  if (index !== undefined) {
-    try {
-      return await showEntries(index.entries, (rows) => readEntriesInBatches(index, rows), view, io);
-    } catch (error) {
-      // The file changed under the index: nothing was written yet, so start over from the file.
-      if (!(error instanceof DlqIndexStaleError)) throw error;
-    }
-  }
-  const loaded = await readDlqFile(path);
-  if (!loaded.exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
-  return showEntries(loaded.entries, (rows) => oneBatch(rows), view, io);
-}
-
-async function* oneBatch(rows: DlqEntry[]): AsyncGenerator<DlqEntry[]> {
-  if (rows.length > 0) yield rows;
+  const view: ListView = { options, now, format, groupBy, sortField, limit, rules };
+  return withStore(options, env, io.cwd, (store) => showEntries(store, view, io));
 }
 
 interface ListView {
-  path: string;
   options: ListOptions;
   now: Date;
   format: 'json' | 'ndjson' | 'ids' | 'csv' | 'table';
@@ -100,19 +80,13 @@ interface ListView {
 }
 
 /**
- * Filters, sorts and prints `all` (whole entries, or index summaries). `whole` turns the rows to
- * print into whole entries, batch by batch, printed as they come (so `| head` stops the reading
- * too). A stale index is seen before the first batch, when the caller can start over without
- * duplicate output; a file edited in place later, mid-output, is exit 6.
+ * Asks the store for the rows (or groups) and prints them. The store filters, sorts and limits (the
+ * file store through its sidecar index, PostgreSQL in SQL); whole entries come batch by batch and
+ * are printed as they come (so `| head` stops the reading too).
  */
-async function showEntries(
-  all: readonly DlqEntry[],
-  whole: (rows: DlqEntry[]) => AsyncIterable<DlqEntry[]>,
-  view: ListView,
-  io: Io,
-): Promise<number> {
+async function showEntries(store: DlqStore, view: ListView, io: Io): Promise<number> {
   const { options, now, format, groupBy, sortField, limit, rules } = view;
-  const matches = all.filter(buildFilter(options, now, options.webhook === undefined ? undefined : all));
+  const filter = pickFilter(options);
   const chalk = new Chalk({ level: colorEnabled(io, io.stdout) ? 1 : 0 });
   const width = io.stdout.columns && io.stdout.columns > 0 ? io.stdout.columns : DEFAULT_WIDTH;
   const note = (line: string) => {
@@ -120,7 +94,7 @@ async function showEntries(
   };
 
   if (groupBy !== undefined) {
-    const groups = groupEntries(matches, groupBy, options.reverse === true);
+    const groups = await store.groupEntries({ filter, now, field: groupBy, reverse: options.reverse === true });
     const shown = limit === undefined ? groups : groups.slice(0, limit);
     if (format === 'json') {
       io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
@@ -136,8 +110,18 @@ async function showEntries(
     return ExitCode.ok;
   }
 
-  // Rows past the limit are never sorted into place or formatted.
-  const sorted = sortEntries(matches, sortField, { reverse: options.reverse === true, ...(limit === undefined ? {} : { limit }) });
+  const page = await store.listEntries({
+    filter,
+    now,
+    sort: sortField,
+    reverse: options.reverse === true,
+    limit,
+    whole: format === 'json' || format === 'ndjson' || format === 'csv',
+    names: format === 'table' || format === 'csv',
+  });
+  const sorted = page.rows;
+  const matches = page.matches;
+  const whole = (): AsyncIterable<DlqEntry[]> => page.batches ?? (async function* () {})();
   // Redacted copies for output; the table and --ids show no body, so nothing there to hide.
   const redact = (entries: DlqEntry[]): DlqEntry[] =>
     rules.length === 0
@@ -146,22 +130,21 @@ async function showEntries(
           if (options.verbose && !options.quiet) log(io, 'debug', line);
         });
   if (format === 'json' || format === 'ndjson') {
-    await writeWhole(whole(sorted), redact, format, view.path, io);
-    if (sorted.length < matches.length) note(`… and ${matches.length - sorted.length} more (use --limit)`);
+    await writeWhole(whole(), redact, format, io);
+    if (sorted.length < matches) note(`… and ${matches - sorted.length} more (use --limit)`);
     return ExitCode.ok;
   }
-  const rows = format === 'csv' ? redact(await collect(whole(sorted))) : sorted;
+  const rows = format === 'csv' ? redact(await collect(whole())) : sorted;
   switch (format) {
     case 'csv': {
-      const needsNames = rows.some((e) => typeof e.webhook_name !== 'string' && typeof e.webhook_id === 'string');
-      const nameById = needsNames ? webhookNames(all) : undefined;
+      const nameById = page.nameById;
       writeEntriesCsv(io.stdout, rows, {
         bodies: options.csvBodies === true,
         formulaGuard: options.formulaGuard !== false,
         escape: io.stdout.isTTY === true,
         ...(nameById ? { nameById } : {}),
       });
-      if (matches.length === 0) note('no dead letters match');
+      if (matches === 0) note('no dead letters match');
       break;
     }
     case 'ids': {
@@ -172,16 +155,11 @@ async function showEntries(
       break;
     }
     case 'table':
-      {
-        // The id → name map costs a pass over the whole file: only build it when a row needs it.
-        const needsNames = rows.some((e) => typeof e.webhook_name !== 'string' && typeof e.webhook_id === 'string');
-        const nameById = needsNames ? webhookNames(all) : undefined;
-        io.stdout.write(renderEntryTable(rows, { width, chalk, ...(nameById ? { nameById } : {}) }));
-      }
-      if (matches.length === 0) note('no dead letters match');
+      io.stdout.write(renderEntryTable(rows, { width, chalk, ...(page.nameById ? { nameById: page.nameById } : {}) }));
+      if (matches === 0) note('no dead letters match');
       break;
   }
-  if (rows.length < matches.length) note(`… and ${matches.length - rows.length} more (use --limit)`);
+  if (rows.length < matches) note(`… and ${matches - rows.length} more (use --limit)`);
   return ExitCode.ok;
 }
 
@@ -196,28 +174,21 @@ async function writeWhole(
   batches: AsyncIterable<DlqEntry[]>,
   redact: (entries: DlqEntry[]) => DlqEntry[],
   format: 'json' | 'ndjson',
-  path: string,
   io: Io,
 ): Promise<void> {
   let written = 0;
-  try {
-    for await (const read of batches) {
-      const batch = redact(read);
-      if (format === 'json') {
-        // One entry per line inside the array, like the DLQ file itself.
-        if (written === 0) io.stdout.write('[\n');
-        const offset = written;
-        await writeChunked(io.stdout, batch.entries(), ([i, e]: [number, DlqEntry]) => `${offset + i === 0 ? '' : ',\n'}${JSON.stringify(e)}`);
-      } else {
-        await writeChunked(io.stdout, batch, (e) => `${JSON.stringify(e)}\n`);
-      }
-      written += batch.length;
+  // A store whose data changes under the stream throws its own exit-6 error (file-store.ts).
+  for await (const read of batches) {
+    const batch = redact(read);
+    if (format === 'json') {
+      // One entry per line inside the array, like the DLQ file itself.
+      if (written === 0) io.stdout.write('[\n');
+      const offset = written;
+      await writeChunked(io.stdout, batch.entries(), ([i, e]: [number, DlqEntry]) => `${offset + i === 0 ? '' : ',\n'}${JSON.stringify(e)}`);
+    } else {
+      await writeChunked(io.stdout, batch, (e) => `${JSON.stringify(e)}\n`);
     }
-  } catch (error) {
-    if (error instanceof DlqIndexStaleError && written > 0) {
-      throw new DlqFileError(path, 'changed in place while being listed; the output is incomplete', { cause: error });
-    }
-    throw error;
+    written += batch.length;
   }
   if (format === 'json') io.stdout.write(written === 0 ? '[]\n' : '\n]\n');
 }

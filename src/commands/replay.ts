@@ -9,21 +9,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Agent } from 'node:http';
 import { version } from '../version.js';
-import { effectiveEnv, resolveDlqPath } from '../config.js';
+import { effectiveEnv } from '../config.js';
 import type { DlqEntry } from '../dlq-entry.js';
 import { DlqFileError, ExitCode, isDlqError, type DlqError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter, type Reporter } from '../output/reporter.js';
 import { withRunMetrics, type RunMetrics } from './run-metrics.js';
 import { buildFilter } from '../select/filters.js';
-import { proveDlqWritable, readDlqFile, type LockOptions } from '../store/dlq-file.js';
+import type { DlqStore } from '../store/dlq-store.js';
+import { withStore } from '../store/open-store.js';
 import type { StoreFs } from '../store/store-fs.js';
 import { formatDryRun, skippedCount, summarizeDryRun } from '../replay/dry-run.js';
 import { RateLimiter } from '../replay/rate-limiter.js';
 import { parseReplayConfig, type ReplayOptions } from '../replay/replay-config.js';
 import { runReplays, type EntryResult, type Trip } from '../replay/replay-runner.js';
 import { routeResolver, type Route } from '../replay/routes.js';
-import { ResultRecorder } from '../replay/result-recorder.js';
 import { noPayloadResult, selectForReplay, type SkippedResult } from '../replay/select-entries.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../replay/retry-policy.js';
 import { createAgent, formatMs } from '../replay/sender.js';
@@ -45,6 +45,8 @@ export interface ReplayDeps {
   forceExit?: (code: number) => void;
   /** The store's file system (tests inject a full disk or a read-only directory). */
   storeFs?: StoreFs;
+  /** Claim lease on a shared store (PostgreSQL); tests shorten it. */
+  leaseMs?: number;
 }
 
 export const FLUSH_INTERVAL_MS = 2000;
@@ -78,11 +80,24 @@ async function runReplay(options: ReplayOptions, io: Io, deps: ReplayDeps, metri
     },
     now,
   );
-  const path = resolveDlqPath(options.file, env, io.cwd);
+  return withStore(options, env, io.cwd, (store) => replayFrom(store, options, config, filter, io, deps, writeSummary));
+}
+
+async function replayFrom(
+  store: DlqStore,
+  options: ReplayOptions,
+  config: ReturnType<typeof parseReplayConfig>,
+  filter: (entry: DlqEntry) => boolean,
+  io: Io,
+  deps: ReplayDeps,
+  /** Prints the summary (and hands it to --metrics-file). */
+  writeSummary: (io: Io, options: ReplayOptions, s: Summary) => void,
+): Promise<number> {
+  const path = store.location;
   const reporter = createReporter(io, { quiet: options.quiet, verbose: options.verbose });
   for (const warning of config.warnings) reporter.warn(warning);
 
-  const { entries, exists } = await readDlqFile(path);
+  const { entries, exists } = await store.readAll();
   // Like list and inspect: a typo'd --file must fail CI, not pass as "nothing to replay".
   if (!exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
   const routeOf = config.routed ? routeResolver(config.routes, entries) : () => config.routes[0];
@@ -144,23 +159,25 @@ async function runReplay(options: ReplayOptions, io: Io, deps: ReplayDeps, metri
   }
 
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...deps.retryPolicy, retries: config.retries };
-  const lockOptions: LockOptions = {
+  const recorder = store.replaySession({
+    entries: selection.toSend,
+    force: options.force === true,
     lockTimeoutMs: config.lockTimeoutMs,
     onLockWait: (holder) =>
       reporter.info(`DLQ file busy${holder.pid ? ` (pid ${holder.pid})` : ''}: waiting up to ${formatMs(config.lockTimeoutMs)} to save`),
-    ...(deps.storeFs ? { fs: deps.storeFs } : {}),
-  };
+    ...(deps.storeFs ? { fileSystem: deps.storeFs } : {}),
+    leaseMs: deps.leaseMs ?? config.leaseMs,
+  });
   // A POST cannot be taken back: prove the results can be saved (the lock, a temp file beside
   // the DLQ file) before the first one, or a read-only directory or a full disk would have
   // every delivery sent and none recorded, and the next run would send them all again.
   try {
-    await proveDlqWritable(path, lockOptions);
+    await recorder.proveWritable();
   } catch (error) {
     if (isDlqError(error)) writeSummary(io, options, { ...base, durationMs: 0, results: [], error: error.message });
     throw error;
   }
 
-  const recorder = new ResultRecorder(path, lockOptions);
   // One keep-alive pool per route (its own receiver); --concurrency is for the whole run.
   const agents = new Map<Route, Agent>();
   const agentFor = (route: Route): Agent => {
@@ -217,22 +234,26 @@ async function runReplay(options: ReplayOptions, io: Io, deps: ReplayDeps, metri
         onTrip: (route, reason) =>
           reporter.debug(`${routePrefix(route)}${reason}: starting no more deliveries; waiting for those in flight`),
       },
+      recorder,
     ));
   } finally {
     recorder.stopTimer();
     progress.stop();
     for (const agent of agents.values()) agent.destroy();
-    // Saved even when something above threw: every try that happened is in the file.
+    // Saved even when something above threw: every try that happened is in the store.
     try {
       await recorder.flush();
     } catch (error) {
       finalFailure = error;
     } finally {
+      await recorder.close();
       trap.release();
     }
   }
 
   const caught = trap.caught();
+  // On a shared store, concurrent runs split the selection: what they handled is theirs to report.
+  const byOthers = recorder.takenByOthers();
   const durationMs = Math.round(performance.now() - started);
   const failed = results.filter((r) => r.status === 'failed').length;
   if (saveFailure !== undefined || finalFailure !== undefined) {
@@ -258,14 +279,15 @@ async function runReplay(options: ReplayOptions, io: Io, deps: ReplayDeps, metri
     reporter.info(`${routePrefix(trip.route)}${trip.reason}; ${n.toLocaleString('en-US')} ${n === 1 ? 'entry' : 'entries'} not attempted`);
   }
   const notAttempted = trips.reduce((n, t) => n + t.notAttempted, 0);
-  const notStarted = total - results.length - notAttempted;
+  const notStarted = total - results.length - notAttempted - byOthers;
   reporter.info(
     `replay finished: ${results.length - failed} succeeded, ${failed} failed` +
+      (byOthers > 0 ? `, ${byOthers} handled by other runs` : '') +
       (notAttempted > 0 ? `, ${notAttempted} not attempted (receiver looks down)` : '') +
       (caught && notStarted > 0 ? `, ${notStarted} not started (${caught})` : '') +
       ` in ${(durationMs / 1000).toFixed(1)}s`,
   );
-  writeSummary(io, options, { ...base, trips, durationMs, results, interrupted: caught });
+  writeSummary(io, options, { ...base, trips, durationMs, results, interrupted: caught, byOthers });
   if (caught) return SIGNAL_EXIT[caught];
   return failed > 0 || trips.length > 0 ? ExitCode.replayFailed : ExitCode.ok;
 }
@@ -321,6 +343,8 @@ interface Summary {
   error?: string;
   /** Delivery ids whose tries in this run are not in the file. */
   unrecorded?: string[];
+  /** Entries of the selection that concurrent runs on a shared store handled. */
+  byOthers?: number;
 }
 
 function printSummary(io: Io, options: ReplayOptions, s: Summary): void {
@@ -348,6 +372,7 @@ function printSummary(io: Io, options: ReplayOptions, s: Summary): void {
         : {}),
       ...(s.error !== undefined ? { error: s.error } : {}),
       ...(s.unrecorded !== undefined ? { unrecorded: s.unrecorded } : {}),
+      ...(s.byOthers ? { handledByOthers: s.byOthers } : {}),
       // With --routes each result names its route (the routes-file key).
       results: [
         ...(s.routeNames ? s.results.map((r) => ({ ...r, route: s.routeNames?.get(r.delivery_id) ?? null })) : s.results),
@@ -362,10 +387,12 @@ function printSummary(io: Io, options: ReplayOptions, s: Summary): void {
     io.stdout.write(`nothing to replay${s.skipped > 0 ? ` (${s.skipped} skipped)` : ''}\n`);
     return;
   }
-  const notStarted = s.total - s.results.length - notAttempted;
+  const byOthers = s.byOthers ?? 0;
+  const notStarted = s.total - s.results.length - notAttempted - byOthers;
   io.stdout.write(
     `replayed ${s.results.length} of ${s.total} to ${s.target ?? 'their routes'}: ${succeeded} succeeded, ${failed} failed` +
       (s.skipped > 0 ? `, ${s.skipped} skipped` : '') +
+      (byOthers > 0 ? `, ${byOthers} handled by other runs` : '') +
       (notAttempted > 0 ? `, ${notAttempted} not attempted (receiver looks down)` : '') +
       (notStarted > 0 ? `, ${notStarted} not started` : '') +
       (s.beyondLimit > 0 ? `, ${s.beyondLimit} beyond --limit` : '') +

@@ -6,14 +6,13 @@
  * dlq_last_run_timestamp_seconds is for).
  */
 import { dirname, resolve } from 'node:path';
-import { effectiveEnv, resolveDlqPath } from '../config.js';
+import { effectiveEnv } from '../config.js';
 import type { DlqEntry } from '../dlq-entry.js';
 import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { log } from '../output/log-line.js';
 import { renderMetrics, type MetricsCommand, type RunRecord } from '../output/prometheus-metrics.js';
-import { readDlqFile } from '../store/dlq-file.js';
-import { readDlqIndex } from '../store/dlq-index.js';
+import { withStore } from '../store/open-store.js';
 import { isDirectory, readTextFile, writeFileAtomically } from '../store/text-file.js';
 
 /** What a command tells the metrics about its run. */
@@ -26,6 +25,7 @@ export const NO_METRICS: RunMetrics = { fetchNew() {}, replayDeliveries() {} };
 
 export interface MetricsFlags {
   metricsFile?: string;
+  store?: string;
   file?: string;
   envFile?: string;
   quiet?: boolean;
@@ -78,14 +78,16 @@ export async function withRunMetrics(
   }
 }
 
-/** The DLQ file's entries now (the index's summaries when valid), or undefined when it cannot be read. */
+/**
+ * The store's entries now, as summaries (the file store's sidecar index when valid; no bodies), or
+ * undefined when the store cannot be read.
+ */
 async function currentEntries(flags: MetricsFlags, io: Io): Promise<readonly DlqEntry[] | undefined> {
   try {
-    const path = resolveDlqPath(flags.file, effectiveEnv(io, flags.envFile), io.cwd);
-    const index = await readDlqIndex(path);
-    if (index !== undefined) return index.entries;
-    const loaded = await readDlqFile(path);
-    return loaded.entries;
+    return await withStore(flags, effectiveEnv(io, flags.envFile), io.cwd, async (store) => {
+      const page = await store.listEntries({ filter: {}, now: io.now(), sort: 'delivery_id', reverse: false, limit: undefined, whole: false, names: false, missingAsEmpty: true });
+      return page.rows;
+    });
   } catch {
     return undefined;
   }

@@ -35,6 +35,8 @@ export interface ReplayOptions extends CommonOptions, FilterFlags {
   signSecretFile?: string;
   dryRun?: boolean;
   lockTimeout?: string;
+  /** Claim lease on a shared store (PostgreSQL): entries of a run silent this long are taken over. */
+  lease?: string;
   /** Prometheus text file written after the run (commands/run-metrics.ts). */
   metricsFile?: string;
 }
@@ -56,6 +58,7 @@ export interface ReplayConfig {
   /** Circuit breaker: stop a route after this many receiver failures in a row; 0 = off. */
   maxConsecutiveFailures: number;
   lockTimeoutMs: number;
+  leaseMs: number;
   /** For stderr (the command prints them once, before anything is sent). */
   warnings: string[];
 }
@@ -64,6 +67,7 @@ export const DEFAULT_TIMEOUT = '30s';
 export const DEFAULT_RETRIES = '3';
 export const DEFAULT_CONCURRENCY = '4';
 export const DEFAULT_LOCK_TIMEOUT = '30s';
+export const DEFAULT_LEASE = '60s';
 export const DEFAULT_MAX_CONSECUTIVE_FAILURES = '20';
 
 export function parseReplayConfig(options: ReplayOptions, env: NodeJS.ProcessEnv, cwd: string): ReplayConfig {
@@ -97,6 +101,8 @@ export function parseReplayConfig(options: ReplayOptions, env: NodeJS.ProcessEnv
   const maxReplays =
     options.maxReplays === undefined ? undefined : parsePositiveInt(options.maxReplays, '--max-replays', { min: 1 });
   const lockTimeoutMs = parseDuration(options.lockTimeout ?? DEFAULT_LOCK_TIMEOUT, '--lock-timeout');
+  const leaseMs = parseDuration(options.lease ?? DEFAULT_LEASE, '--lease');
+  if (leaseMs < 1000) throw new UsageError(`--lease: at least 1s`);
   const signKey = parseSigning(options, env, cwd, warnings);
   const routed = options.routes !== undefined;
   const routes = routed
@@ -114,6 +120,7 @@ export function parseReplayConfig(options: ReplayOptions, env: NodeJS.ProcessEnv
     maxReplays,
     maxConsecutiveFailures,
     lockTimeoutMs,
+    leaseMs,
     warnings,
   };
 }

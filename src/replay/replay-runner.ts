@@ -15,10 +15,9 @@
  */
 import { validateHeaderValue, type Agent } from 'node:http';
 import { AbortFanout, type AbortLink } from '../abort-fanout.js';
-import type { DlqEntry } from '../dlq-entry.js';
+import type { DlqEntry, ReplayAttempt } from '../dlq-entry.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { buildRequestHeaders } from './request-headers.js';
-import type { ResultRecorder } from './result-recorder.js';
 import { decideRetry, isSuccessStatus, type RetryPolicy } from './retry-policy.js';
 import type { Route } from './routes.js';
 import { send, type SendResult } from './sender.js';
@@ -37,8 +36,23 @@ export interface RunnerConfig {
   maxConsecutiveFailures: number;
 }
 
+/** Where tries are recorded: the store's replay session. */
+export interface TryRecorder {
+  record(deliveryId: string, attempt: ReplayAttempt): void;
+}
+
+/**
+ * Hands out the entries to send, each at most once. A store shared by several machines claims
+ * them as the run goes (src/store/postgres/replay-session.ts), so `next` returns fresh entries.
+ */
+export interface EntrySource {
+  next(): Promise<DlqEntry | undefined>;
+  /** The run is done with the entry (tried: it was decided, whether or not a request went out). */
+  release?(deliveryId: string, tried: boolean): void;
+}
+
 export interface RunnerDeps {
-  recorder: ResultRecorder;
+  recorder: TryRecorder;
   limiter: RateLimiter;
   agentFor?: (route: Route) => Agent;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -97,7 +111,14 @@ class RouteState {
   }
 }
 
-export async function runReplays(entries: readonly DlqEntry[], config: RunnerConfig, deps: RunnerDeps): Promise<RunOutcome> {
+/** With a `source`, the entries to send are taken from it (each one of `entries`, in its order) instead. */
+export async function runReplays(
+  entries: readonly DlqEntry[],
+  config: RunnerConfig,
+  deps: RunnerDeps,
+  source: EntrySource = arraySource(entries),
+): Promise<RunOutcome> {
+  const position = new Map(entries.map((e, i) => [e.delivery_id, i]));
   const results: (EntryResult | undefined)[] = new Array(entries.length);
   // Requests end on a signal only; waits (rate limit, backoff) on a signal or a stop; a first
   // try's waits also when its route's breaker opens. Each through one fan-out (one listener).
@@ -116,14 +137,21 @@ export async function runReplays(entries: readonly DlqEntry[], config: RunnerCon
     return state;
   };
 
-  let next = 0;
   const worker = async () => {
-    while (!deps.signal.aborted && !deps.stop?.aborted && next < entries.length) {
-      const index = next++;
-      const entry = entries[index] as DlqEntry;
+    while (!deps.signal.aborted && !deps.stop?.aborted) {
+      const entry = await source.next();
+      if (entry === undefined) break;
+      // Taking the entry may have waited (a shared store's claim): a signal or a stop meanwhile
+      // means it is not started, exactly as if it had come before.
+      if (deps.signal.aborted || deps.stop?.aborted) {
+        source.release?.(entry.delivery_id, false);
+        break;
+      }
+      const index = position.get(entry.delivery_id) ?? results.length;
       const state = stateOf(config.routeFor(entry));
       if (state.trip) {
         state.countNotAttempted();
+        source.release?.(entry.delivery_id, false);
         continue;
       }
       let outcome: Attempted | 'not-attempted' | undefined;
@@ -135,6 +163,7 @@ export async function runReplays(entries: readonly DlqEntry[], config: RunnerCon
         // and their results would never be saved (issue #9).
         outcome = { result: internalFailure(entry, state.route, error, config, deps) };
       }
+      source.release?.(entry.delivery_id, outcome !== undefined && outcome !== 'not-attempted');
       if (outcome === 'not-attempted') {
         state.countNotAttempted();
         continue;
@@ -155,6 +184,11 @@ export async function runReplays(entries: readonly DlqEntry[], config: RunnerCon
   }
   const trips = [...states.values()].flatMap((s) => (s.trip ? [s.trip] : []));
   return { results: results.filter((r): r is EntryResult => r !== undefined), trips };
+}
+
+function arraySource(entries: readonly DlqEntry[]): EntrySource {
+  let next = 0;
+  return { next: async () => entries[next++] };
 }
 
 function noteForBreaker(state: RouteState, last: SendResult | undefined, limit: number, deps: RunnerDeps): void {

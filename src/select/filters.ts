@@ -64,14 +64,7 @@ export function buildFilter(flags: FilterFlags, now: Date, knownEntries?: readon
   }
 
   if (flags.replayStatus !== undefined) {
-    const wanted = new Set<ReplayStatus>();
-    for (const raw of flags.replayStatus.split(',')) {
-      const s = raw.trim().toLowerCase();
-      if (!(REPLAY_STATUSES as readonly string[]).includes(s)) {
-        throw new UsageError(`--replay-status: '${raw.trim()}' is not one of ${REPLAY_STATUSES.join(', ')}`);
-      }
-      wanted.add(s as ReplayStatus);
-    }
+    const wanted = parseReplayStatuses(flags.replayStatus);
     tests.push((e) => wanted.has(replayStatusOf(e)));
   }
 
@@ -118,7 +111,21 @@ export function statusCodeOf(entry: DlqEntry): number | undefined {
   return undefined;
 }
 
-function statusCodePredicate(text: string): Predicate {
+/** --replay-status's comma list, validated (shared with the PostgreSQL store's SQL). */
+export function parseReplayStatuses(text: string): Set<ReplayStatus> {
+  const wanted = new Set<ReplayStatus>();
+  for (const raw of text.split(',')) {
+    const s = raw.trim().toLowerCase();
+    if (!(REPLAY_STATUSES as readonly string[]).includes(s)) {
+      throw new UsageError(`--replay-status: '${raw.trim()}' is not one of ${REPLAY_STATUSES.join(', ')}`);
+    }
+    wanted.add(s as ReplayStatus);
+  }
+  return wanted;
+}
+
+/** --status-code's comma list: exact codes and classes (5 for 5xx), validated (shared with the PostgreSQL store). */
+export function parseStatusCodes(text: string): { exact: Set<number>; classes: Set<number> } {
   const exact = new Set<number>();
   const classes = new Set<number>();
   for (const raw of text.split(',')) {
@@ -127,6 +134,11 @@ function statusCodePredicate(text: string): Predicate {
     else if (/^[1-5]xx$/.test(token)) classes.add(Number(token[0]));
     else throw new UsageError(`--status-code: '${raw.trim()}' is not a status code or class (examples: 503, 5xx, 429,5xx)`);
   }
+  return { exact, classes };
+}
+
+function statusCodePredicate(text: string): Predicate {
+  const { exact, classes } = parseStatusCodes(text);
   return (e) => {
     const code = statusCodeOf(e);
     return code !== undefined && (exact.has(code) || classes.has(Math.floor(code / 100)));

@@ -54,13 +54,22 @@ function resolveByScan(entries: readonly DlqEntry[], raw: string): DlqEntry {
 
 /** Throws the unknown / ambiguous UsageError unless exactly one id matched. */
 function checkUnique(id: string, matches: readonly string[]): void {
-  if (matches.length === 0) throw new UsageError(`no dead letter with id '${id}'`);
-  if (matches.length > 1) {
-    const shown = matches.slice(0, MAX_CANDIDATES).join(', ');
-    const more = matches.length > MAX_CANDIDATES ? ` and ${matches.length - MAX_CANDIDATES} more` : '';
-    throw new UsageError(`id prefix '${id}' is ambiguous: ${matches.length} dead letters match (${shown}${more})`);
-  }
+  if (matches.length !== 1) throw idLookupError(id, matches.length, matches);
 }
+
+/**
+ * The UsageError for an id that matched `count` entries other than one: unknown, or an ambiguous
+ * prefix naming the first candidates (`sortedIds`, sorted, at least the first MAX_CANDIDATES).
+ * Shared with stores that look ids up themselves.
+ */
+export function idLookupError(id: string, count: number, sortedIds: readonly string[]): UsageError {
+  if (count === 0) return new UsageError(`no dead letter with id '${id}'`);
+  const shown = sortedIds.slice(0, MAX_CANDIDATES).join(', ');
+  const more = count > MAX_CANDIDATES ? ` and ${count - MAX_CANDIDATES} more` : '';
+  return new UsageError(`id prefix '${id}' is ambiguous: ${count} dead letters match (${shown}${more})`);
+}
+
+export { MAX_CANDIDATES };
 
 function dedupe(list: readonly DlqEntry[]): DlqEntry[] {
   return [...new Set(list)];

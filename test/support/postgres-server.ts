@@ -61,16 +61,21 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Runs as the current user, or as the `postgres` OS user when we are root (postgres refuses root). */
-function asServerUser(argv: string[]): string[] {
-  if (process.getuid?.() !== 0) return argv;
+/**
+ * Runs as the current user, or as the `postgres` OS user when we are root (postgres refuses root).
+ * `dieWithParent`: the server gets SIGINT (fast shutdown) when the process that started it dies,
+ * however it dies, so a crashed or killed test run leaves no server behind.
+ */
+function asServerUser(argv: string[], dieWithParent = false): string[] {
+  const pdeath = dieWithParent ? ['--pdeathsig', 'SIGINT'] : [];
+  if (process.getuid?.() !== 0) return dieWithParent ? ['setpriv', ...pdeath, '--', ...argv] : argv;
   const id = (flag: string) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim();
   const uid = id('-u');
   const gid = id('-g');
   if (!/^\d+$/.test(uid) || !/^\d+$/.test(gid)) {
     throw new Error('running as root, but there is no `postgres` OS user to run the PostgreSQL test server as');
   }
-  return ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', ...argv];
+  return ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', ...pdeath, '--', ...argv];
 }
 
 export async function startPostgresServer(): Promise<PostgresServer> {
@@ -121,7 +126,7 @@ export async function startPostgresServer(): Promise<PostgresServer> {
     '-c', 'full_page_writes=off',
     '-c', 'max_connections=200',
     '-c', 'shared_buffers=64MB',
-  ]);
+  ], true);
   const child: ChildProcess = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr?.on('data', (b: Buffer) => {

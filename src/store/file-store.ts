@@ -1,0 +1,207 @@
+/**
+ * The file backend of the store interface: the JSON DLQ file, exactly as before the interface
+ * existed. It wraps dlq-file.ts (locked, atomic updates), the sidecar index (dlq-index.ts) and the
+ * select/ helpers; none of their behaviour changes.
+ */
+import type { DlqEntry } from '../dlq-entry.js';
+import { DlqFileError } from '../errors.js';
+import { mergeEntries } from '../harvest/merge-harvest.js';
+import { webhookNames } from '../output/entry-table.js';
+import { ResultRecorder } from '../replay/result-recorder.js';
+import { buildFilter } from '../select/filters.js';
+import { groupEntries } from '../select/group-entries.js';
+import { resolveIds } from '../select/resolve-ids.js';
+import { sortEntries } from '../select/sort-entries.js';
+import { proveDlqWritable, readDlqFile, readHarvestState, readRecordedIds, updateDlqFile, type LockOptions } from './dlq-file.js';
+import type { HarvestState } from './harvest-state.js';
+import { DlqIndexStaleError, readDlqIndex, readEntriesAt, readEntriesInBatches } from './dlq-index.js';
+import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, PutCounts, ReplaySession, ReplaySessionOptions } from './dlq-store.js';
+import { quickCheckDlqFile } from './quick-check.js';
+
+export class FileStore implements DlqStore {
+  constructor(readonly path: string) {}
+
+  get location(): string {
+    return this.path;
+  }
+
+  async check(): Promise<void> {
+    await quickCheckDlqFile(this.path);
+  }
+
+  private async loadExisting(): Promise<DlqEntry[]> {
+    const loaded = await readDlqFile(this.path);
+    if (!loaded.exists) throw new DlqFileError(this.path, 'no DLQ file (run dlq fetch first)');
+    return loaded.entries;
+  }
+
+  async listEntries(query: EntryQuery): Promise<EntryPage> {
+    // The sidecar index holds every field but the bodies and replays, so everything except --grep
+    // can skip parsing the whole file; whole entries are read for the rows shown only.
+    const index = query.filter.grep === undefined ? await readDlqIndex(this.path) : undefined;
+    if (index !== undefined) {
+      const page = selectPage(index.entries, query);
+      if (!query.whole) return page;
+      try {
+        // A stale index shows before the first batch: then nothing was printed, so start over
+        // from the file. Later (a file edited in place mid-output) it is exit 6.
+        return { ...page, batches: await startedBatches(readEntriesInBatches(index, page.rows), this.path) };
+      } catch (error) {
+        if (!(error instanceof DlqIndexStaleError)) throw error;
+      }
+    }
+    const page = selectPage(query.missingAsEmpty ? (await readDlqFile(this.path)).entries : await this.loadExisting(), query);
+    return query.whole ? { ...page, batches: oneBatch(page.rows) } : page;
+  }
+
+  async groupEntries(query: GroupQuery): Promise<ReturnType<typeof groupEntries>> {
+    const index = query.filter.grep === undefined ? await readDlqIndex(this.path) : undefined;
+    const all = index?.entries ?? (await this.loadExisting());
+    const matches = all.filter(buildFilter(query.filter, query.now, query.filter.webhook === undefined ? undefined : all));
+    return groupEntries(matches, query.field, query.reverse);
+  }
+
+  async findEntry(id: string): Promise<DlqEntry> {
+    const index = await readDlqIndex(this.path);
+    if (index !== undefined) {
+      const [summary] = resolveIds(index.entries, [id]);
+      try {
+        const [entry] = await readEntriesAt(index, [summary as DlqEntry]);
+        if (entry) return entry;
+      } catch (error) {
+        if (!(error instanceof DlqIndexStaleError)) throw error;
+      }
+    }
+    const [entry] = resolveIds(await this.loadExisting(), [id]);
+    return entry as DlqEntry;
+  }
+
+  readAll(): Promise<{ entries: DlqEntry[]; exists: boolean }> {
+    return readDlqFile(this.path);
+  }
+
+  async mergeEntries(...[fresh, seenAt, options]: Parameters<DlqStore['mergeEntries']>): Promise<MergeCounts> {
+    return updateDlqFile(
+      this.path,
+      async ({ entries, exists, state, prunedIds }) => {
+        const next = options.updateState?.(state);
+        const withState = next === undefined ? {} : { state: next };
+        // Nothing harvested: leave an existing file alone; create an empty one only after a clean run.
+        if (fresh.length === 0 && (exists || !options.createWhenEmpty)) {
+          return { entries: null, ...withState, result: { added: 0, updated: 0, pruned: 0, addedEntries: [] } };
+        }
+        // Deliveries `dlq prune` removed stay removed (README, section "lifecycle").
+        const pruned = fresh.length > 0 && prunedIds ? await prunedIds() : undefined;
+        const result = mergeEntries(entries, fresh, seenAt, pruned);
+        // mergeEntries appends the new entries after the existing ones.
+        const addedEntries = result.entries.slice(entries.length);
+        return { entries: result.entries, ...withState, result: { added: result.added, updated: result.updated, pruned: result.pruned, addedEntries } };
+      },
+      options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs },
+    );
+  }
+
+  readHarvestState(): Promise<HarvestState> {
+    return readHarvestState(this.path);
+  }
+
+  readRecordedIds(key: string): Promise<Set<string>> {
+    return readRecordedIds(this.path, key);
+  }
+
+  async putEntries(incoming: readonly DlqEntry[], options: { lockTimeoutMs?: number }): Promise<PutCounts> {
+    return updateDlqFile(
+      this.path,
+      ({ entries }) => {
+        const at = new Map<string, number>();
+        entries.forEach((e, i) => at.set(e.delivery_id, i));
+        const out = entries.slice();
+        let added = 0;
+        let updated = 0;
+        for (const entry of incoming) {
+          const i = at.get(entry.delivery_id);
+          if (i === undefined) {
+            at.set(entry.delivery_id, out.length);
+            out.push(entry);
+            added++;
+          } else {
+            out[i] = entry;
+            updated++;
+          }
+        }
+        return { entries: out, result: { added, updated } };
+      },
+      options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs },
+    );
+  }
+
+  replaySession(options: ReplaySessionOptions): ReplaySession {
+    const lockOptions: LockOptions = {
+      lockTimeoutMs: options.lockTimeoutMs,
+      ...(options.onLockWait ? { onLockWait: options.onLockWait } : {}),
+      ...(options.fileSystem ? { fs: options.fileSystem } : {}),
+    };
+    const recorder = new ResultRecorder(this.path, lockOptions);
+    // One machine, one file lock: the selection is this run's alone, in order.
+    let next = 0;
+    const entries = options.entries;
+    return {
+      proveWritable: () => proveDlqWritable(this.path, lockOptions),
+      unsavedIds: () => recorder.unsavedIds(),
+      next: async () => entries[next++],
+      record: (id, attempt) => recorder.record(id, attempt),
+      release: () => undefined,
+      flush: () => recorder.flush(),
+      startTimer: (ms, onError) => recorder.startTimer(ms, onError),
+      stopTimer: () => recorder.stopTimer(),
+      takenByOthers: () => 0,
+      // One machine: nothing is held beyond the file's lock, which every save releases.
+      close: async () => undefined,
+    };
+  }
+
+  async migrate(): Promise<undefined> {
+    return undefined;
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Filters, sorts and limits `all` (whole entries, or index summaries). */
+function selectPage(all: readonly DlqEntry[], query: EntryQuery): EntryPage {
+  const matches = all.filter(buildFilter(query.filter, query.now, query.filter.webhook === undefined ? undefined : all));
+  // Rows past the limit are never sorted into place.
+  const rows = sortEntries(matches, query.sort, { reverse: query.reverse, ...(query.limit === undefined ? {} : { limit: query.limit }) });
+  const result: EntryPage = { rows, matches: matches.length };
+  // The id → name map costs a pass over every entry: only built when a row needs it.
+  if (query.names && rows.some((e) => typeof e.webhook_name !== 'string' && typeof e.webhook_id === 'string')) {
+    result.nameById = webhookNames(all);
+  }
+  return result;
+}
+
+async function* oneBatch(rows: DlqEntry[]): AsyncGenerator<DlqEntry[]> {
+  if (rows.length > 0) yield rows;
+}
+
+/**
+ * Reads the first batch now (so a stale index throws here, before any output), and returns the
+ * whole stream; a stale index later is the file changed in place mid-output: exit 6.
+ */
+async function startedBatches(batches: AsyncGenerator<DlqEntry[]>, path: string): Promise<AsyncIterable<DlqEntry[]>> {
+  const first = await batches.next();
+  return (async function* () {
+    try {
+      if (first.done) return;
+      yield first.value;
+      yield* batches;
+    } catch (error) {
+      if (error instanceof DlqIndexStaleError) {
+        throw new DlqFileError(path, 'changed in place while being listed; the output is incomplete', { cause: error });
+      }
+      throw error;
+    } finally {
+      await batches.return(undefined);
+    }
+  })();
+}

@@ -1,0 +1,29 @@
+/**
+ * Opens the store a command was pointed at (see store-url.ts). The PostgreSQL backend (and the
+ * `pg` client) is loaded only when asked for, so file users pay nothing for it at start-up.
+ */
+import type { DlqStore } from './dlq-store.js';
+import { FileStore } from './file-store.js';
+import { resolveStoreSpec, type StoreFlags, type StoreSpec } from './store-url.js';
+
+export type { StoreFlags };
+
+export async function openStoreSpec(spec: StoreSpec): Promise<DlqStore> {
+  if (spec.kind === 'file') return new FileStore(spec.path);
+  const { PostgresStore } = await import('./postgres/postgres-store.js');
+  return PostgresStore.open(spec.url, spec.location);
+}
+
+export function openStore(flags: StoreFlags, env: NodeJS.ProcessEnv, cwd: string): Promise<DlqStore> {
+  return openStoreSpec(resolveStoreSpec(flags, env, cwd));
+}
+
+/** Runs `use` on the store and always closes it (a PostgreSQL pool would otherwise keep the process alive). */
+export async function withStore<T>(flags: StoreFlags, env: NodeJS.ProcessEnv, cwd: string, use: (store: DlqStore) => Promise<T>): Promise<T> {
+  const store = await openStore(flags, env, cwd);
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The `dlq list` filters and sort orders as SQL over dlq_entries' derived columns. Each flag is
+ * parsed by the same code the file store uses (select/filters.ts), and the derived columns are
+ * computed by the same functions at write time, so the SQL selects exactly the rows the file
+ * store's predicate selects — except --grep, which the SQL narrows and filters.ts finishes (a
+ * raw entry's bodies are only in its JSON text).
+ */
+import type { SortField } from '../../select/fields.js';
+import { parseReplayStatuses, parseStatusCodes } from '../../select/filters.js';
+import { parseTimeRange } from '../../select/time-flag.js';
+import type { EntryFilter } from '../dlq-store.js';
+
+export interface WhereClause {
+  sql: string;
+  params: unknown[];
+  /** false: rows must still pass the JS predicate (--grep). */
+  exact: boolean;
+}
+
+/** `params` may already hold values: placeholders continue after them. */
+export function whereClause(filter: EntryFilter, now: Date, params: unknown[] = []): WhereClause {
+  const parts: string[] = [];
+  const p = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const { sinceMs, untilMs } = parseTimeRange(filter, now);
+  if (sinceMs !== undefined || untilMs !== undefined) {
+    parts.push('ts_ms IS NOT NULL');
+    if (sinceMs !== undefined) parts.push(`ts_ms >= ${p(Math.ceil(sinceMs))}`);
+    if (untilMs !== undefined) parts.push(`ts_ms <= ${p(Math.floor(untilMs))}`);
+  }
+  if (filter.statusCode !== undefined) {
+    const { exact, classes } = parseStatusCodes(filter.statusCode);
+    const any: string[] = [];
+    if (exact.size > 0) any.push(`status_num = ANY(${p([...exact])}::int[])`);
+    for (const c of classes) any.push(`status_num BETWEEN ${c * 100} AND ${c * 100 + 99}`);
+    parts.push(`(${any.join(' OR ')})`);
+  }
+  if (filter.webhook !== undefined) {
+    const wanted = filter.webhook.trim();
+    const lower = p(wanted.toLowerCase());
+    // The id, the name (any case), and the ids other entries give that name (seven-field entries).
+    parts.push(
+      `(webhook_id = ${p(wanted)} OR webhook_name_lower = ${lower} OR webhook_id IN ` +
+        `(SELECT w.webhook_id FROM dlq_entries w WHERE w.webhook_name_lower = ${lower} AND w.webhook_id IS NOT NULL))`,
+    );
+  }
+  if (filter.replayStatus !== undefined) {
+    parts.push(`replay_state = ANY(${p([...parseReplayStatuses(filter.replayStatus)])}::text[])`);
+  }
+  if (filter.source !== undefined) {
+    // filters.ts validated the name; events = entries harvested from operational events.
+    parts.push(filter.source.trim().toLowerCase() === 'events' ? 'is_event' : 'NOT is_event');
+  }
+  let exact = true;
+  if (filter.grep !== undefined) {
+    const g = p(filter.grep);
+    parts.push(
+      `(strpos(request_body, ${g}) > 0 OR strpos(response_body, ${g}) > 0 OR strpos(status_message, ${g}) > 0 OR raw_json IS NOT NULL)`,
+    );
+    exact = false;
+  }
+  return { sql: parts.length === 0 ? 'TRUE' : parts.join(' AND '), params, exact };
+}
+
+const SORT_KEY: Record<SortField, { column: string; descending: boolean }> = {
+  timestamp: { column: 'ts_ms', descending: true },
+  status_code: { column: 'status_num', descending: false },
+  delivery_id: { column: 'delivery_id', descending: false },
+  webhook: { column: 'webhook_key', descending: false },
+  replay_status: { column: 'replay_state', descending: false },
+  last_seen_at: { column: 'last_seen_ms', descending: true },
+  first_seen_at: { column: 'first_seen_ms', descending: true },
+};
+
+/**
+ * sort-entries.ts's order: the key (missing last in both directions), then newest timestamp, then
+ * delivery id. Text keys use the "C" collation (code point order; JavaScript compares UTF-16 code
+ * units, which differs only between astral characters and U+E000–U+FFFF).
+ */
+export function orderBy(field: SortField, reverse: boolean): string {
+  const { column, descending } = SORT_KEY[field];
+  const dir = descending !== reverse ? 'DESC' : 'ASC';
+  const key = `${column} ${dir} NULLS LAST`;
+  if (column === 'ts_ms') return `${key}, delivery_id ASC`;
+  if (column === 'delivery_id') return key;
+  return `${key}, ts_ms DESC NULLS LAST, delivery_id ASC`;
+}

@@ -1,0 +1,344 @@
+/**
+ * The PostgreSQL backend of the store interface (issue #15): many machines, millions of dead
+ * letters. Schema and migrations in migrations.ts, row format in row-codec.ts, the list filters as
+ * SQL in entry-sql.ts, distributed replay in replay-session.ts.
+ *
+ * Connections: the URL as given (libpq style, `sslmode` included); the usual PG* variables
+ * (PGHOST, PGUSER, PGPASSWORD, PGSSLMODE, ...) fill in what it leaves out (node-postgres reads
+ * them). Every failure to reach or use the database is a StoreError (exit 6) naming the URL
+ * without its password.
+ */
+import pg from 'pg';
+import type { DlqEntry, ReplayAttempt } from '../../dlq-entry.js';
+import { isDlqError, StoreError, UsageError } from '../../errors.js';
+
+import { mergeEntries as mergeEntriesInMemory } from '../../harvest/merge-harvest.js';
+import { buildFilter } from '../../select/filters.js';
+import { groupEntries, type GroupCount } from '../../select/group-entries.js';
+import { idLookupError, MAX_CANDIDATES } from '../../select/resolve-ids.js';
+import { sortEntries } from '../../select/sort-entries.js';
+import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, MergeOptions, PutCounts, ReplaySession, ReplaySessionOptions } from '../dlq-store.js';
+import { orderBy, whereClause } from './entry-sql.js';
+import { BATCH_ROWS, insertEntries, putWholeEntries } from './entry-writes.js';
+import { HARVEST_STATE_VERSION, parseHarvestState, sameHarvestState, type HarvestState } from '../harvest-state.js';
+import { currentVersion, migrate } from './migrations.js';
+import { decodeAttempt, decodeEntry, encodeEntry, ENTRY_COLUMN_NAMES } from './row-codec.js';
+import { PostgresReplaySession } from './replay-session.js';
+
+/** Any fixed number: the advisory lock that serialises watermark updates (pg_advisory_xact_lock). */
+const WATERMARK_LOCK = 0x646c7177; // "dlqw"
+
+const SUMMARY_COLUMNS = ['delivery_id', ...ENTRY_COLUMN_NAMES.filter((c) => c !== 'request_body' && c !== 'response_body'), 'extra', 'key_order', 'raw_json'];
+export const WHOLE_COLUMNS = ['delivery_id', ...ENTRY_COLUMN_NAMES, 'extra', 'key_order', 'raw_json'].join(', ');
+
+/** One line for a pg or network error; never the password (pg does not put it in messages). */
+export function describePgError(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  const message = e.message && e.message !== '' ? e.message : String(error);
+  return e.code && /^[0-9A-Z]{5}$/.test(e.code) ? `${message} (SQLSTATE ${e.code})` : message;
+}
+
+export class PostgresStore implements DlqStore {
+  /** Migrations the opening of this store applied. */
+  private appliedOnOpen: number[] = [];
+
+  private constructor(
+    readonly pool: pg.Pool,
+    readonly location: string,
+  ) {}
+
+  /** Connects and applies any missing migrations. */
+  static async open(url: string, location: string): Promise<PostgresStore> {
+    const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'dlq', connectionTimeoutMillis: 30_000 });
+    // An idle connection dropped by the server must not crash the process; the next query reports it.
+    pool.on('error', () => undefined);
+    const store = new PostgresStore(pool, location);
+    try {
+      store.appliedOnOpen = await store.use((client) => migrate(client));
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+    return store;
+  }
+
+  /** Runs `work` on a pooled connection; database errors become StoreError (exit 6). */
+  async use<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw new StoreError(this.location, `cannot connect: ${describePgError(error)}`, { cause: error });
+    }
+    try {
+      return await work(client);
+    } catch (error) {
+      if (isDlqError(error)) throw error;
+      throw new StoreError(this.location, describePgError(error), { cause: error });
+    } finally {
+      client.release();
+    }
+  }
+
+  /** `work` inside one transaction (rolled back on any error). */
+  transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return this.use(async (client) => {
+      await client.query('BEGIN');
+      try {
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  async check(): Promise<void> {
+    await this.use((client) => client.query('SELECT 1 FROM dlq_entries LIMIT 1'));
+  }
+
+  async listEntries(query: EntryQuery): Promise<EntryPage> {
+    return this.use(async (client) => {
+      const where = whereClause(query.filter, query.now);
+      let rows: DlqEntry[];
+      let matches: number;
+      if (where.exact) {
+        const count = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM dlq_entries WHERE ${where.sql}`, where.params);
+        matches = count.rows[0]?.n ?? 0;
+        const limit = query.limit === undefined ? '' : ` LIMIT ${query.limit}`;
+        const found = await client.query(`SELECT ${SUMMARY_COLUMNS.join(', ')} FROM dlq_entries WHERE ${where.sql} ORDER BY ${orderBy(query.sort, query.reverse)}${limit}`, where.params);
+        rows = found.rows.map((r) => decodeEntry(r, undefined));
+      } else {
+        // --grep: the SQL narrows, the file store's predicate decides; sorted like the file store.
+        const found = await client.query(`SELECT ${WHOLE_COLUMNS} FROM dlq_entries WHERE ${where.sql}`, where.params);
+        const grep = buildFilter({ grep: query.filter.grep }, query.now);
+        const all = found.rows.map((r) => decodeEntry(r, [])).filter(grep);
+        matches = all.length;
+        rows = sortEntries(all, query.sort, { reverse: query.reverse, ...(query.limit === undefined ? {} : { limit: query.limit }) });
+      }
+      const page: EntryPage = { rows, matches };
+      if (query.whole) page.batches = this.wholeBatches(rows.map((e) => e.delivery_id));
+      if (query.names && rows.some((e) => typeof e.webhook_name !== 'string' && typeof e.webhook_id === 'string')) {
+        page.nameById = await this.webhookNames(client);
+      }
+      return page;
+    });
+  }
+
+  /** The whole entries of `ids`, in that order, 1,000 at a time (entries removed meanwhile are left out). */
+  private async *wholeBatches(ids: readonly string[]): AsyncGenerator<DlqEntry[]> {
+    for (let start = 0; start < ids.length; start += BATCH_ROWS) {
+      const chunk = ids.slice(start, start + BATCH_ROWS);
+      const batch = await this.use(async (client) => {
+        const found = await client.query(`SELECT ${WHOLE_COLUMNS} FROM dlq_entries WHERE delivery_id = ANY($1::text[])`, [chunk]);
+        const byId = new Map(found.rows.map((r) => [r['delivery_id'] as string, r]));
+        return this.wholeEntries(client, chunk.flatMap((id) => (byId.has(id) ? [byId.get(id) as Record<string, unknown>] : [])));
+      });
+      if (batch.length > 0) yield batch;
+    }
+  }
+
+  /** webhook id → name, the last (in store order) of the names entries give it, as entry-table.ts's webhookNames. */
+  private async webhookNames(client: pg.ClientBase): Promise<Map<string, string>> {
+    const { rows } = await client.query<{ webhook_id: string; webhook_name: string }>(
+      `SELECT DISTINCT ON (webhook_id) webhook_id, webhook_name FROM dlq_entries
+       WHERE webhook_id IS NOT NULL AND webhook_name IS NOT NULL AND webhook_name <> '' ORDER BY webhook_id, seq DESC`,
+    );
+    return new Map(rows.map((r) => [r.webhook_id, r.webhook_name]));
+  }
+
+  /** Whole entries of `rows` (dlq_entries rows with WHOLE_COLUMNS), their tries attached, in order. */
+  async wholeEntries(client: pg.ClientBase, rows: readonly Record<string, unknown>[]): Promise<DlqEntry[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r['delivery_id'] as string);
+    const tries = await client.query(`SELECT * FROM dlq_replays WHERE delivery_id = ANY($1::text[]) ORDER BY delivery_id, n`, [ids]);
+    const byId = new Map<string, ReplayAttempt[]>();
+    for (const t of tries.rows) {
+      const list = byId.get(t['delivery_id'] as string);
+      if (list) list.push(decodeAttempt(t));
+      else byId.set(t['delivery_id'] as string, [decodeAttempt(t)]);
+    }
+    return rows.map((r) => decodeEntry(r, byId.get(r['delivery_id'] as string) ?? []));
+  }
+
+  async groupEntries(query: GroupQuery): Promise<GroupCount[]> {
+    return this.use(async (client) => {
+      const where = whereClause(query.filter, query.now);
+      const columns = where.exact ? SUMMARY_COLUMNS.join(', ') : WHOLE_COLUMNS;
+      const found = await client.query(`SELECT ${columns} FROM dlq_entries WHERE ${where.sql}`, where.params);
+      let entries = found.rows.map((r) => decodeEntry(r, where.exact ? undefined : []));
+      if (!where.exact) entries = entries.filter(buildFilter({ grep: query.filter.grep }, query.now));
+      return groupEntries(entries, query.field, query.reverse);
+    });
+  }
+
+  async findEntry(raw: string): Promise<DlqEntry> {
+    const id = raw.trim();
+    if (id === '') throw new UsageError('empty delivery id');
+    return this.use(async (client) => {
+      const exact = await client.query(`SELECT ${WHOLE_COLUMNS} FROM dlq_entries WHERE delivery_id = $1`, [id]);
+      if (exact.rows[0]) return (await this.wholeEntries(client, exact.rows))[0] as DlqEntry;
+      const pattern = `${id.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const found = await client.query<{ delivery_id: string }>(
+        `SELECT delivery_id FROM dlq_entries WHERE delivery_id LIKE $1 ORDER BY delivery_id LIMIT ${MAX_CANDIDATES + 1}`,
+        [pattern],
+      );
+      let count = found.rows.length;
+      if (count > MAX_CANDIDATES) {
+        count = (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM dlq_entries WHERE delivery_id LIKE $1`, [pattern])).rows[0]?.n ?? count;
+      }
+      if (count !== 1) throw idLookupError(id, count, found.rows.map((r) => r.delivery_id));
+      const one = await client.query(`SELECT ${WHOLE_COLUMNS} FROM dlq_entries WHERE delivery_id = $1`, [found.rows[0]?.delivery_id]);
+      return (await this.wholeEntries(client, one.rows))[0] as DlqEntry;
+    });
+  }
+
+  async readAll(): Promise<{ entries: DlqEntry[]; exists: boolean }> {
+    const entries: DlqEntry[] = [];
+    await this.scanAll(async (batch) => {
+      entries.push(...batch);
+    });
+    return { entries, exists: true };
+  }
+
+  /** Every entry, whole, in store order, in batches (bounded memory for `store copy`). */
+  async scanAll(onBatch: (entries: DlqEntry[]) => Promise<void>, batchRows = 5000): Promise<void> {
+    let after = -1n;
+    for (;;) {
+      const batch = await this.use(async (client) => {
+        const found = await client.query(`SELECT seq, ${WHOLE_COLUMNS} FROM dlq_entries WHERE seq > $1 ORDER BY seq LIMIT ${batchRows}`, [after.toString()]);
+        const last = found.rows[found.rows.length - 1];
+        if (last) after = BigInt(last['seq'] as string);
+        return this.wholeEntries(client, found.rows);
+      });
+      if (batch.length === 0) return;
+      await onBatch(batch);
+      if (batch.length < batchRows) return;
+    }
+  }
+
+  async count(): Promise<number> {
+    return this.use(async (client) => (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM dlq_entries')).rows[0]?.n ?? 0);
+  }
+
+  /**
+   * O(new): one transaction, batched INSERT … ON CONFLICT; stored rows are never read (only an
+   * entry kept in raw form, see row-codec.ts, is read back to update its JSON text).
+   */
+  async mergeEntries(fresh: readonly DlqEntry[], seenAt: string, options: MergeOptions): Promise<MergeCounts> {
+    // No tombstones here yet: `dlq prune` works on the file store only so far (pruned is 0).
+    if (fresh.length === 0) {
+      if (options.updateState) await this.transaction((client) => this.saveState(client, options.updateState as (s: HarvestState) => HarvestState));
+      return { added: 0, updated: 0, pruned: 0, addedEntries: [] };
+    }
+    // The harvest already deduplicated the run; a repeat would count as updated, as in the file merge.
+    const unique = new Map<string, DlqEntry>();
+    let repeats = 0;
+    for (const entry of fresh) {
+      if (unique.has(entry.delivery_id)) repeats++;
+      else unique.set(entry.delivery_id, entry);
+    }
+    const list = [...unique.values()];
+    const seenMs = Date.parse(seenAt);
+    return this.transaction(async (client) => {
+      let added = 0;
+      let updated = repeats;
+      const addedEntries: DlqEntry[] = [];
+      for (let start = 0; start < list.length; start += BATCH_ROWS) {
+        const encoded = list.slice(start, start + BATCH_ROWS).map(encodeEntry);
+        // merge-harvest.ts's rule for an entry already stored: a new last_seen_at (appended when the
+        // entry had none), and webhook_name when it has none and the webhook id is this one.
+        const nameCond = `e.raw_json IS NULL AND EXCLUDED.webhook_name IS NOT NULL AND NOT ('webhook_name' = ANY(e.key_order)) AND e.webhook_id = EXCLUDED.webhook_id`;
+        const withSeen = `dlq_with_key(e.key_order, 'last_seen_at')`;
+        const rows = await insertEntries<{ delivery_id: string; inserted: boolean; raw: boolean }>(
+          client,
+          encoded,
+          `ON CONFLICT (delivery_id) DO UPDATE SET
+             last_seen_at = ${client.escapeLiteral(seenAt)}, last_seen_ms = ${Number.isNaN(seenMs) ? 'NULL' : seenMs}, extra = e.extra - 'last_seen_at',
+             webhook_name = CASE WHEN ${nameCond} THEN EXCLUDED.webhook_name ELSE e.webhook_name END,
+             webhook_name_lower = CASE WHEN ${nameCond} THEN EXCLUDED.webhook_name_lower ELSE e.webhook_name_lower END,
+             webhook_key = CASE WHEN ${nameCond} THEN EXCLUDED.webhook_key ELSE e.webhook_key END,
+             key_order = CASE WHEN e.raw_json IS NOT NULL THEN e.key_order
+                              WHEN ${nameCond} THEN dlq_with_key(${withSeen}, 'webhook_name') ELSE ${withSeen} END`,
+          'e.delivery_id, (xmax = 0) AS inserted, e.raw_json IS NOT NULL AS raw',
+        );
+        for (const r of rows) {
+          if (r.inserted) {
+            added++;
+            addedEntries.push(unique.get(r.delivery_id) as DlqEntry);
+          } else updated++;
+        }
+        const rawIds = rows.filter((r) => !r.inserted && r.raw).map((r) => r.delivery_id);
+        if (rawIds.length > 0) await this.touchRawEntries(client, rawIds, seenAt, unique);
+      }
+      // The watermarks move in the same transaction as the entries they vouch for.
+      if (options.updateState) await this.saveState(client, options.updateState);
+      return { added, updated, pruned: 0, addedEntries };
+    });
+  }
+
+  async readHarvestState(): Promise<HarvestState> {
+    return this.use((client) => this.loadState(client, false));
+  }
+
+  private async loadState(client: pg.ClientBase, forUpdate: boolean): Promise<HarvestState> {
+    const { rows } = await client.query<{ name: string; value: unknown }>(`SELECT name, value FROM dlq_watermarks ORDER BY name${forUpdate ? ' FOR UPDATE' : ''}`);
+    try {
+      return parseHarvestState({ version: HARVEST_STATE_VERSION, watermarks: Object.fromEntries(rows.map((r) => [r.name, r.value])) });
+    } catch (error) {
+      throw new StoreError(this.location, `the harvest watermarks cannot be trusted: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Applies `update` to the stored watermarks, under row locks, inside the caller's transaction. */
+  private async saveState(client: pg.ClientBase, update: (current: HarvestState) => HarvestState): Promise<void> {
+    // Serialises concurrent fetches' watermark updates (the rows may not exist yet to lock).
+    await client.query('SELECT pg_advisory_xact_lock($1)', [WATERMARK_LOCK]);
+    const current = await this.loadState(client, true);
+    const next = update(current);
+    if (sameHarvestState(current, next)) return;
+    for (const [name, mark] of Object.entries(next.watermarks)) {
+      if (JSON.stringify(current.watermarks[name]) === JSON.stringify(mark)) continue;
+      await client.query(
+        `INSERT INTO dlq_watermarks (name, value) VALUES ($1, $2::jsonb)
+         ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`,
+        [name, JSON.stringify(mark)],
+      );
+    }
+  }
+
+  /** No tombstones in PostgreSQL yet (`dlq prune` is file-only): the stored ids of that source. */
+  async readRecordedIds(key: string): Promise<Set<string>> {
+    return this.use(async (client) => {
+      const { rows } = await client.query<{ delivery_id: string }>('SELECT delivery_id FROM dlq_entries WHERE source_key = $1', [key]);
+      return new Set(rows.map((r) => r.delivery_id));
+    });
+  }
+
+  /** The merge rule applied in JavaScript to entries kept as raw JSON text. */
+  private async touchRawEntries(client: pg.ClientBase, ids: string[], seenAt: string, fresh: Map<string, DlqEntry>): Promise<void> {
+    const found = await client.query(`SELECT ${WHOLE_COLUMNS} FROM dlq_entries WHERE delivery_id = ANY($1::text[]) FOR UPDATE`, [ids]);
+    const current = await this.wholeEntries(client, found.rows);
+    const merged = mergeEntriesInMemory(current, current.map((e) => fresh.get(e.delivery_id) as DlqEntry), seenAt);
+    await putWholeEntries(client, merged.entries);
+  }
+
+  async putEntries(entries: readonly DlqEntry[]): Promise<PutCounts> {
+    return this.transaction((client) => putWholeEntries(client, entries));
+  }
+
+  replaySession(options: ReplaySessionOptions): ReplaySession {
+    return new PostgresReplaySession(this, options);
+  }
+
+  async migrate(): Promise<{ version: number; applied: number[] }> {
+    const applied = [...this.appliedOnOpen, ...(await this.use((client) => migrate(client)))];
+    return { version: await this.use((client) => currentVersion(client)), applied };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end().catch(() => undefined);
+  }
+}
