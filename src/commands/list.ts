@@ -12,7 +12,6 @@ import { renderEntryTable } from '../output/entry-table.js';
 import { escapeText } from '../output/escape-text.js';
 import { renderGroupTable } from '../output/group-table.js';
 import { log } from '../output/log-line.js';
-import { writeEntriesCsv, writeGroupsCsv } from '../output/csv-export.js';
 import { parseRedactRules, redactEntries, type RedactRule } from '../output/redact-paths.js';
 import { writeChunked } from '../output/write-chunked.js';
 import { buildFilter, type FilterFlags } from '../select/filters.js';
@@ -39,6 +38,9 @@ export interface ListOptions extends CommonOptions, FilterFlags {
 /** Rows shown on a terminal when --limit is not given; pipes get everything. */
 export const DEFAULT_TTY_LIMIT = 50;
 const DEFAULT_WIDTH = 100;
+
+/** csv-stringify (ten modules) loads only for --csv: every other list starts without it. */
+const loadCsv = () => import('../output/csv-export.js');
 
 export async function listCommand(options: ListOptions, io: Io): Promise<number> {
   // Every flag is checked before the file is read: a typo costs nothing and changes nothing.
@@ -99,6 +101,7 @@ async function showEntries(store: DlqStore, view: ListView, io: Io): Promise<num
     if (format === 'json') {
       io.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     } else if (format === 'csv') {
+      const { writeGroupsCsv } = await loadCsv();
       writeGroupsCsv(io.stdout, groupBy, shown, { formulaGuard: options.formulaGuard !== false, escape: io.stdout.isTTY === true });
     } else {
       io.stdout.write(
@@ -138,6 +141,7 @@ async function showEntries(store: DlqStore, view: ListView, io: Io): Promise<num
   switch (format) {
     case 'csv': {
       const nameById = page.nameById;
+      const { writeEntriesCsv } = await loadCsv();
       writeEntriesCsv(io.stdout, rows, {
         bodies: options.csvBodies === true,
         formulaGuard: options.formulaGuard !== false,

@@ -19,12 +19,18 @@
  * verify() and its rename(2) of the DLQ file can still rename after a takeover. Clock skew between
  * hosts sharing the file over a network file system shortens or lengthens staleMs.
  */
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { DlqFileError, LockBusyError } from '../errors.js';
 import { describeFsError } from './load-dlq.js';
 import { errnoCode, nodeStoreFs, readFully, writeAll, type StoreFs } from './store-fs.js';
+
+/**
+ * node:crypto is loaded on first use: read-only commands (list, inspect) import this module
+ * through the store but never take a lock or write a temp file, and loading crypto is a few
+ * milliseconds of their start-up.
+ */
+const randomBytes = (size: number): Buffer => process.getBuiltinModule('node:crypto').randomBytes(size);
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 30_000;
 /** Less than the default --lock-timeout, so a lock left on another host is recovered within one wait. */

@@ -15,7 +15,10 @@ import { captureIo } from '../support/capture-io.js';
 import { FakeGenesys, makeFailures } from '../support/fake-genesys/index.js';
 import { ROOT, runBin } from '../support/run-bin.js';
 
-const SDK = /[\\/]node_modules[\\/]purecloud-platform-client-v2[\\/]/;
+const pkg = (name: string) => new RegExp(`[\\\\/]node_modules[\\\\/]${name}[\\\\/]`);
+const SDK = pkg('purecloud-platform-client-v2');
+/** Loaded only when asked for: the PostgreSQL client (--store postgres), CSV (--csv), spinners (a terminal). */
+const ON_DEMAND = [pkg('pg'), pkg('csv-stringify'), pkg('ora')];
 const TRACER = join(ROOT, 'dist/test/support/module-trace/register.js');
 const dir = mkdtempSync(join(tmpdir(), 'dlq-start-modules-'));
 const file = join(dir, 'dlq.json');
@@ -59,7 +62,7 @@ test('the control: fetch loads the SDK, and the tracer sees it', async () => {
   assert.ok(r.modules.some((m) => SDK.test(m)), 'the SDK is in the trace');
 });
 
-test('offline commands never load the SDK', async () => {
+test('offline commands never load the SDK, nor the PostgreSQL client for a DLQ file', async () => {
   for (const args of [
     ['--help'],
     ['list', '--file', file],
@@ -73,8 +76,22 @@ test('offline commands never load the SDK', async () => {
     const r = await modulesOf(args);
     assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
     assert.ok(r.modules.some((m) => m.includes('/dist/src/cli.js')), `${args.join(' ')} was traced`);
-    assert.deepEqual(r.modules.filter((m) => SDK.test(m)), [], `dlq ${args.join(' ')} loaded the SDK`);
+    assert.deepEqual(r.modules.filter((m) => SDK.test(m) || pkg('pg').test(m)), [], `dlq ${args.join(' ')} loaded the SDK or pg`);
   }
+});
+
+test('a plain list or inspect loads no on-demand package; --csv loads csv-stringify', async () => {
+  for (const args of [
+    ['list', '--file', file],
+    ['inspect', '7c9e6679', '--file', file],
+  ]) {
+    const r = await modulesOf(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.modules.filter((m) => ON_DEMAND.some((p) => p.test(m))), [], `dlq ${args.join(' ')}`);
+  }
+  const csv = await modulesOf(['list', '--file', file, '--csv']);
+  assert.equal(csv.code, 0, csv.stderr);
+  assert.ok(csv.modules.some((m) => pkg('csv-stringify').test(m)), 'the control: --csv loads it');
 });
 
 test("no command but fetch and doctor loads the SDK to show its help, whoever adds it", async () => {
