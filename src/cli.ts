@@ -135,7 +135,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .addHelpText(
       'after',
       '\nExit codes: 0 ok · 2 usage · 3 auth · 4 not found/ambiguous/not offered · 5 platform failure ·\n' +
-        '            6 DLQ file unusable · 7 some replays failed · 75 DLQ file busy ·\n' +
+        '            6 DLQ file unusable · 7 some replays failed · 74 stdout not writable · 75 DLQ file busy ·\n' +
         '            130/143 interrupted (SIGINT/SIGTERM; what was done is saved)\n',
     );
 
