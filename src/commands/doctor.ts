@@ -17,7 +17,7 @@ import { escapeText } from '../output/escape-text.js';
 import { redactSecrets } from '../output/redact.js';
 import { createReporter } from '../output/reporter.js';
 // The platform configuration is fetch's own: doctor checks exactly what fetch would use.
-import { resolvePlatformConfig, type PlatformOptions } from './fetch.js';
+import { mostSevere, resolvePlatformConfig, type PlatformOptions } from './fetch.js';
 
 export type DoctorOptions = PlatformOptions;
 
@@ -55,8 +55,8 @@ export async function doctorCommand(options: DoctorOptions, io: Io, deps: Doctor
       source: config.source,
       loginHost: client.loginHost(),
       clientId: config.clientId,
-      webhookName: config.webhookName,
-      webhookId: config.webhookId,
+      webhooks: config.webhooks,
+      allWebhooks: config.allWebhooks,
       eventDefinitions: config.eventDefinitions,
     },
     {
@@ -76,8 +76,8 @@ export async function doctorCommand(options: DoctorOptions, io: Io, deps: Doctor
     },
   );
 
-  const failed = results.find((r) => r.status === 'fail');
-  const exitCode = failed?.exitCode ?? ExitCode.ok;
+  // As for a fetch of several webhooks: the most severe of the failures.
+  const exitCode = mostSevere(results.flatMap((r) => (r.status === 'fail' && r.exitCode !== undefined ? [r.exitCode] : [])));
   if (options.json) {
     io.stdout.write(
       `${JSON.stringify({

@@ -12,7 +12,8 @@ import type { ApiResponse, GenesysClient, RequestTrace } from '../genesys/client
 import { parseRateLimitHeaders } from '../harvest/rate-limit-pacer.js';
 import type { RequestRunner } from '../harvest/request-runner.js';
 import { definitionsOf, matchEventDefinitions } from '../harvest/resolve-event-definitions.js';
-import { resolveWebhook, SEARCH_NOT_OFFERED } from '../harvest/resolve-webhook.js';
+import { listAllWebhooks, resolveWebhook, SEARCH_NOT_OFFERED } from '../harvest/resolve-webhook.js';
+import type { WebhookTarget } from '../commands/fetch.js';
 import type { EventDefinitionRef } from '../harvest/event-entry.js';
 import type { SourceName } from '../select/fields.js';
 
@@ -38,8 +39,9 @@ export interface DoctorPlan {
   /** Where login goes (a region's login host or the gateway), for the login line. */
   loginHost: string;
   clientId: string;
-  webhookName: string | undefined;
-  webhookId: string | undefined;
+  /** History source: the webhooks named (by name or id), or every one with `allWebhooks`. */
+  webhooks: readonly WebhookTarget[];
+  allWebhooks: boolean;
   eventDefinitions: readonly string[];
 }
 
@@ -102,7 +104,7 @@ export async function runChecks(plan: DoctorPlan, ctx: DoctorContext): Promise<C
   }
 
   // 2. The history source: search, listing, the named webhook, its history path.
-  const historyNamed = plan.webhookName !== undefined || plan.webhookId !== undefined;
+  const historyNamed = plan.webhooks.length > 0 || plan.allWebhooks;
   if (plan.source === 'history' || historyNamed) {
     await historyChecks();
   }
@@ -126,7 +128,8 @@ export async function runChecks(plan: DoctorPlan, ctx: DoctorContext): Promise<C
   async function historyChecks(): Promise<void> {
     // The search path (not in the public API: a real org answers 404 and names resolve through the listing).
     try {
-      const res = await probe('webhook search', () => ctx.client.searchWebhooks(plan.webhookName ?? '', 1, 1));
+      const first = plan.webhooks.find((w) => w.name !== undefined)?.name ?? '';
+      const res = await probe('webhook search', () => ctx.client.searchWebhooks(first, 1, 1));
       record({ check: 'history.search', label: label('history', 'webhook search'), status: 'ok', message: `webhook search answers (${count(res.body.total ?? res.body.entities?.length ?? 0, 'match', 'matches')})` });
     } catch (error) {
       if (error instanceof PlatformError && error.status !== undefined && SEARCH_NOT_OFFERED.has(error.status)) {
@@ -143,26 +146,56 @@ export async function runChecks(plan: DoctorPlan, ctx: DoctorContext): Promise<C
       failure('history', 'history.listing', 'integrations listing', describe(error), exitCodeOf(error));
       return;
     }
-    let webhook: { id: string; name: string | undefined; resolved: boolean };
-    if (plan.webhookId !== undefined) {
-      webhook = { id: plan.webhookId, name: plan.webhookName, resolved: false };
-      record({ check: 'history.webhook', label: label('history', 'webhook'), status: 'ok', message: `--webhook-id ${plan.webhookId} given: not resolved by name` });
-    } else if (plan.webhookName !== undefined) {
+    // Which webhooks fetch would read: each one named, or (--all-webhooks) every one listed.
+    const webhooks: { id: string; name: string | undefined; resolved: boolean }[] = [];
+    if (plan.allWebhooks) {
       try {
-        const found = await resolveWebhook(ctx.client, ctx.runner, plan.webhookName);
-        webhook = { id: found.id, name: found.name, resolved: true };
+        const all = await listAllWebhooks(ctx.client, ctx.runner);
+        record({
+          check: 'history.webhook',
+          label: label('history', 'webhooks'),
+          status: all.length > 0 ? 'ok' : 'warn',
+          message: `--all-webhooks: ${count(all.length, 'webhook integration', 'webhook integrations')}`,
+        });
+        // Whether an org offers the history path is one answer for all its webhooks: probe one.
+        if (all[0]) webhooks.push({ id: all[0].id, name: all[0].name, resolved: true });
+      } catch (error) {
+        failure('history', 'history.webhook', 'webhooks', describe(error), exitCodeOf(error));
+        return;
+      }
+    } else if (plan.webhooks.length === 0) {
+      failure('history', 'history.webhook', 'webhook', 'no webhook named (--webhook <name>, --webhook-id <id>, --all-webhooks or GENESYS_WEBHOOK_NAME)', ExitCode.usage);
+      return;
+    }
+    for (const target of plan.allWebhooks ? [] : plan.webhooks) {
+      if (target.id !== undefined) {
+        webhooks.push({ id: target.id, name: undefined, resolved: false });
+        record({ check: 'history.webhook', label: label('history', 'webhook'), status: 'ok', message: `--webhook-id ${target.id} given: not resolved by name` });
+        continue;
+      }
+      try {
+        const found = await resolveWebhook(ctx.client, ctx.runner, target.name);
+        webhooks.push({ id: found.id, name: found.name, resolved: true });
         record({ check: 'history.webhook', label: label('history', 'webhook'), status: 'ok', message: `'${found.name}' is integration ${found.id} (via the ${found.via})` });
       } catch (error) {
         failure('history', 'history.webhook', 'webhook', describe(error), exitCodeOf(error));
-        return;
       }
-    } else {
-      failure('history', 'history.webhook', 'webhook', 'no webhook named (--webhook <name>, --webhook-id <id> or GENESYS_WEBHOOK_NAME)', ExitCode.usage);
-      return;
     }
+    // With several webhooks each line names its own.
+    for (const webhook of webhooks) await historyPath(webhook, webhooks.length > 1);
+  }
+
+  /** Does the history path answer for this webhook: 200, or 404/405 (not offered by this org)? */
+  async function historyPath(webhook: { id: string; name: string | undefined; resolved: boolean }, named: boolean): Promise<void> {
+    const which = named ? `'${webhook.name ?? webhook.id}': ` : '';
     try {
       const res = await probe('history', () => ctx.client.historyPage(webhook.id, 1, 1));
-      record({ check: 'history.path', label: label('history', 'failed-delivery history'), status: 'ok', message: `the failed-delivery history answers (${count(res.body.total, 'failed delivery', 'failed deliveries')})` });
+      record({
+        check: 'history.path',
+        label: label('history', 'failed-delivery history'),
+        status: 'ok',
+        message: `${which}the failed-delivery history answers (${count(res.body.total, 'failed delivery', 'failed deliveries')})`,
+      });
     } catch (error) {
       if (error instanceof PlatformError && (error.status === 404 || error.status === 405)) {
         const who = webhook.resolved ? `this org offers no failed-delivery history` : `no integration ${webhook.id}, or this org offers no failed-delivery history`;
@@ -170,11 +203,11 @@ export async function runChecks(plan: DoctorPlan, ctx: DoctorContext): Promise<C
           'history',
           'history.path',
           'failed-delivery history',
-          `${who} (POST /api/v2/integrations/{id}/history answered ${error.status}); use the events source: --source events`,
+          `${which}${who} (POST /api/v2/integrations/{id}/history answered ${error.status}); use the events source: --source events`,
           ExitCode.notFound,
         );
       } else {
-        failure('history', 'history.path', 'failed-delivery history', describe(error), exitCodeOf(error));
+        failure('history', 'history.path', 'failed-delivery history', `${which}${describe(error)}`, exitCodeOf(error));
       }
     }
   }

@@ -21,7 +21,7 @@ import { parseTimeRange } from '../select/time-flag.js';
 import { entryFromEvent, type EventDefinitionRef } from './event-entry.js';
 import { eventDefinitionKey, watermarkOf } from '../store/harvest-state.js';
 import type { HarvestMode } from './harvest-history.js';
-import type { HarvestContext, HarvestSource, SourceHarvest, SourceMark } from './harvest-source.js';
+import { attributed, type HarvestContext, type HarvestSource, type SourceHarvest, type SourceMark } from './harvest-source.js';
 import { listEventDefinitions, matchEventDefinitions } from './resolve-event-definitions.js';
 
 export const EVENTS_PAGE_SIZE = 200; // the API's maximum
@@ -82,6 +82,15 @@ export class EventsSource implements HarvestSource {
   ) {}
 
   async harvest(context: HarvestContext): Promise<SourceHarvest> {
+    try {
+      const harvest = await this.read(context);
+      return harvest.failure ? { ...harvest, failure: attributed(harvest.failure, this.name) } : harvest;
+    } catch (error) {
+      throw attributed(error, this.name);
+    }
+  }
+
+  private async read(context: HarvestContext): Promise<SourceHarvest> {
     const { runner, log, signal } = context;
     const { interval } = this.options;
     if (interval.clampedFromMs !== undefined) {

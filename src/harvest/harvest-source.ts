@@ -12,6 +12,7 @@
  * it is still saved.
  */
 import type { DlqEntry } from '../dlq-entry.js';
+import { DlqError, HistoryNotOfferedError } from '../errors.js';
 import type { Reporter } from '../output/reporter.js';
 import type { SourceName } from '../select/fields.js';
 import type { HarvestState } from '../store/harvest-state.js';
@@ -69,4 +70,16 @@ export interface SourceHarvest {
 export interface HarvestSource {
   readonly name: SourceName;
   harvest(context: HarvestContext): Promise<SourceHarvest>;
+}
+
+/**
+ * Names the source in a platform error's one line (`history source: …`, `events source: …`), so
+ * the user always knows which of the two they are facing. Only dlq's own errors are touched (the
+ * exit code and class stay); a message that already names its source is left as it is.
+ */
+export function attributed<E>(error: E, source: SourceName): E {
+  if (error instanceof DlqError && !(error instanceof HistoryNotOfferedError) && !error.message.startsWith(`${source} source:`)) {
+    error.message = `${source} source: ${error.message}`;
+  }
+  return error;
 }

@@ -147,3 +147,17 @@ test('--verbose lists each request (method, path, status) and the definitions; n
   const checks = (JSON.parse(json.out) as { checks: { requests?: { method: string; path: string; status: number }[] }[] }).checks;
   assert.deepEqual(checks[0]?.requests?.map((q) => [q.method, q.path, q.status]), [['POST', '/oauth/token', 200]]);
 });
+
+test('several webhooks: one line each and the most severe failure, as fetch; --all-webhooks probes one history', async () => {
+  const { url, server: s } = await server({ integrations: [ORDERS, { id: 'wh-billing', name: 'Billing', failures: [] }] });
+  const r = await doctor(url, { webhook: ['Orders', 'Nope', 'Billing'] });
+  assert.equal(r.code, ExitCode.notFound, r.out);
+  assert.equal(r.lines.filter((l) => l.startsWith('ok    history source (designed) · webhook:')).length, 2);
+  assert.match(r.out, /^fail {2}history source \(designed\) · webhook: no webhook integration named 'Nope'/m);
+  assert.match(r.out, /failed-delivery history: 'Billing': the failed-delivery history answers \(0 failed deliveries\)/);
+  s.resetStats();
+  const all = await doctor(url, { allWebhooks: true });
+  assert.equal(all.code, ExitCode.ok, all.out);
+  assert.match(all.out, /^ok {4}history source \(designed\) · webhooks: --all-webhooks: 2 webhook integrations$/m);
+  assert.equal(s.stats.requests.history, 1);
+});

@@ -220,7 +220,7 @@ describe('the events source', () => {
     await startServer({ events: orgEvents(), permissions: ['integrations:integration:view'] });
     const r = await runFetch(events());
     assert.equal(r.code, 3);
-    assert.match(r.err, /^dlq: event definitions: HTTP 403 missing\.permissions: .* needs a role granting the permission usage:events:view$/m);
+    assert.match(r.err, /^dlq: events source: event definitions: HTTP 403 missing\.permissions: .* needs a role granting the permission usage:events:view$/m);
     assert.equal(existsSync(file), false);
   });
 
@@ -282,5 +282,27 @@ describe('the history source on an org that does not offer it', () => {
       assert.match(r.err, new RegExp(`webhook search answered ${status}: resolving through the integrations listing`));
       assert.equal(s.stats.requests.search, 1, 'not retried');
     }
+  });
+});
+
+describe('every platform error names its source', () => {
+  test('history: a 5xx after retries and a resolution error; events: a 5xx after retries', async () => {
+    await startServer({
+      integrations: [{ id: 'wh-1', name: 'Orders', failures: makeFailures(3, { seed: 1 }) }],
+      events: orgEvents(),
+      faults: [
+        { route: 'history', kind: 'status', status: 503, times: 99 },
+        { route: 'events', kind: 'status', status: 502, times: 99 },
+      ],
+    });
+    const history = await runFetch({ webhook: 'Orders' });
+    assert.equal(history.code, 5);
+    assert.match(history.err, /^dlq: history source: history page 1: HTTP 503 service\.unavailable: .*\(gave up after 6 attempts\)$/m);
+    const unknown = await runFetch({ webhook: 'Nope' });
+    assert.equal(unknown.code, 4);
+    assert.match(unknown.err, /^dlq: history source: no webhook integration named 'Nope'/m);
+    const events = await runFetch({ source: 'events', eventDefinition: ['Data Action Failed'] });
+    assert.equal(events.code, 5);
+    assert.match(events.err, /^dlq: events source: events query 'Data Action Failed' page 1: HTTP 502 /m);
   });
 });

@@ -150,7 +150,7 @@ describe('a failing webhook does not stop the others', () => {
     const r = await runFetch({ webhook: ['Nope', 'Billing'], json: true });
     assert.equal(r.code, 4, r.err);
     sameIds(BILLING.id, BILLING.failures);
-    assert.match(r.err, /^dlq: webhook 'Nope': no webhook integration named 'Nope'/m);
+    assert.match(r.err, /^dlq: webhook 'Nope': history source: no webhook integration named 'Nope'/m);
     const s = JSON.parse(r.out) as { webhooks: { name: string; error?: string }[]; error: string; new: number };
     assert.equal(s.webhooks[0]?.name, 'Nope');
     assert.match(s.webhooks[0]?.error ?? '', /no webhook integration named 'Nope'/);
@@ -164,7 +164,7 @@ describe('a failing webhook does not stop the others', () => {
     const r = await runFetch({ webhook: ['Orders', 'Nope'] });
     assert.equal(r.code, 4);
     const lines = r.out.trim().split('\n');
-    assert.match(lines[1]!, /^failed webhook 'Nope': no webhook integration named 'Nope'/);
+    assert.match(lines[1]!, /^failed webhook 'Nope': history source: no webhook integration named 'Nope'/);
     assert.match(lines[2]!, /^total: 2 webhooks, 250 failed deliveries: 250 new/);
   });
 

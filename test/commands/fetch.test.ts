@@ -322,7 +322,7 @@ describe('resolution by name', () => {
     await startServer({ integrations: [{ id: 'x', name: 'OrdersWebhook', failures: [] }, { id: 'y', name: 'Billing', failures: [] }] });
     const r = await runFetch({ webhook: 'orders-webhook' });
     assert.equal(r.code, 4);
-    assert.match(r.err, /no webhook integration named 'orders-webhook'; close matches: 'OrdersWebhook'/);
+    assert.match(r.err, /^dlq: history source: no webhook integration named 'orders-webhook'; close matches: 'OrdersWebhook'\n$/);
   });
 });
 

@@ -56,5 +56,5 @@ test('one of two webhooks missing: exit 4, the other webhook saved, one error li
   assert.ok(all(ORDERS.failures, stored(dir)));
   const errors = r.stderr.split('\n').filter((l) => l.startsWith('dlq: '));
   assert.equal(errors.length, 1, r.stderr);
-  assert.match(errors[0]!, /^dlq: webhook 'Nope': no webhook integration named 'Nope'/);
+  assert.match(errors[0]!, /^dlq: webhook 'Nope': history source: no webhook integration named 'Nope'/);
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import platformClient from 'purecloud-platform-client-v2';
-import { FakeGenesys, makeFailures, type FakeGenesysOptions } from './fake-genesys/index.js';
+import { DATA_ACTION_FAILED, FLOW_ERROR, FakeGenesys, makeEvents, makeFailures, type FakeGenesysOptions } from './fake-genesys/index.js';
 
 const failures = makeFailures(450, { seed: 3 });
 const successes = makeFailures(10, { seed: 4, idPrefix: 'ok' }).map((s) => ({ ...s, statusCode: 200, statusMessage: 'OK' }));
@@ -403,4 +403,129 @@ test('the real SDK logs in and calls the API through the gateway setting', async
   assert.equal(rejected?.headers?.['retry-after'], '3');
   const history = (await client.callApi('/api/v2/integrations/{id}/history', 'POST', { id: 'w1' }, {}, {}, {}, { status: 'failed', size: 5, page: 1 }, ['PureCloud OAuth'], ['application/json'], ['application/json'])) as { body: Page };
   assert.deepEqual(history.body.entities.map((e) => e.id), failures.slice(0, 5).map((f) => f.id));
+});
+
+// ---------------------------------------------------------------- operational events (contract §6)
+
+const DAY = 86_400_000;
+const QUERY = '/api/v2/usage/events/query';
+type EventPage = { entities: { dateCreated: string; eventDefinition: { id: string } }[]; nextUri?: string; previousUri?: string; selfUri: string };
+
+function eventsServer(extra: FakeGenesysOptions = {}): FakeGenesysOptions {
+  const now = Date.now();
+  return {
+    eventDefinitions: [DATA_ACTION_FAILED, FLOW_ERROR],
+    events: [
+      ...makeEvents(450, { definition: DATA_ACTION_FAILED, newest: new Date(now - 60_000), stepMs: Math.floor((9 * DAY) / 450), seed: 1 }),
+      ...makeEvents(30, { definition: FLOW_ERROR, newest: new Date(now - 30_000), stepMs: 60_000, seed: 2 }),
+      ...makeEvents(20, { definition: DATA_ACTION_FAILED, newest: new Date(now - 12 * DAY), stepMs: 60_000, seed: 3 }),
+    ],
+    ...extra,
+  };
+}
+
+const whole = () => `${new Date(Date.now() - 30 * DAY).toISOString()}/${new Date(Date.now() + 60_000).toISOString()}`;
+
+/** Follows nextUri's `after` cursor to the end, like a client would. */
+async function allPages(url: string, t: string, body: unknown, pageSize = 200, onPage?: (n: number) => void): Promise<EventPage[]> {
+  const pages: EventPage[] = [];
+  let next: string | undefined = `${QUERY}?pageSize=${pageSize}`;
+  while (next) {
+    const res = await call(url, t, next, body);
+    assert.equal(res.status, 200);
+    const page = (await res.json()) as EventPage;
+    pages.push(page);
+    onPage?.(pages.length);
+    next = page.nextUri;
+  }
+  return pages;
+}
+
+test('event definitions: an EventDefinitionListing (not paged)', async () => {
+  await withServer(eventsServer(), async (_s, url, t) => {
+    const res = await call(url, t, '/api/v2/usage/events/definitions');
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { entities: [DATA_ACTION_FAILED, FLOW_ERROR] });
+  });
+});
+
+test('events query: newest first by definition, cursor pages of pageSize, the 10-day retention; nextUri only while more follow', async () => {
+  await withServer(eventsServer(), async (s, url, t) => {
+    const pages = await allPages(url, t, { interval: whole(), eventDefinitionIds: [DATA_ACTION_FAILED.id] });
+    assert.deepEqual(pages.map((p) => p.entities.length), [200, 200, 50], '450 kept, the 20 older than 10 days never');
+    assert.equal(pages[2]?.nextUri, undefined);
+    assert.match(pages[0]?.nextUri ?? '', /^\/api\/v2\/usage\/events\/query\?pageSize=200&after=[\w-]+$/);
+    assert.match(pages[1]?.previousUri ?? '', /[?&]before=/);
+    const times = pages.flatMap((p) => p.entities.map((e) => Date.parse(e.dateCreated)));
+    assert.deepEqual(times, [...times].sort((a, b) => b - a));
+    assert.ok(pages.every((p) => p.entities.every((e) => e.eventDefinition.id === DATA_ACTION_FAILED.id)));
+    const asc = await allPages(url, t, { interval: whole(), sortOrder: 'ASC' }, 100);
+    const ascTimes = asc.flatMap((p) => p.entities.map((e) => Date.parse(e.dateCreated)));
+    assert.equal(ascTimes.length, 480);
+    assert.deepEqual(ascTimes, [...ascTimes].sort((a, b) => a - b));
+    // A narrower interval; searchTerm matches entity names, case-insensitively.
+    const day = await allPages(url, t, { interval: `${new Date(Date.now() - 2 * DAY).toISOString()}/${new Date(Date.now() - DAY).toISOString()}`, eventDefinitionIds: [DATA_ACTION_FAILED.id] });
+    assert.equal(day.flatMap((p) => p.entities).length, 50);
+    const found = await allPages(url, t, { interval: whole(), searchTerm: 'ZENDESK' });
+    assert.ok(found.flatMap((p) => p.entities).every((e) => (e as unknown as { entityName: string }).entityName === 'Zendesk - Create Ticket'));
+    assert.equal(s.stats.eventQueries[0]?.pageSize, '200');
+  });
+});
+
+test('events query: the pages still to come do not shift while new events arrive', async () => {
+  await withServer(eventsServer({ eventGrowth: { definitionId: DATA_ACTION_FAILED.id, perQuery: 25 } }), async (_s, url, t) => {
+    const interval = whole();
+    const pages = await allPages(url, t, { interval, eventDefinitionIds: [DATA_ACTION_FAILED.id] });
+    const seen = pages.flatMap((p) => p.entities.map((e) => e.dateCreated + JSON.stringify(e)));
+    assert.equal(new Set(seen).size, seen.length, 'no event twice');
+    // 450 old ones plus the 25 that arrived before the first page was answered; none of the old ones missing.
+    assert.equal(seen.length, 475);
+  });
+});
+
+test('events query: interval required, pageSize 1..200, cursors and sortOrder checked (400); 403 without usage:events:view', async () => {
+  await withServer(eventsServer(), async (_s, url, t) => {
+    const bad: [string, unknown][] = [
+      [QUERY, {}],
+      [QUERY, { interval: 'yesterday' }],
+      [QUERY, { interval: '2026-11-02T00:00:00Z/2026-11-01T00:00:00Z' }],
+      [`${QUERY}?pageSize=201`, { interval: whole() }],
+      [`${QUERY}?pageSize=0`, { interval: whole() }],
+      [`${QUERY}?after=not-a-cursor`, { interval: whole() }],
+      [QUERY, { interval: whole(), sortOrder: 'NEWEST' }],
+    ];
+    for (const [path, body] of bad) {
+      const res = await call(url, t, path, body);
+      assert.equal(res.status, 400, `${path} ${JSON.stringify(body)}`);
+      assert.equal(((await res.json()) as { code: string }).code, 'bad.request');
+    }
+  });
+  await withServer(eventsServer({ permissions: ['integrations:integration:view'] }), async (_s, url, t) => {
+    for (const [path, body] of [['/api/v2/usage/events/definitions', undefined], [QUERY, { interval: whole() }]] as const) {
+      const res = await call(url, t, path, body);
+      assert.equal(res.status, 403);
+      assert.match(((await res.json()) as { message: string }).message, /usage:events:view/);
+    }
+  });
+});
+
+test('events query: 429 with Retry-After under the rate limit, like every API path', async () => {
+  await withServer(eventsServer({ rateLimit: { allowed: 2, windowMs: 10_000 } }), async (_s, url, t) => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i++) statuses.push((await call(url, t, `${QUERY}?pageSize=10`, { interval: whole() })).status);
+    assert.deepEqual(statuses, [200, 200, 429]);
+    const res = await call(url, t, `${QUERY}?pageSize=10`, { interval: whole() });
+    assert.match(res.headers.get('retry-after') ?? '', /^\d+$/);
+  });
+});
+
+test('historyAvailable false: the history path answers 404 exactly like an unknown path', async () => {
+  await withServer({ historyAvailable: false, integrations: [{ id: 'w1', name: 'Orders', failures }] }, async (_s, url, t) => {
+    const history = await call(url, t, '/api/v2/integrations/w1/history', { status: 'failed', size: 1, page: 1 });
+    const unknown = await call(url, t, '/api/v2/nothing/here', { x: 1 });
+    assert.deepEqual([history.status, unknown.status], [404, 404]);
+    const [h, u] = (await Promise.all([history.json(), unknown.json()])) as { code: string; message: string }[];
+    assert.deepEqual([h?.code, u?.code], ['not.found', 'not.found']);
+    assert.match(h?.message ?? '', /^Resource not found: \/api\/v2\/integrations\/w1\/history$/);
+  });
 });
