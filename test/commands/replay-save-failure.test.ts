@@ -47,11 +47,12 @@ function errno(code: string): NodeJS.ErrnoException {
 const isDataTemp = (path: string) => /\.[0-9a-f]{16}\.tmp$/.test(path) && !path.includes('.lock.');
 
 /** A disk that fills up when `full` is set: writes to data temp files fail with ENOSPC. */
-function switchableFs(): StoreFs & { full: boolean; readOnly: boolean } {
-  const fs: StoreFs & { full: boolean; readOnly: boolean } = {
+function switchableFs(): StoreFs & { full: boolean; readOnly: boolean; healAfterFailure: boolean } {
+  const fs: StoreFs & { full: boolean; readOnly: boolean; healAfterFailure: boolean } = {
     ...nodeStoreFs,
     full: false,
     readOnly: false,
+    healAfterFailure: false,
     async open(path, flags, mode) {
       if (fs.readOnly && flags !== 'r') throw errno('EROFS');
       const handle = await nodeStoreFs.open(path, flags, mode);
@@ -65,7 +66,12 @@ function switchableFs(): StoreFs & { full: boolean; readOnly: boolean } {
         close: () => handle.close(),
         sync: () => handle.sync(),
         async write(buffer, offset, length, position) {
-          if (fs.full) throw errno('ENOSPC');
+          if (fs.full) {
+            // Space comes back right after the first write it refused (no timer: a loaded
+            // machine can delay timers past any window).
+            if (fs.healAfterFailure) fs.full = false;
+            throw errno('ENOSPC');
+          }
           return handle.write(buffer, offset, length, position);
         },
       };
@@ -152,13 +158,12 @@ test('the disk fills mid-run: no new deliveries, in-flight ones finish, one more
 test('a save that fails mid-run but succeeds on the final try: everything is recorded, still exit 6 (the run stopped early)', async () => {
   const t = await dlq(Array.from({ length: 8 }, (_, i) => entry(`heal-${i}`)));
   const fs = switchableFs();
+  fs.healAfterFailure = true;
   receiver.setResponder((req) => {
-    if (req.index === 2) {
-      fs.full = true;
-      // Space comes back before the in-flight deliveries end.
-      setTimeout(() => (fs.full = false), 60);
-    }
-    return { status: 200, delayMs: 120 };
+    if (req.index === 2) fs.full = true;
+    // The delivery that filled the disk stays in flight long enough for a periodic save (every
+    // 20 ms) to fail on the full disk; space comes back before the in-flight deliveries end.
+    return { status: 200, delayMs: req.index === 2 ? 1000 : 120 };
   });
   const { io, done } = replay(t, { json: true, concurrency: '2' }, fs);
   const { error } = await done;
