@@ -9,6 +9,7 @@
  * Waiting is tracked as wall time during which the run was held (overlapping waits count once)
  * and bounded by `maxWaitMs`.
  */
+import { AbortFanout } from '../abort-fanout.js';
 import { abortableSleep } from '../sleep.js';
 
 export interface RateLimitHeaders {
@@ -74,7 +75,7 @@ export class RateLimitPacer {
     this.options = {
       resetMarginMs: 50,
       now: () => performance.timeOrigin + performance.now(),
-      sleep: (ms) => abortableSleep(ms, options.signal),
+      sleep: sleepOn(options.signal),
       ...options,
     };
   }
@@ -140,6 +141,17 @@ export class RateLimitPacer {
     this.pausedUntil = until;
     this.options.onWait?.(until - now, reason);
   }
+}
+
+/**
+ * Every worker's wait shares the one run signal through an AbortFanout: one listener on it however
+ * many workers wait at once (32 at --concurrency 32 made Node print MaxListenersExceededWarning,
+ * the same fault issue #13 found in replay).
+ */
+function sleepOn(signal: AbortSignal | undefined): (ms: number) => Promise<void> {
+  if (!signal) return (ms) => abortableSleep(ms);
+  const fanout = new AbortFanout(signal);
+  return (ms) => fanout.run((linked) => abortableSleep(ms, linked));
 }
 
 /** Sleeps until `deadline` by the given clock, never returning early (timers may fire a little early). */

@@ -3,6 +3,7 @@
  * the user sees (AuthError, PlatformError). Reports through callbacks; never touches the console.
  */
 import pRetry, { AbortError } from 'p-retry';
+import { AbortFanout } from '../abort-fanout.js';
 import { AuthError, PlatformError } from '../errors.js';
 import { GenesysApiError } from '../genesys/api-error.js';
 import type { ApiResponse } from '../genesys/client.js';
@@ -19,6 +20,8 @@ export interface RunnerStats {
 
 export class RequestRunner {
   readonly stats: RunnerStats = { retries: 0 };
+  /** p-retry listens on its signal during each backoff: one fan-out keeps that to one listener on the run's signal. */
+  private readonly fanout: AbortFanout | undefined;
 
   constructor(
     readonly pacer: RateLimitPacer,
@@ -26,9 +29,12 @@ export class RequestRunner {
     private readonly events: RunnerEvents = {},
     /** Aborting it stops retry backoffs (and the pacer's waits, through its own signal). */
     private readonly signal?: AbortSignal,
-  ) {}
+  ) {
+    this.fanout = signal ? new AbortFanout(signal) : undefined;
+  }
 
   async run<T>(operation: string, call: () => Promise<ApiResponse<T>>): Promise<ApiResponse<T>> {
+    const link = this.fanout?.link();
     try {
       return await pRetry(() => this.attempt(call), {
         retries: this.policy.retries,
@@ -36,7 +42,7 @@ export class RequestRunner {
         minTimeout: this.policy.minTimeoutMs,
         maxTimeout: this.policy.maxTimeoutMs,
         randomize: this.policy.randomize,
-        ...(this.signal ? { signal: this.signal } : {}),
+        ...(link ? { signal: link.signal } : {}),
         // Stopping (SIGINT/SIGTERM) is not a failure to retry, nor to announce a retry for.
         shouldRetry: ({ error }) => !this.signal?.aborted && isTransient(error),
         onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
@@ -50,6 +56,8 @@ export class RequestRunner {
       // Stopped by a signal: whatever the last attempt ended with is the stop, not a platform failure.
       if (this.signal?.aborted && !(error instanceof AbortError)) throw new Error(`${operation}: interrupted`, { cause: error });
       throw this.finalError(operation, error instanceof AbortError ? (error.originalError ?? error) : error);
+    } finally {
+      link?.release();
     }
   }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import { parseRateLimitHeaders, RateLimitPacer, RateLimitWaitExceeded } from '../../src/harvest/rate-limit-pacer.js';
 
@@ -122,4 +123,16 @@ test('a new window (the count dropped) replaces the old estimate', async () => {
   pacer.observe(b, headers(1, 10, 10));
   for (let i = 0; i < 8; i += 1) await pacer.acquire();
   assert.equal(pacer.totalWaitMs, 0);
+});
+
+test('32 workers waiting out one pause put one abort listener on the run signal, not 32 (no MaxListenersExceededWarning)', async () => {
+  const controller = new AbortController();
+  const pacer = new RateLimitPacer({ maxWaitMs: 10_000, signal: controller.signal });
+  pacer.pause(300);
+  const waiting = Array.from({ length: 32 }, () => pacer.acquire());
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(getEventListeners(controller.signal, 'abort').length, 1);
+  controller.abort(new Error('stop'));
+  const settled = await Promise.allSettled(waiting);
+  assert.ok(settled.every((s) => s.status === 'rejected'), 'every wait ended with the stop');
 });
