@@ -4,7 +4,19 @@
  * colour is applied after padding, because ANSI codes would throw the padding off.
  * Callers escape cell text first (see escape-text.ts); widths are terminal columns (textWidth).
  */
-import stringWidth from 'string-width';
+import { createRequire } from 'node:module';
+
+/**
+ * string-width is loaded on the first cell that is not plain ASCII: evaluating it builds an
+ * Intl.Segmenter and Unicode-property regexes, about 30 ms of every `dlq list` start otherwise,
+ * for tables that are nearly always ASCII (issue #12's start-up target). It is an ES module;
+ * `require` of one is unflagged from Node 20.19 (hence engines >= 20.19.0).
+ */
+let stringWidth: ((text: string) => number) | undefined;
+function loadStringWidth(): (text: string) => number {
+  stringWidth ??= (createRequire(import.meta.url)('string-width') as { default: (text: string) => number }).default;
+  return stringWidth;
+}
 
 export interface Column {
   header: string;
@@ -39,7 +51,7 @@ const MIN_FLEX_WIDTH = 20;
  * without it.
  */
 export function textWidth(text: string): number {
-  return PRINTABLE_ASCII.test(text) ? text.length : stringWidth(text);
+  return PRINTABLE_ASCII.test(text) ? text.length : loadStringWidth()(text);
 }
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;

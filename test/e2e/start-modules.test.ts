@@ -6,7 +6,7 @@
  * the tracer sees the SDK when it is loaded.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,8 +17,11 @@ import { ROOT, runBin } from '../support/run-bin.js';
 
 const pkg = (name: string) => new RegExp(`[\\\\/]node_modules[\\\\/]${name}[\\\\/]`);
 const SDK = pkg('purecloud-platform-client-v2');
-/** Loaded only when asked for: the PostgreSQL client (--store postgres), CSV (--csv), spinners (a terminal). */
-const ON_DEMAND = [pkg('pg'), pkg('csv-stringify'), pkg('ora')];
+/**
+ * Loaded only when asked for: the PostgreSQL client (--store postgres), CSV (--csv), spinners (a
+ * terminal), string-width (a table cell that is not plain ASCII).
+ */
+const ON_DEMAND = [pkg('pg'), pkg('csv-stringify'), pkg('ora'), pkg('string-width')];
 const TRACER = join(ROOT, 'dist/test/support/module-trace/register.js');
 const dir = mkdtempSync(join(tmpdir(), 'dlq-start-modules-'));
 const file = join(dir, 'dlq.json');
@@ -92,6 +95,11 @@ test('a plain list or inspect loads no on-demand package; --csv loads csv-string
   const csv = await modulesOf(['list', '--file', file, '--csv']);
   assert.equal(csv.code, 0, csv.stderr);
   assert.ok(csv.modules.some((m) => pkg('csv-stringify').test(m)), 'the control: --csv loads it');
+  const wide = join(dir, 'wide.json');
+  writeFileSync(wide, JSON.stringify([{ delivery_id: 'evt-東京-1', request_body: '{}' }]));
+  const table = await modulesOf(['list', '--file', wide]);
+  assert.equal(table.code, 0, table.stderr);
+  assert.ok(table.modules.some((m) => pkg('string-width').test(m)), 'the control: a wide cell loads string-width');
 });
 
 test("no command but fetch and doctor loads the SDK to show its help, whoever adds it", async () => {
