@@ -81,6 +81,21 @@ function sourceFilterOption(): Option {
   return new Option('--source <source>', 'only entries from this source: history, or events (operational events)').choices(SOURCE_NAMES);
 }
 
+/**
+ * The filters of stored entries that list, replay, resolve and prune share (select/filters.ts),
+ * in one order so every command's help reads the same.
+ */
+function addEntryFilters(cmd: Command, replayStatusHelp?: string): Command {
+  return cmd
+    .option('--since <time>', `failed at or after (${TIME_FORMATS})`)
+    .option('--until <time>', `failed at or before (${TIME_FORMATS})`)
+    .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
+    .option('--webhook <name-or-id>', 'only this webhook (name or id)')
+    .addOption(replayStatusOption(replayStatusHelp))
+    .option('--grep <text>', 'substring of the request/response body or status message')
+    .addOption(sourceFilterOption());
+}
+
 /** Collects a repeatable option into an array. */
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -191,16 +206,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   });
 
   const list = addCommonOptions(
-    program
-      .command('list')
-      .description('list dead letters (offline)')
-      .option('--since <time>', `failed at or after (${TIME_FORMATS})`)
-      .option('--until <time>', `failed at or before (${TIME_FORMATS})`)
-      .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
-      .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .addOption(replayStatusOption())
-      .option('--grep <text>', 'substring of the request/response body or status message')
-      .addOption(sourceFilterOption())
+    addEntryFilters(
+      program
+        .command('list')
+        .description('list dead letters (offline)'),
+    )
       .addOption(new Option('--sort <field>', 'sort field').choices(SORT_FIELDS))
       .option('--reverse', 'reverse the sort order')
       .option('--limit <n>', 'at most n rows (default 50 on a terminal, otherwise no limit)')
@@ -248,19 +258,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   });
 
   const replay = addCommonOptions(
-    program
-      .command('replay')
-      .description('POST stored payloads to a recovered endpoint and record the outcome')
-      .argument('[ids...]', 'delivery ids or unique prefixes (default: every entry not yet succeeded)')
-      .option('--to <url>', 'target URL, http or https (env DLQ_REPLAY_URL)')
-      .option('--routes <file.json>', 'a target per webhook name or id ("*" for the rest); not with --to')
-      .option('--since <time>', `failed at or after (${TIME_FORMATS})`)
-      .option('--until <time>', `failed at or before (${TIME_FORMATS})`)
-      .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
-      .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .addOption(replayStatusOption('only these replay statuses, a comma list (succeeded needs --force)'))
-      .option('--grep <text>', 'substring of the request/response body or status message')
-      .addOption(sourceFilterOption())
+    addEntryFilters(
+      program
+        .command('replay')
+        .description('POST stored payloads to a recovered endpoint and record the outcome')
+        .argument('[ids...]', 'delivery ids or unique prefixes (default: every entry not yet succeeded)')
+        .option('--to <url>', 'target URL, http or https (env DLQ_REPLAY_URL)')
+        .option('--routes <file.json>', 'a target per webhook name or id ("*" for the rest); not with --to'),
+      'only these replay statuses, a comma list (succeeded needs --force)',
+    )
       .option('--force', 'also replay entries that already succeeded')
       .option('--max-replays <n>', 'skip entries that already failed this many replays')
       .addOption(new Option('--order <order>', 'send order by failure time').choices(REPLAY_ORDERS).default('oldest'))
@@ -297,19 +303,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   });
 
   const resolve = addCommonOptions(
-    program
-      .command('resolve')
-      .description('mark dead letters as handled by a person: replay never sends them')
-      .argument('[ids...]', 'delivery ids or unique prefixes')
-      .option('--note <text>', 'why (stored as resolved_note)')
-      .option('--undo', 'put them back to what their replay history says')
-      .option('--since <time>', `failed at or after (${TIME_FORMATS})`)
-      .option('--until <time>', `failed at or before (${TIME_FORMATS})`)
-      .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
-      .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .addOption(replayStatusOption())
-      .option('--grep <text>', 'substring of the request/response body or status message')
-      .addOption(sourceFilterOption())
+    addEntryFilters(
+      program
+        .command('resolve')
+        .description('mark dead letters as handled by a person: replay never sends them')
+        .argument('[ids...]', 'delivery ids or unique prefixes')
+        .option('--note <text>', 'why (stored as resolved_note)')
+        .option('--undo', 'put them back to what their replay history says'),
+    )
       .option('--lock-timeout <duration>', 'how long to wait for a busy DLQ file', '30s'),
   );
   resolve.addHelpText(
@@ -326,17 +327,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   });
 
   const prune = addCommonOptions(
-    program
-      .command('prune')
-      .description('remove dead letters from the DLQ file, optionally archiving them first')
-      .option('--older-than <duration>', 'failed more than this long ago (e.g. 30d, 12h)')
-      .option('--since <time>', `failed at or after (${TIME_FORMATS})`)
-      .option('--until <time>', `failed at or before (${TIME_FORMATS})`)
-      .option('--status-code <codes>', 'comma list of status codes or classes, e.g. 503,5xx')
-      .option('--webhook <name-or-id>', 'only this webhook (name or id)')
-      .addOption(replayStatusOption())
-      .option('--grep <text>', 'substring of the request/response body or status message')
-      .addOption(sourceFilterOption())
+    addEntryFilters(
+      program
+        .command('prune')
+        .description('remove dead letters from the DLQ file, optionally archiving them first')
+        .option('--older-than <duration>', 'failed more than this long ago (e.g. 30d, 12h)'),
+    )
       .option('--all', 'every entry (required when no filter is given)')
       .option('--archive <path>', 'append the removed entries here first, as NDJSON (gzip when it ends in .gz)')
       .option('--redact <json-path>', 'hide this JSON body path in the archive (repeatable; env DLQ_REDACT)', collect)
