@@ -21,7 +21,7 @@ import { parseTimeRange } from '../select/time-flag.js';
 import { entryFromEvent, type EventDefinitionRef } from './event-entry.js';
 import { eventDefinitionKey, watermarkOf } from '../store/harvest-state.js';
 import type { HarvestMode } from './harvest-history.js';
-import { attributed, type HarvestContext, type HarvestSource, type SourceHarvest, type SourceMark } from './harvest-source.js';
+import { harvestNamingSource, type HarvestContext, type HarvestSource, type SourceHarvest, type SourceMark } from './harvest-source.js';
 import { listEventDefinitions, matchEventDefinitions } from './resolve-event-definitions.js';
 
 export const EVENTS_PAGE_SIZE = 200; // the API's maximum
@@ -81,13 +81,8 @@ export class EventsSource implements HarvestSource {
     private readonly options: EventsSourceOptions,
   ) {}
 
-  async harvest(context: HarvestContext): Promise<SourceHarvest> {
-    try {
-      const harvest = await this.read(context);
-      return harvest.failure ? { ...harvest, failure: attributed(harvest.failure, this.name) } : harvest;
-    } catch (error) {
-      throw attributed(error, this.name);
-    }
+  harvest(context: HarvestContext): Promise<SourceHarvest> {
+    return harvestNamingSource(this.name, () => this.read(context));
   }
 
   private async read(context: HarvestContext): Promise<SourceHarvest> {

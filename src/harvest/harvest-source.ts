@@ -77,9 +77,22 @@ export interface HarvestSource {
  * the user always knows which of the two they are facing. Only dlq's own errors are touched (the
  * exit code and class stay); a message that already names its source is left as it is.
  */
-export function attributed<E>(error: E, source: SourceName): E {
+function attributed<E>(error: E, source: SourceName): E {
   if (error instanceof DlqError && !(error instanceof HistoryNotOfferedError) && !error.message.startsWith(`${source} source:`)) {
     error.message = `${source} source: ${error.message}`;
   }
   return error;
+}
+
+/**
+ * Runs one source's harvest with its name on every platform error it ends with: thrown, or the
+ * `failure` of a harvest that stopped part-way (both sources share this, see attributed).
+ */
+export async function harvestNamingSource(source: SourceName, read: () => Promise<SourceHarvest>): Promise<SourceHarvest> {
+  try {
+    const harvest = await read();
+    return harvest.failure ? { ...harvest, failure: attributed(harvest.failure, source) } : harvest;
+  } catch (error) {
+    throw attributed(error, source);
+  }
 }

@@ -10,7 +10,7 @@
 import { HistoryNotOfferedError, PlatformError } from '../errors.js';
 import type { GenesysClient, HistoryItem } from '../genesys/client.js';
 import { watermarkOf, webhookKey } from '../store/harvest-state.js';
-import { attributed, type HarvestContext, type HarvestSource, type SourceHarvest } from './harvest-source.js';
+import { harvestNamingSource, type HarvestContext, type HarvestSource, type SourceHarvest } from './harvest-source.js';
 import { harvestHistory } from './harvest-history.js';
 import { knownBelowWatermark } from './known-deliveries.js';
 import { entryFromHistoryItem } from './merge-harvest.js';
@@ -38,13 +38,8 @@ export class HistorySource implements HarvestSource {
     private readonly options: HistorySourceOptions,
   ) {}
 
-  async harvest(context: HarvestContext): Promise<SourceHarvest> {
-    try {
-      const harvest = await this.read(context);
-      return harvest.failure ? { ...harvest, failure: attributed(harvest.failure, this.name) } : harvest;
-    } catch (error) {
-      throw attributed(error, this.name);
-    }
+  harvest(context: HarvestContext): Promise<SourceHarvest> {
+    return harvestNamingSource(this.name, () => this.read(context));
   }
 
   private async read(context: HarvestContext): Promise<SourceHarvest> {
