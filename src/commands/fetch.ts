@@ -72,10 +72,8 @@ export interface FetchDeps {
   forceExit?: (code: number) => void;
 }
 
-export interface FetchSummary {
-  source: SourceName;
-  /** History: `webhook: {id, name}`; events: `eventDefinitions: [{id, name}]` and `interval`. */
-  [subject: string]: unknown;
+/** What one harvest counted: the whole run's totals (FetchSummary) and each webhook's (WebhookSummary). */
+interface HarvestCounts {
   fetched: number;
   new: number;
   updated: number;
@@ -90,6 +88,12 @@ export interface FetchSummary {
   pages: number;
   /** `incremental`: stopped at what an earlier complete harvest recorded; `full`: read everything. */
   mode: HarvestMode;
+}
+
+export interface FetchSummary extends HarvestCounts {
+  source: SourceName;
+  /** History: `webhook: {id, name}`; events: `eventDefinitions: [{id, name}]` and `interval`. */
+  [subject: string]: unknown;
   retries: number;
   rateLimitWaits: number;
   durationMs: number;
@@ -405,17 +409,9 @@ interface Saved {
 }
 
 /** One webhook's part of the summary (`webhooks` in --json). */
-export interface WebhookSummary {
+export interface WebhookSummary extends HarvestCounts {
   id: string | null;
   name: string | null;
-  fetched: number;
-  new: number;
-  updated: number;
-  pruned: number;
-  duplicates: number;
-  overMaxItems: number;
-  pages: number;
-  mode: HarvestMode;
   error?: string;
 }
 
