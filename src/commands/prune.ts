@@ -14,7 +14,7 @@ import type { Io } from '../io.js';
 import { escapeText } from '../output/escape-text.js';
 import { parseRedactRules, redactEntry } from '../output/redact-paths.js';
 import { createReporter } from '../output/reporter.js';
-import { buildFilter, type FilterFlags } from '../select/filters.js';
+import { buildFilter, type FilterFlags } from '../entries/filters.js';
 import { pickFilter } from '../store/dlq-store.js';
 import { withStore } from '../store/open-store.js';
 import { withRunMetrics } from './run-metrics.js';

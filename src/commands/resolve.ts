@@ -9,7 +9,7 @@ import { parseDuration } from '../duration.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter } from '../output/reporter.js';
-import { buildFilter, type FilterFlags } from '../select/filters.js';
+import { buildFilter, type FilterFlags } from '../entries/filters.js';
 import { pickFilter } from '../store/dlq-store.js';
 import { withStore } from '../store/open-store.js';
 

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { UsageError } from '../../errors.js';
-import { idLookupError, MAX_CANDIDATES } from '../../select/resolve-ids.js';
+import { idLookupError, MAX_CANDIDATES } from '../../entries/resolve-ids.js';
 
 /** The one stored id starting with `id` (UsageError when none or several). */
 export async function idWithPrefix(client: pg.ClientBase, id: string): Promise<string> {

@@ -12,10 +12,10 @@ import pg from 'pg';
 import type { DlqEntry, ReplayAttempt } from '../../dlq-entry.js';
 import { isDlqError, LockBusyError, StoreError, UsageError } from '../../errors.js';
 
-import { mergeEntries as mergeEntriesInMemory } from '../../harvest/merge-harvest.js';
-import { buildFilter } from '../../select/filters.js';
-import { groupEntries, type GroupCount } from '../../select/group-entries.js';
-import { sortEntries } from '../../select/sort-entries.js';
+import { mergeEntries as mergeEntriesInMemory } from '../../entries/merge-entries.js';
+import { buildFilter } from '../../entries/filters.js';
+import { groupEntries, type GroupCount } from '../../entries/group-entries.js';
+import { sortEntries } from '../../entries/sort-entries.js';
 import type {
   DlqStore,
   EntryPage,
@@ -176,7 +176,7 @@ export class PostgresStore implements DlqStore {
     }
   }
 
-  /** webhook id → name, the last (in store order) of the names entries give it, as entry-table.ts's webhookNames. */
+  /** webhook id → name, the last (in store order) of the names entries give it, as entries/webhook-names.ts's webhookNames. */
   private async webhookNames(client: pg.ClientBase): Promise<Map<string, string>> {
     const { rows } = await client.query<{ webhook_id: string; webhook_name: string }>(
       `SELECT DISTINCT ON (webhook_id) webhook_id, webhook_name FROM dlq_entries
@@ -283,12 +283,12 @@ export class PostgresStore implements DlqStore {
           [slice.map((e) => e.delivery_id)],
         );
         const tombstoned = new Set(stones.map((r) => r.delivery_id));
-        // As merge-harvest.ts: every occurrence of a pruned id counts as pruned, a repeat of another as updated.
+        // As merge-entries.ts: every occurrence of a pruned id counts as pruned, a repeat of another as updated.
         for (const id of tombstoned) pruned += 1 + (repeats.get(id) ?? 0);
         for (const e of slice) if (!tombstoned.has(e.delivery_id)) updated += repeats.get(e.delivery_id) ?? 0;
         const encoded = slice.filter((e) => !tombstoned.has(e.delivery_id)).map(encodeEntry);
         if (encoded.length === 0) continue;
-        // merge-harvest.ts's rule for an entry already stored: a new last_seen_at (appended when the
+        // merge-entries.ts's rule for an entry already stored: a new last_seen_at (appended when the
         // entry had none), and webhook_name when it has none and the webhook id is this one.
         const nameCond = `e.raw_json IS NULL AND EXCLUDED.webhook_name IS NOT NULL AND NOT ('webhook_name' = ANY(e.key_order)) AND e.webhook_id = EXCLUDED.webhook_id`;
         const withSeen = `dlq_with_key(e.key_order, 'last_seen_at')`;

@@ -14,8 +14,8 @@
  */
 import type pg from 'pg';
 import type { DlqEntry } from '../../dlq-entry.js';
-import { buildFilter } from '../../select/filters.js';
-import { GroupTally } from '../../select/group-entries.js';
+import { buildFilter } from '../../entries/filters.js';
+import { GroupTally } from '../../entries/group-entries.js';
 import { appendBatchesToArchive } from '../archive-file.js';
 import type { PruneOutcome, PruneRequest } from '../dlq-store.js';
 import { cursorBatches } from './cursor-batches.js';

@@ -12,7 +12,7 @@
  */
 import type pg from 'pg';
 import type { DlqEntry } from '../../dlq-entry.js';
-import { buildFilter } from '../../select/filters.js';
+import { buildFilter } from '../../entries/filters.js';
 import type { ResolveRequest, ResolveResult } from '../dlq-store.js';
 import { markResolved } from '../mark-resolved.js';
 import { cursorBatches } from './cursor-batches.js';

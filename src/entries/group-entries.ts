@@ -2,26 +2,15 @@
  * `dlq list --group-by`: counts per group, biggest first, for triage during an outage.
  */
 import { replayStatusOf, type DlqEntry } from '../dlq-entry.js';
-import { UsageError } from '../errors.js';
-import { formatLocalDay } from '../output/local-time.js';
+import { formatLocalDay } from '../local-time.js';
+import type { GroupField } from './fields.js';
 import { statusCodeOf, timestampMs } from './filters.js';
-
-import { GROUP_FIELDS, type GroupField } from './fields.js';
-
-export { GROUP_FIELDS, type GroupField };
+import { webhookNames } from './webhook-names.js';
 
 export interface GroupCount {
   /** status_code: the code (null when missing); webhook: name, else id; day: local YYYY-MM-DD; replay_status. */
   key: string | number | null;
   count: number;
-}
-
-export function parseGroupField(text: string): GroupField {
-  const field = text.trim().toLowerCase().replace(/-/g, '_');
-  if (!(GROUP_FIELDS as readonly string[]).includes(field)) {
-    throw new UsageError(`--group-by: '${text}' is not one of ${GROUP_FIELDS.join(', ')}`);
-  }
-  return field as GroupField;
 }
 
 /** Groups sorted by count descending, ties by key ascending (missing keys last); `reverse` flips it. */
@@ -40,15 +29,15 @@ export class GroupTally {
   private readonly counts = new Map<string | number | null, number>();
   private readonly idCounts = new Map<string, number>();
   // Seven-field entries carry only webhook_id: label them with the name other entries (the last
-  // one given) know for it, so one webhook does not show up as two groups (entry-table.ts's webhookNames).
+  // one given) know for it, so one webhook does not show up as two groups.
   private readonly nameById = new Map<string, string>();
 
   constructor(private readonly field: GroupField) {}
 
-  add(entries: Iterable<DlqEntry>): void {
+  add(entries: readonly DlqEntry[]): void {
+    if (this.field === 'webhook') for (const [id, name] of webhookNames(entries)) this.nameById.set(id, name);
     for (const e of entries) {
       if (this.field === 'webhook') {
-        if (typeof e.webhook_id === 'string' && typeof e.webhook_name === 'string' && e.webhook_name !== '') this.nameById.set(e.webhook_id, e.webhook_name);
         if (!(typeof e.webhook_name === 'string' && e.webhook_name !== '') && typeof e.webhook_id === 'string' && e.webhook_id !== '') {
           this.idCounts.set(e.webhook_id, (this.idCounts.get(e.webhook_id) ?? 0) + 1);
           continue;
