@@ -15,7 +15,7 @@ import { DlqFileError, ExitCode, isDlqError, type DlqError } from '../errors.js'
 import type { Io } from '../io.js';
 import { createReporter, type Reporter } from '../output/reporter.js';
 import { withRunMetrics, type RunMetrics } from './run-metrics.js';
-import { buildFilter } from '../select/filters.js';
+import { buildFilter } from '../entries/filters.js';
 import type { DlqStore } from '../store/dlq-store.js';
 import { withStore } from '../store/open-store.js';
 import type { StoreFs } from '../store/store-fs.js';

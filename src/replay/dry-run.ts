@@ -4,7 +4,7 @@
  */
 import { escapeText } from '../output/escape-text.js';
 import type { DlqEntry } from '../dlq-entry.js';
-import { statusCodeOf } from '../select/filters.js';
+import { statusCodeOf } from '../entries/filters.js';
 import type { Route } from './routes.js';
 import type { Selection } from './select-entries.js';
 

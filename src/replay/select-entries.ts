@@ -13,11 +13,10 @@
  * - What is left is sent in --order (oldest first by default: receivers that apply state changes
  *   need "started" before "ended"), and --limit keeps the first n of that order (a canary).
  */
-import { replayStatusOf, type DlqEntry, type ReplayAttempt } from '../dlq-entry.js';
-import type { ReplayOrder } from '../select/fields.js';
-import { resolveIds } from '../select/resolve-ids.js';
-import { sortEntries } from '../select/sort-entries.js';
-import { isSuccessStatus } from './retry-policy.js';
+import { isSuccessStatus, replayStatusOf, type DlqEntry, type ReplayAttempt } from '../dlq-entry.js';
+import type { ReplayOrder } from '../entries/fields.js';
+import { resolveIds } from '../entries/resolve-ids.js';
+import { sortEntries } from '../entries/sort-entries.js';
 
 export interface SelectionInput {
   ids: readonly string[];

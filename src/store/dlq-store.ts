@@ -8,9 +8,9 @@
  * The shared contract tests (test/store/store-contract.test.ts) run against both.
  */
 import type { DlqEntry, ReplayAttempt } from '../dlq-entry.js';
-import type { SortField } from '../select/fields.js';
-import type { FilterFlags } from '../select/filters.js';
-import type { GroupCount, GroupField } from '../select/group-entries.js';
+import type { GroupField, SortField } from '../entries/fields.js';
+import type { FilterFlags } from '../entries/filters.js';
+import type { GroupCount } from '../entries/group-entries.js';
 import type { HarvestState } from './harvest-state.js';
 import type { StoreFs } from './store-fs.js';
 
@@ -147,7 +147,7 @@ export interface DlqStore {
   /** Every entry, whole, in store order. `exists` is false when there is no store yet. */
   readAll(): Promise<{ entries: DlqEntry[]; exists: boolean }>;
   /**
-   * `dlq fetch`: merges freshly harvested entries (unique by delivery_id) as merge-harvest.ts's
+   * `dlq fetch`: merges freshly harvested entries (unique by delivery_id) as entries/merge-entries.ts's
    * mergeEntries does: new ones added; known ones get last_seen_at = seenAt, and their webhook
    * name when they have none and the webhook id matches.
    */

@@ -12,11 +12,11 @@ import type pg from 'pg';
 import type { DlqEntry, ReplayAttempt } from '../../dlq-entry.js';
 import { isDlqError, StoreError, UsageError } from '../../errors.js';
 
-import { mergeEntries as mergeEntriesInMemory } from '../../harvest/merge-harvest.js';
-import { buildFilter } from '../../select/filters.js';
-import { groupEntries, type GroupCount } from '../../select/group-entries.js';
-import { idLookupError, MAX_CANDIDATES } from '../../select/resolve-ids.js';
-import { sortEntries } from '../../select/sort-entries.js';
+import { mergeEntries as mergeEntriesInMemory } from '../../entries/merge-entries.js';
+import { buildFilter } from '../../entries/filters.js';
+import { groupEntries, type GroupCount } from '../../entries/group-entries.js';
+import { idLookupError, MAX_CANDIDATES } from '../../entries/resolve-ids.js';
+import { sortEntries } from '../../entries/sort-entries.js';
 import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, MergeOptions, PutCounts, ReplaySession, ReplaySessionOptions } from '../dlq-store.js';
 import { orderBy, whereClause } from './entry-sql.js';
 import { BATCH_ROWS, insertEntries, putWholeEntries } from './entry-writes.js';
@@ -152,7 +152,7 @@ export class PostgresStore implements DlqStore {
 
   /**
    * webhook id → name for `ids`: the last (in store order) of the names entries give each id, as
-   * entry-table.ts's webhookNames over all entries would answer for them. Each id is one probe at
+   * entries/webhook-names.ts's webhookNames over all entries would answer for them. Each id is one probe at
    * the end of its range in the partial index dlq_entries_webhook_names (migration 2). The id is
    * matched as a range (>= and <=, the same rows as =) on purpose: with `=` the planner may judge
    * a backward scan of the whole table by seq, filtering, cheaper (it expects an id on every few
@@ -277,7 +277,7 @@ export class PostgresStore implements DlqStore {
       const addedEntries: DlqEntry[] = [];
       for (let start = 0; start < list.length; start += BATCH_ROWS) {
         const encoded = list.slice(start, start + BATCH_ROWS).map(encodeEntry);
-        // merge-harvest.ts's rule for an entry already stored: a new last_seen_at (appended when the
+        // merge-entries.ts's rule for an entry already stored: a new last_seen_at (appended when the
         // entry had none), and webhook_name when it has none and the webhook id is this one.
         const nameCond = `e.raw_json IS NULL AND EXCLUDED.webhook_name IS NOT NULL AND NOT ('webhook_name' = ANY(e.key_order)) AND e.webhook_id = EXCLUDED.webhook_id`;
         const withSeen = `dlq_with_key(e.key_order, 'last_seen_at')`;
