@@ -75,12 +75,19 @@ export interface UpdateOutcome<T> {
 }
 
 /** Reads and validates the DLQ file without taking the lock (readers never block writers). */
-export async function readDlqFile(path: string, options: ReadOptions = {}): Promise<LoadedEntries> {
-  const { entries, exists } = await loadDlq(path, {
+export async function readDlqFile(path: string, options: ReadOptions & { reuse?: UpdateReuse } = {}): Promise<LoadedEntries> {
+  const { reuse, ...readOptions } = options;
+  // With `reuse`, the entries read are handed to the caller's first update (as if it had just
+  // written them), so a replay's first save does not read and parse the whole file again.
+  const target = reuse ? await resolveTarget(path, options.fs ?? nodeStoreFs) : path;
+  const loaded = await loadDlq(target, {
     chunkedThresholdBytes: DEFAULT_READONLY_CHUNKED_THRESHOLD_BYTES,
-    ...options,
+    ...readOptions,
   });
-  return { entries, exists };
+  if (reuse && loaded.identity) {
+    reuse.remember({ target, identity: loaded.identity, entries: loaded.entries, mode: loaded.mode, uid: loaded.uid, gid: loaded.gid }, Number(loaded.identity.size));
+  }
+  return { entries: loaded.entries, exists: loaded.exists };
 }
 
 /**
@@ -331,6 +338,7 @@ async function updateLocked<T>(
       gid: loaded.gid,
       fs,
       verifyLock: () => lock.verify(target),
+      ...(reuse ? { rowTails: reuse.rowTails } : {}),
     });
     if (reuse) {
       const identity = await statIdentity(fs, target);

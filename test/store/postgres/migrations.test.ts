@@ -66,7 +66,7 @@ describe('PostgreSQL migrations', { skip }, () => {
     const url = await db.another();
     const { client } = await connect(url);
     try {
-      // What dlq left before migration 2 existed.
+      // What dlq left before any later migration existed.
       await client.query('CREATE TABLE dlq_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
       await client.query((MIGRATIONS[0] as { sql: string }).sql);
       await client.query(`INSERT INTO dlq_schema_migrations (version, name) VALUES (1, 'entries, replays, watermarks')`);
@@ -78,7 +78,7 @@ describe('PostgreSQL migrations', { skip }, () => {
     try {
       const migrated = await store.migrate();
       assert.equal(migrated?.version, LATEST_VERSION);
-      assert.ok(migrated?.applied.includes(2), `applied on open: ${JSON.stringify(migrated)}`);
+      assert.deepEqual(migrated?.applied, MIGRATIONS.slice(1).map((m) => m.version), 'applied on open');
       await store.putEntries(entries, {});
       const page = await store.listEntries({ filter: { statusCode: '503' }, now: new Date(), sort: 'timestamp', reverse: false, limit: 2, whole: false, names: true });
       assert.equal(page.matches, entries.filter((e) => e.status_code === 503).length);
