@@ -52,11 +52,13 @@ async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function atomicWrite(target: string, chunks: Iterable<Uint8Array>, options: AtomicWriteOptions): Promise<void> {
+/** `chunks` may be async (a store streaming its rows); a source that throws leaves the target untouched too. */
+export async function atomicWrite(target: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, options: AtomicWriteOptions): Promise<void> {
   const fs = options.fs ?? nodeStoreFs;
   const temp = tempPathFor(target);
   let handle: StoreFileHandle | undefined;
   let renamed = false;
+  let source: Iterator<Uint8Array> | AsyncIterator<Uint8Array> | undefined;
   try {
     handle = await step('cannot create a temp file', () => fs.open(temp, 'wx', 0o600));
     const h = handle;
@@ -70,13 +72,15 @@ export async function atomicWrite(target: string, chunks: Iterable<Uint8Array>, 
     // serializeDlqChunks). Writes still go out one at a time, in order.
     let position = 0;
     let inFlight: Promise<number> | undefined;
-    const iterator = chunks[Symbol.iterator]();
+    const iterator = (source = Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : chunks[Symbol.iterator]());
     for (;;) {
       let next: IteratorResult<Uint8Array>;
       try {
-        next = iterator.next();
+        next = await iterator.next();
       } catch (error) {
         await inFlight?.catch(() => undefined);
+        // An async source (a database) reports its own errors; a serialiser's are wrapped.
+        if (Symbol.asyncIterator in chunks) throw error;
         throw new WriteStepError('cannot serialise the entries', error);
       }
       if (inFlight) await inFlight;
@@ -98,6 +102,12 @@ export async function atomicWrite(target: string, chunks: Iterable<Uint8Array>, 
       await step('replaced the file but cannot flush its directory', () => syncDirectory(fs, dirname(target)));
     }
   } catch (error) {
+    // A source left unfinished is told to stop (a database cursor is closed).
+    try {
+      await source?.return?.();
+    } catch {
+      // it already failed
+    }
     if (handle) await handle.close().catch(() => undefined);
     if (!renamed) await fs.unlink(temp).catch(() => undefined);
     if (error instanceof WriteStepError) {

@@ -8,14 +8,30 @@ import { DlqFileError } from '../errors.js';
 import { mergeEntries } from '../entries/merge-entries.js';
 import { webhookNames } from '../entries/webhook-names.js';
 import { ResultRecorder } from './result-recorder.js';
-import { buildFilter } from '../entries/filters.js';
+import { buildFilter, timestampMs } from '../entries/filters.js';
 import { groupEntries } from '../entries/group-entries.js';
 import { resolveIds } from '../entries/resolve-ids.js';
 import { sortEntries } from '../entries/sort-entries.js';
 import { proveDlqWritable, readDlqFile, readHarvestState, readRecordedIds, updateDlqFile, type LockOptions } from './dlq-file.js';
 import type { HarvestState } from './harvest-state.js';
 import { DlqIndexStaleError, readDlqIndex, readEntriesAt, readEntriesInBatches } from './dlq-index.js';
-import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, PutCounts, ReplaySession, ReplaySessionOptions } from './dlq-store.js';
+import type {
+  DlqStore,
+  EntryPage,
+  EntryQuery,
+  GroupQuery,
+  MergeCounts,
+  PruneOutcome,
+  PruneRequest,
+  PutCounts,
+  ReplaySession,
+  ReplaySessionOptions,
+  ResolveRequest,
+  ResolveResult,
+  WaitOptions,
+} from './dlq-store.js';
+import { markResolved } from './mark-resolved.js';
+import { pruneDlqFile } from './prune-dlq.js';
 import { quickCheckDlqFile } from './quick-check.js';
 import { UpdateReuse } from './update-reuse.js';
 
@@ -119,6 +135,47 @@ export class FileStore implements DlqStore {
     return readRecordedIds(this.path, key);
   }
 
+  async pruneEntries(request: PruneRequest): Promise<PruneOutcome> {
+    const select = (entries: readonly DlqEntry[]): DlqEntry[] => {
+      const filter = buildFilter(request.filter, request.now, entries);
+      const cutoff = request.failedBeforeMs;
+      // Older than: failed strictly before the cutoff; no parseable timestamp, no match.
+      return entries.filter((e) => {
+        if (!filter(e)) return false;
+        if (cutoff === undefined) return true;
+        const t = timestampMs(e);
+        return t !== undefined && t < cutoff;
+      });
+    };
+    let removed: DlqEntry[];
+    let remaining: number;
+    if (request.dryRun) {
+      // Read only: no lock, nothing written, no archive.
+      const entries = await this.loadExisting();
+      removed = select(entries);
+      remaining = entries.length - removed.length;
+    } else {
+      const result = await pruneDlqFile(this.path, { select, archive: request.archive }, lockOptions(request));
+      removed = result.removed;
+      remaining = result.remaining.length;
+    }
+    return { pruned: removed.length, remaining, byStatusCode: groupEntries(removed, 'status_code'), byWebhook: groupEntries(removed, 'webhook') };
+  }
+
+  async resolveEntries(request: ResolveRequest): Promise<ResolveResult> {
+    return updateDlqFile(
+      this.path,
+      ({ entries, exists }) => {
+        if (!exists) throw new DlqFileError(this.path, 'no DLQ file (run dlq fetch first)');
+        const filter = buildFilter(request.filter, request.now, entries);
+        const targets = (request.ids.length > 0 ? resolveIds(entries, request.ids) : entries).filter(filter);
+        const result = markResolved(entries, targets, request.change);
+        return { entries: result.entries, result: { changed: result.changed, unchanged: result.unchanged.length } };
+      },
+      lockOptions(request),
+    );
+  }
+
   async putEntries(incoming: readonly DlqEntry[], options: { lockTimeoutMs?: number }): Promise<PutCounts> {
     return updateDlqFile(
       this.path,
@@ -179,6 +236,10 @@ export class FileStore implements DlqStore {
   }
 
   async close(): Promise<void> {}
+}
+
+function lockOptions(wait: WaitOptions): LockOptions {
+  return { lockTimeoutMs: wait.lockTimeoutMs, ...(wait.onLockWait ? { onLockWait: wait.onLockWait } : {}) };
 }
 
 /** Filters, sorts and limits `all` (whole entries, or index summaries). */

@@ -17,6 +17,8 @@
  * - dlq_watermarks: the incremental harvest's watermarks (harvest-state.ts), one row per source
  *   key, changed in the same transaction as the entries they vouch for.
  * - claimed_by / lease_until / last_try_at on dlq_entries: distributed replay (replay-session.ts).
+ * - dlq_tombstones (version 2): the delivery ids `dlq prune` removed, with their source key, so
+ *   fetch skips them (prune-entries.ts).
  */
 import type pg from 'pg';
 
@@ -94,6 +96,21 @@ CREATE TABLE dlq_watermarks (
   value jsonb NOT NULL,
   updated_at timestamptz NOT NULL DEFAULT now()
 );
+`,
+  },
+  {
+    version: 2,
+    name: 'tombstones of pruned entries',
+    sql: `
+-- The delivery ids dlq prune removed (prune-entries.ts), inserted in the transaction that
+-- deletes their rows, so dlq fetch never brings them back (pruned-ids.ts is the file store's twin).
+CREATE TABLE dlq_tombstones (
+  delivery_id text COLLATE "C" PRIMARY KEY,
+  webhook_id text,
+  source_key text,
+  pruned_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX dlq_tombstones_source_key ON dlq_tombstones (source_key);
 `,
   },
 ];

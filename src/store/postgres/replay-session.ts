@@ -23,7 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import { isSuccessStatus, type DlqEntry, type ReplayAttempt } from '../../dlq-entry.js';
+import { isSuccessStatus, replayStatusOf, type DlqEntry, type ReplayAttempt } from '../../dlq-entry.js';
 import { abortableSleep } from '../../sleep.js';
 import { StoreError } from '../../errors.js';
 import type { ReplaySession, ReplaySessionOptions } from '../dlq-store.js';
@@ -39,6 +39,8 @@ export class PostgresReplaySession implements ReplaySession {
   private readonly me = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly leaseMs: number;
   private readonly batch: number;
+  /** Selection ids that were resolved when selected: named by id with --force (select-entries.ts). */
+  private readonly resolvedInSelection: string[];
   /** Selection ids not yet claimed by this run nor seen handled by another, in order. */
   private remaining: string[];
   private readonly queue: DlqEntry[] = [];
@@ -64,6 +66,7 @@ export class PostgresReplaySession implements ReplaySession {
   ) {
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.remaining = options.entries.map((e) => e.delivery_id);
+    this.resolvedInSelection = options.entries.filter((e) => replayStatusOf(e) === 'resolved').map((e) => e.delivery_id);
     // Small batches: what a run holds but has not started yet is what others cannot take.
     this.batch = 8;
   }
@@ -104,12 +107,15 @@ export class PostgresReplaySession implements ReplaySession {
       return;
     }
     this.startedAt ??= await this.store.use(async (c) => (await c.query<{ t: string }>('SELECT now()::text AS t')).rows[0]?.t as string);
-    const claimable =
-      `(${this.options.force ? 'TRUE' : `replay_state NOT IN ('succeeded', 'resolved')`}) AND ` +
+    // A resolved entry is claimed only when the selection holds it resolved (named by id with
+    // --force, select-entries.ts): one resolved after the selection was made is not sent.
+    // `$n`: the parameter holding those ids.
+    const claimable = (n: number) =>
+      `((replay_state <> 'resolved'${this.options.force ? '' : ` AND replay_state <> 'succeeded'`}) OR (replay_state = 'resolved' AND delivery_id = ANY($${n}::text[]))) AND ` +
       `((claimed_by IS NULL AND (last_try_at IS NULL OR last_try_at < $2::timestamptz)) OR (claimed_by IS NOT NULL AND lease_until < now()))`;
     // Claims follow the selection's order (--order): always among the next few ids of it.
     const window = this.remaining.slice(0, CLAIM_WINDOW);
-    const claimed = await this.claimAmong(window, claimable);
+    const claimed = await this.claimAmong(window, claimable(5));
     if (claimed.length > 0) {
       const ids = new Set(claimed.map((e) => e.delivery_id));
       this.remaining = this.remaining.filter((id) => !ids.has(id));
@@ -124,8 +130,8 @@ export class PostgresReplaySession implements ReplaySession {
     const state = await this.store.use((c) =>
       c.query<{ delivery_id: string; held: boolean }>(
         `SELECT delivery_id, (claimed_by IS NOT NULL AND lease_until >= now()) AS held FROM dlq_entries
-         WHERE delivery_id = ANY($1::text[]) AND (${claimable} OR (claimed_by IS NOT NULL AND lease_until >= now()))`,
-        [window, this.startedAt],
+         WHERE delivery_id = ANY($1::text[]) AND (${claimable(3)} OR (claimed_by IS NOT NULL AND lease_until >= now()))`,
+        [window, this.startedAt, this.resolvedInSelection],
       ),
     );
     const held = new Set(state.rows.filter((r) => r.held).map((r) => r.delivery_id));
@@ -157,7 +163,7 @@ export class PostgresReplaySession implements ReplaySession {
          UPDATE dlq_entries e SET claimed_by = $3, lease_until = now() + make_interval(secs => $4)
          FROM picked WHERE e.delivery_id = picked.delivery_id
          RETURNING ${WHOLE_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}`,
-        [ids, this.startedAt, this.me, this.leaseMs / 1000],
+        [ids, this.startedAt, this.me, this.leaseMs / 1000, this.resolvedInSelection],
       );
       const order = new Map(ids.map((id, i) => [id, i]));
       const rows = found.rows.sort((a, b) => (order.get(a['delivery_id'] as string) ?? 0) - (order.get(b['delivery_id'] as string) ?? 0));
