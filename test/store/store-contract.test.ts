@@ -150,12 +150,75 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
 
   test('dlq inspect: full ids, prefixes, ambiguity and unknown ids alike', async () => {
     const some = FIXTURE[17] as DlqEntry;
-    for (const id of [some.delivery_id, some.delivery_id.slice(0, 6), 'odd-', 'odd-%', 'odd-nul', 'nope', '1']) {
+    // LIKE's metacharacters in an id are literal: 'odd_' must not match 'odd-…', nor 'odd-\\' 'odd-%…'.
+    for (const id of [some.delivery_id, some.delivery_id.slice(0, 6), 'odd-', 'odd-%', 'odd-%_', 'odd_', 'od%', 'odd-\\', 'odd-nul', 'nope', '1']) {
       for (const extra of [{}, { json: true }, { body: true }]) {
         const a = await run((io) => inspectCommand({ id, ...extra, store: `file:${file}` }, io));
         const b = await run((io) => inspectCommand({ id, ...extra, store: pgUrl }, io));
         assert.deepEqual(b, a, `${id} ${JSON.stringify(extra)}`);
       }
+    }
+  });
+
+  test('ties, webhook names and "… and N more" counts: lists cut by --limit print the same from both stores', async () => {
+    const tieFile = join(dir, 'ties.json');
+    const tiePg = await db.another();
+    const at = '2026-03-08T10:00:00.000Z';
+    const hook = '9b2d6a1e-0c44-4e8f-a3a7-51c1f0d2b9e4';
+    const tie = (id: string, extra: Partial<DlqEntry> = {}): DlqEntry => ({ delivery_id: id, timestamp: at, status_code: 503, request_body: '{}', webhook_id: hook, ...extra });
+    // Same time and code, inserted out of id order; ids that sort differently by case or by
+    // LIKE metacharacters; entries naming the webhook (the last one in store order wins) and
+    // seven-field ones that carry only its id; an id no entry names; no timestamp at all.
+    const entries: DlqEntry[] = [
+      tie('tie-m', { webhook_name: 'Old name' }),
+      tie('tie-b'),
+      tie('tie-B', { status_code: 500 }),
+      tie('tie-%x'),
+      tie('tie-a', { webhook_name: 'Renamed' }),
+      tie('tie-_'),
+      tie('tie-%', { webhook_name: '' }),
+      tie('tie-~', { webhook_id: 'hook-nobody-names' }),
+      tie('tie-Z', { webhook_id: 'hook-nobody-names', status_code: 500 }),
+      tie('tie-c', { timestamp: '2026-03-08T10:00:00Z' }),
+      tie('tie-0', { timestamp: undefined }),
+      tie('tie-1', { timestamp: undefined, webhook_name: 'Named late' }),
+      tie('tie-y'),
+      tie('tie-x', { status_code: 429 }),
+    ];
+    for (const url of [`file:${tieFile}`, tiePg]) await (await open(url)).putEntries(entries, {});
+    const lists: ListOptions[] = [
+      { limit: '3' },
+      { limit: '5', reverse: true },
+      { statusCode: '503', limit: '4' },
+      { statusCode: '503', limit: '50' },
+      { statusCode: '500,429', limit: '1' },
+      { statusCode: '5xx', limit: '7', sort: 'status_code' },
+      { statusCode: '418', limit: '5' },
+      { limit: '14' },
+      { limit: '13', csv: true },
+      { sort: 'webhook', limit: '6' },
+      { sort: 'delivery_id', limit: '9' },
+      { webhook: 'renamed', limit: '2', json: true },
+      { grep: '{}', limit: '3' },
+      {},
+    ];
+    for (const options of lists) {
+      const a = await run((io) => listCommand({ ...options, store: `file:${tieFile}` }, io));
+      const b = await run((io) => listCommand({ ...options, store: tiePg }, io));
+      assert.equal(a.code, 0, JSON.stringify(options) + a.err);
+      assert.deepEqual(b, a, JSON.stringify(options));
+    }
+    // The control: the cases above do cut pages, tie, and name a webhook from other entries.
+    const cut = await run((io) => listCommand({ statusCode: '503', limit: '4', store: tiePg }, io));
+    assert.match(cut.err, /… and \d+ more \(use --limit\)/);
+    const all = await run((io) => listCommand({ store: tiePg }, io));
+    assert.match(all.out, /^tie-b .*Named late/m, 'the last name given in store order');
+    assert.match(all.out, /^tie-% .*Named late/m, 'an empty name looks the id up too');
+    assert.match(all.out, /^tie-~ .*hook-nobody-names/m);
+    for (const id of ['tie-%', 'tie-%x', 'tie-_', 'tie_', 'tie-', 'tie', 'TIE-a']) {
+      const a = await run((io) => inspectCommand({ id, json: true, store: `file:${tieFile}` }, io));
+      const b = await run((io) => inspectCommand({ id, json: true, store: tiePg }, io));
+      assert.deepEqual(b, a, id);
     }
   });
 

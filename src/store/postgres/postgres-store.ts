@@ -8,7 +8,7 @@
  * them). Every failure to reach or use the database is a StoreError (exit 6) naming the URL
  * without its password.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { DlqEntry, ReplayAttempt } from '../../dlq-entry.js';
 import { isDlqError, LockBusyError, StoreError, UsageError } from '../../errors.js';
 
@@ -32,7 +32,8 @@ import type {
   ResolveResult,
 } from '../dlq-store.js';
 import { orderBy, whereClause } from './entry-sql.js';
-import { idWithPrefix } from './id-lookup.js';
+import { MAX_CANDIDATES } from '../../entries/resolve-ids.js';
+import { lookupError, prefixPattern } from './id-lookup.js';
 import { BATCH_ROWS, insertEntries, putWholeEntries } from './entry-writes.js';
 import { HARVEST_STATE_VERSION, parseHarvestState, sameHarvestState, type HarvestState } from '../harvest-state.js';
 import { currentVersion, migrate } from './migrations.js';
@@ -40,6 +41,7 @@ import { decodeAttempt, decodeEntry, encodeEntry, ENTRY_COLUMN_NAMES } from './r
 import { pruneEntries, TOMBSTONE_LOCK } from './prune-entries.js';
 import { PostgresReplaySession } from './replay-session.js';
 import { resolveEntries } from './resolve-entries.js';
+import { pg as pgClient } from './pg-client.js';
 
 /** Any fixed number: the advisory lock that serialises watermark updates (pg_advisory_xact_lock). */
 const WATERMARK_LOCK = 0x646c7177; // "dlqw"
@@ -65,7 +67,7 @@ export class PostgresStore implements DlqStore {
 
   /** Connects and applies any missing migrations. */
   static async open(url: string, location: string): Promise<PostgresStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'dlq', connectionTimeoutMillis: 30_000 });
+    const pool = new pgClient.Pool({ connectionString: url, max: 4, application_name: 'dlq', connectionTimeoutMillis: 30_000 });
     // An idle connection dropped by the server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     const store = new PostgresStore(pool, location);
@@ -141,11 +143,18 @@ export class PostgresStore implements DlqStore {
       let rows: DlqEntry[];
       let matches: number;
       if (where.exact) {
-        const count = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM dlq_entries WHERE ${where.sql}`, where.params);
-        matches = count.rows[0]?.n ?? 0;
-        const limit = query.limit === undefined ? '' : ` LIMIT ${query.limit}`;
-        const found = await client.query(`SELECT ${SUMMARY_COLUMNS.join(', ')} FROM dlq_entries WHERE ${where.sql} ORDER BY ${orderBy(query.sort, query.reverse)}${limit}`, where.params);
+        // The count matters only when the limit cuts the page (list's "… and N more"). It rides in
+        // the same statement, as a subquery PostgreSQL runs once (an InitPlan, at the first row):
+        // one round trip, and an index-only scan of the narrow indexes where the filter has one.
+        const limited = query.limit !== undefined;
+        const count = limited ? `, (SELECT count(*) FROM dlq_entries WHERE ${where.sql})::int AS dlq_matches` : '';
+        const limit = limited ? ` LIMIT ${query.limit}` : '';
+        const found = await client.query(
+          `SELECT ${SUMMARY_COLUMNS.join(', ')}${count} FROM dlq_entries WHERE ${where.sql} ORDER BY ${orderBy(query.sort, query.reverse)}${limit}`,
+          where.params,
+        );
         rows = found.rows.map((r) => decodeEntry(r, undefined));
+        matches = limited && rows.length > 0 ? (found.rows[0]?.['dlq_matches'] as number) : rows.length;
       } else {
         // --grep: the SQL narrows, the file store's predicate decides; sorted like the file store.
         const found = await client.query(`SELECT ${WHOLE_COLUMNS} FROM dlq_entries WHERE ${where.sql}`, where.params);
@@ -157,7 +166,9 @@ export class PostgresStore implements DlqStore {
       const page: EntryPage = { rows, matches };
       if (query.whole) page.batches = this.wholeBatches(rows.map((e) => e.delivery_id));
       if (query.names && rows.some((e) => typeof e.webhook_name !== 'string' && typeof e.webhook_id === 'string')) {
-        page.nameById = await this.webhookNames(client);
+        // Only the ids a shown row may look up (output/entry-table.ts's webhookLabel, csv-export.ts).
+        const nameless = rows.filter((e) => (typeof e.webhook_name !== 'string' || e.webhook_name === '') && typeof e.webhook_id === 'string');
+        page.nameById = await this.webhookNames(client, [...new Set(nameless.map((e) => e.webhook_id as string))]);
       }
       return page;
     });
@@ -176,13 +187,25 @@ export class PostgresStore implements DlqStore {
     }
   }
 
-  /** webhook id → name, the last (in store order) of the names entries give it, as entries/webhook-names.ts's webhookNames. */
-  private async webhookNames(client: pg.ClientBase): Promise<Map<string, string>> {
-    const { rows } = await client.query<{ webhook_id: string; webhook_name: string }>(
-      `SELECT DISTINCT ON (webhook_id) webhook_id, webhook_name FROM dlq_entries
-       WHERE webhook_id IS NOT NULL AND webhook_name IS NOT NULL AND webhook_name <> '' ORDER BY webhook_id, seq DESC`,
+  /**
+   * webhook id → name for `ids`: the last (in store order) of the names entries give each id, as
+   * entries/webhook-names.ts's webhookNames over all entries would answer for them. Each id is one probe at
+   * the end of its range in the partial index dlq_entries_webhook_names (migration 2). The id is
+   * matched as a range (>= and <=, the same rows as =) on purpose: with `=` the planner may judge
+   * a backward scan of the whole table by seq, filtering, cheaper (it expects an id on every few
+   * rows) and then reads all of it for an id no entry names; ordered by (webhook_id, seq) only
+   * this index gives the order without a sort.
+   */
+  private async webhookNames(client: pg.ClientBase, ids: readonly string[]): Promise<Map<string, string>> {
+    const { rows } = await client.query<{ webhook_id: string; webhook_name: string | null }>(
+      `SELECT w.id AS webhook_id,
+              (SELECT e.webhook_name FROM dlq_entries e
+                WHERE e.webhook_id >= w.id AND e.webhook_id <= w.id AND e.webhook_name IS NOT NULL AND e.webhook_name <> ''
+                ORDER BY e.webhook_id DESC, e.seq DESC LIMIT 1) AS webhook_name
+       FROM unnest($1::text[]) AS w(id)`,
+      [ids],
     );
-    return new Map(rows.map((r) => [r.webhook_id, r.webhook_name]));
+    return new Map(rows.flatMap((r) => (r.webhook_name === null ? [] : [[r.webhook_id, r.webhook_name] as const])));
   }
 
   /** Whole entries of `rows` (dlq_entries rows with WHOLE_COLUMNS), their tries attached, in order. */
@@ -214,10 +237,22 @@ export class PostgresStore implements DlqStore {
     const id = raw.trim();
     if (id === '') throw new UsageError('empty delivery id');
     return this.use(async (client) => {
-      const exact = await client.query(`SELECT ${WHOLE_COLUMNS} FROM dlq_entries WHERE delivery_id = $1`, [id]);
-      if (exact.rows[0]) return (await this.wholeEntries(client, exact.rows))[0] as DlqEntry;
-      const one = await client.query(`SELECT ${WHOLE_COLUMNS} FROM dlq_entries WHERE delivery_id = $1`, [await idWithPrefix(client, id)]);
-      return (await this.wholeEntries(client, one.rows))[0] as DlqEntry;
+      // The id and the ids it prefixes in one statement (id-lookup.ts's range of the primary key),
+      // the whole entry joined only to the one chosen: the exact id, which sorts before every id
+      // it prefixes so is the first row however many share it, else the only candidate.
+      const pattern = prefixPattern(id);
+      const found = await client.query(
+        `WITH candidates AS (
+           SELECT delivery_id FROM dlq_entries WHERE delivery_id LIKE $1 ORDER BY delivery_id LIMIT ${MAX_CANDIDATES + 1})
+         SELECT c.delivery_id AS candidate, ${WHOLE_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ')}
+         FROM candidates c LEFT JOIN dlq_entries e
+           ON e.delivery_id = c.delivery_id AND (c.delivery_id = $2 OR (SELECT count(*) FROM candidates) = 1)
+         ORDER BY c.delivery_id`,
+        [pattern, id],
+      );
+      const chosen = found.rows[0];
+      if (chosen && chosen['delivery_id'] !== null) return (await this.wholeEntries(client, [chosen]))[0] as DlqEntry;
+      throw await lookupError(client, id, pattern, found.rows.map((r) => r['candidate'] as string));
     });
   }
 
