@@ -260,7 +260,13 @@ async function replayCase(): Promise<void> {
     replay_status: 'pending' as const,
     replays: [],
   }));
-  writeFileSync(file, serializeDlq(entries), { mode: 0o600 });
+  // Written through the store, as `dlq fetch` writes it (with its sidecar index), not by hand.
+  const store = await openStore({ file }, {}, dir);
+  try {
+    await store.putEntries(entries, {});
+  } finally {
+    await store.close();
+  }
   const receiver = await startReceiver(() => ({ status: 200, delayMs: LATENCY_MS }));
   let run: Run;
   let bare: Run;

@@ -13,8 +13,8 @@ import type { DlqEntry } from '../dlq-entry.js';
 import { atomicWrite } from './atomic-write.js';
 import { EntryProblem, EntryValidator } from './entry-validator.js';
 import { acquireFileLock, DEFAULT_STALE_MS, isTempNameOf, tempPathFor, type LockHolder } from './file-lock.js';
-import { describeFsError, loadDlq, sameIdentity, statIdentity, type ReadOptions } from './load-dlq.js';
-import { indexPathFor, readDlqIndex, writeDlqIndex } from './dlq-index.js';
+import { describeFsError, loadDlq, sameIdentity, statIdentity, type FileIdentity, type ReadOptions } from './load-dlq.js';
+import { indexPathFor, readDlqIndex, readDlqIndexHeader, writeDlqIndex } from './dlq-index.js';
 import { readPrunedIds, recordPrunedIds } from './pruned-ids.js';
 import type { UpdateReuse } from './update-reuse.js';
 import { DEFAULT_WRITE_CHUNK_BYTES, serializeDlq, serializeDlqChunks, type EntryLayout } from './serialize-dlq.js';
@@ -83,11 +83,41 @@ export async function readDlqFile(path: string, options: ReadOptions & { reuse?:
   const loaded = await loadDlq(target, {
     chunkedThresholdBytes: DEFAULT_READONLY_CHUNKED_THRESHOLD_BYTES,
     ...readOptions,
+    ...(reuse ? { keepBytesBelow: reuse.maxBytes } : {}),
   });
   if (reuse && loaded.identity) {
     reuse.remember({ target, identity: loaded.identity, entries: loaded.entries, mode: loaded.mode, uid: loaded.uid, gid: loaded.gid }, Number(loaded.identity.size));
+    if (loaded.bytes) await keepStoredTexts(target, loaded.entries, loaded.bytes, loaded.identity, reuse);
   }
   return { entries: loaded.entries, exists: loaded.exists };
+}
+
+/**
+ * Gives the reuse each entry's JSON text exactly as stored, so the first update copies the
+ * entries it does not change instead of stringifying all of them again. Only when the sidecar
+ * index's header vouches that our own serialiser wrote this very version of the file (same
+ * identity): its layout is then `[\n` + one JSON.stringify text per line joined by `,\n` +
+ * `\n]\n` (JSON.stringify never writes a raw newline), so line i+1 is entry i's text. Anything
+ * else (no index, another version, a line count that differs) keeps nothing: the update then
+ * stringifies every entry, as it always did.
+ */
+async function keepStoredTexts(target: string, entries: readonly DlqEntry[], bytes: Buffer, identity: FileIdentity, reuse: UpdateReuse): Promise<void> {
+  const header = await readDlqIndexHeader(target);
+  if (!header || !sameIdentity(header.identity, identity) || header.count !== entries.length || entries.length === 0) return;
+  const texts: Buffer[] = [];
+  // After `[\n`; each entry ends at the next newline (minus the `,` separating it from the next).
+  let start = 2;
+  for (let i = 0; i < entries.length; i++) {
+    const newline = bytes.indexOf(0x0a, start);
+    if (newline < 0) return;
+    const last = i === entries.length - 1;
+    const end = last ? newline : newline - 1;
+    if (bytes[start] !== 0x7b || bytes[end - 1] !== 0x7d || (!last && bytes[end] !== 0x2c)) return;
+    texts.push(bytes.subarray(start, end));
+    start = newline + 1;
+  }
+  if (start !== bytes.length - 2 || bytes[start] !== 0x5d) return;
+  entries.forEach((entry, i) => reuse.texts.set(entry, texts[i] as Buffer));
 }
 
 /**

@@ -171,6 +171,8 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
     // LIKE metacharacters; entries naming the webhook (the last one in store order wins) and
     // seven-field ones that carry only its id; an id no entry names; no timestamp at all.
     const entries: DlqEntry[] = [
+      // Kept whole as raw JSON text (a NUL): the first name given to the webhook.
+      tie('tie-raw-early', { webhook_name: 'Early raw name', request_body: 'a\u0000b' }),
       tie('tie-m', { webhook_name: 'Old name' }),
       tie('tie-b'),
       tie('tie-B', { status_code: 500 }),
@@ -185,6 +187,11 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
       tie('tie-1', { timestamp: undefined, webhook_name: 'Named late' }),
       tie('tie-y'),
       tie('tie-x', { status_code: 429 }),
+      // A second webhook id given the same name (any case): --webhook renamed matches both ids.
+      tie('tie-q', { webhook_id: 'hook-other', webhook_name: 'renamed' }),
+      tie('tie-r', { webhook_id: 'hook-other', status_code: 500 }),
+      // Raw too, and the last name hook-other is given.
+      tie('tie-raw-late', { webhook_id: 'hook-other', webhook_name: 'Raw late name', response_body: 'x\u0000' }),
     ];
     for (const url of [`file:${tieFile}`, tiePg]) await (await open(url)).putEntries(entries, {});
     const lists: ListOptions[] = [
@@ -195,11 +202,19 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
       { statusCode: '500,429', limit: '1' },
       { statusCode: '5xx', limit: '7', sort: 'status_code' },
       { statusCode: '418', limit: '5' },
-      { limit: '14' },
-      { limit: '13', csv: true },
+      { limit: '18' },
+      { limit: '17', csv: true },
       { sort: 'webhook', limit: '6' },
       { sort: 'delivery_id', limit: '9' },
       { webhook: 'renamed', limit: '2', json: true },
+      { webhook: 'RENAMED', ids: true },
+      { webhook: 'hook-other', limit: '1' },
+      { webhook: 'Renamed', groupBy: 'webhook' },
+      { groupBy: 'webhook' },
+      { groupBy: 'webhook', statusCode: '503' },
+      { groupBy: 'day', json: true },
+      { groupBy: 'replay_status', limit: '1' },
+      { groupBy: 'status_code', reverse: true, csv: true },
       { grep: '{}', limit: '3' },
       {},
     ];
@@ -216,10 +231,51 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
     assert.match(all.out, /^tie-b .*Named late/m, 'the last name given in store order');
     assert.match(all.out, /^tie-% .*Named late/m, 'an empty name looks the id up too');
     assert.match(all.out, /^tie-~ .*hook-nobody-names/m);
+    assert.match(all.out, /^tie-r .*Raw late name/m, 'a raw entry names a webhook too');
+    const groups = await run((io) => listCommand({ groupBy: 'webhook', json: true, store: tiePg }, io));
+    assert.deepEqual(
+      (JSON.parse(groups.out) as { key: string }[]).map((g) => g.key).sort(),
+      ['Early raw name', 'Named late', 'Old name', 'Raw late name', 'Renamed', 'hook-nobody-names', 'renamed'],
+    );
     for (const id of ['tie-%', 'tie-%x', 'tie-_', 'tie_', 'tie-', 'tie', 'TIE-a']) {
       const a = await run((io) => inspectCommand({ id, json: true, store: `file:${tieFile}` }, io));
       const b = await run((io) => inspectCommand({ id, json: true, store: tiePg }, io));
       assert.deepEqual(b, a, id);
+    }
+  });
+
+  test('--group-by day: local days in any time zone, also where a 15-minute bucket spans local midnight', async () => {
+    const dayFile = join(dir, 'days.json');
+    const dayPg = await db.another();
+    // Monrovia kept -00:44:30 until 1972: local midnight of 1970-06-01 is 00:44:30 UTC, inside
+    // the bucket 00:30–00:45 UTC that PostgreSQL counts first.
+    const at = (timestamp: string, id: string): DlqEntry => ({ delivery_id: id, timestamp, status_code: 503 });
+    const entries = [
+      at('1970-06-01T00:40:00Z', 'lmt-before-midnight'),
+      at('1970-06-01T00:44:29.999Z', 'lmt-last-ms-of-day'),
+      at('1970-06-01T00:44:30Z', 'lmt-midnight'),
+      at('1970-06-01T00:44:59.999Z', 'lmt-end-of-bucket'),
+      at('2026-03-07T23:59:59.999Z', 'now-before-midnight'),
+      at('2026-03-08T00:00:00Z', 'now-midnight'),
+      at('not a time', 'no-time'),
+    ];
+    for (const url of [`file:${dayFile}`, dayPg]) await (await open(url)).putEntries(entries, {});
+    const zone = process.env['TZ'];
+    process.env['TZ'] = 'Africa/Monrovia';
+    try {
+      const a = await run((io) => listCommand({ groupBy: 'day', json: true, store: `file:${dayFile}` }, io));
+      const b = await run((io) => listCommand({ groupBy: 'day', json: true, store: dayPg }, io));
+      assert.deepEqual(b, a);
+      assert.deepEqual(JSON.parse(a.out), [
+        { key: '1970-05-31', count: 2 },
+        { key: '1970-06-01', count: 2 },
+        { key: '2026-03-07', count: 1 },
+        { key: '2026-03-08', count: 1 },
+        { key: null, count: 1 },
+      ]);
+    } finally {
+      if (zone === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = zone;
     }
   });
 
