@@ -49,15 +49,15 @@ export interface CopySummary {
 }
 
 export async function storeCopyCommand(options: StoreCopyOptions, io: Io): Promise<number> {
-  // Validates --env-file (PG* variables are read from the real environment by the client).
-  effectiveEnv(io, options.envFile);
+  // PG* variables of --env-file reach both stores' connections.
+  const env = effectiveEnv(io, options.envFile);
   const lockTimeoutMs = parseDuration(options.lockTimeout ?? '30s', '--lock-timeout');
   const fromSpec = parseStoreUrl(options.from, '<from>', io.cwd);
   const toSpec = parseStoreUrl(options.to, '<to>', io.cwd);
   const reporter = createReporter(io, { quiet: options.quiet, verbose: options.verbose });
-  const from = await openStoreSpec(fromSpec);
+  const from = await openStoreSpec(fromSpec, env);
   try {
-    const to = await openStoreSpec(toSpec);
+    const to = await openStoreSpec(toSpec, env);
     try {
       const { entries, exists } = await from.readAll();
       if (!exists) throw new DlqFileError(from.location, 'no DLQ file (nothing to copy)');

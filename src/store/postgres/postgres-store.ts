@@ -4,8 +4,8 @@
  * SQL in entry-sql.ts, distributed replay in replay-session.ts.
  *
  * Connections: the URL as given (libpq style, `sslmode` included); the usual PG* variables
- * (PGHOST, PGUSER, PGPASSWORD, PGSSLMODE, ...) fill in what it leaves out (node-postgres reads
- * them). Every failure to reach or use the database is a StoreError (exit 6) naming the URL
+ * (PGHOST, PGUSER, PGPASSWORD, PGSSLMODE, ...) of the command's environment, --env-file included,
+ * fill in what it leaves out (connection-config.ts). Every failure to reach or use the database is a StoreError (exit 6) naming the URL
  * without its password.
  */
 import pg from 'pg';
@@ -21,6 +21,7 @@ import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, MergeOpt
 import { orderBy, whereClause } from './entry-sql.js';
 import { BATCH_ROWS, insertEntries, putWholeEntries } from './entry-writes.js';
 import { HARVEST_STATE_VERSION, parseHarvestState, sameHarvestState, type HarvestState } from '../harvest-state.js';
+import { clientConfig } from './connection-config.js';
 import { currentVersion, migrate } from './migrations.js';
 import { decodeAttempt, decodeEntry, encodeEntry, ENTRY_COLUMN_NAMES } from './row-codec.js';
 import { PostgresReplaySession } from './replay-session.js';
@@ -48,8 +49,8 @@ export class PostgresStore implements DlqStore {
   ) {}
 
   /** Connects and applies any missing migrations. */
-  static async open(url: string, location: string): Promise<PostgresStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 4, application_name: 'dlq', connectionTimeoutMillis: 30_000 });
+  static async open(url: string, location: string, env: NodeJS.ProcessEnv): Promise<PostgresStore> {
+    const pool = new pg.Pool({ ...clientConfig(url, env), max: 4, application_name: 'dlq', connectionTimeoutMillis: 30_000 });
     // An idle connection dropped by the server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     const store = new PostgresStore(pool, location);
