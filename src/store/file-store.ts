@@ -8,6 +8,7 @@ import { DlqFileError } from '../errors.js';
 import { mergeEntries } from '../harvest/merge-harvest.js';
 import { webhookNames } from '../output/entry-table.js';
 import { ResultRecorder } from '../replay/result-recorder.js';
+import { planOfSelection, selectForReplay } from '../replay/select-entries.js';
 import { buildFilter } from '../select/filters.js';
 import { groupEntries } from '../select/group-entries.js';
 import { resolveIds } from '../select/resolve-ids.js';
@@ -15,10 +16,13 @@ import { sortEntries } from '../select/sort-entries.js';
 import { proveDlqWritable, readDlqFile, readHarvestState, readRecordedIds, updateDlqFile, type LockOptions } from './dlq-file.js';
 import type { HarvestState } from './harvest-state.js';
 import { DlqIndexStaleError, readDlqIndex, readEntriesAt, readEntriesInBatches } from './dlq-index.js';
-import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, PutCounts, ReplaySession, ReplaySessionOptions } from './dlq-store.js';
+import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, PutCounts, ReplayPlan, ReplaySelection, ReplaySession, ReplaySessionOptions } from './dlq-store.js';
 import { quickCheckDlqFile } from './quick-check.js';
 
 export class FileStore implements DlqStore {
+  /** The entries each plan of this store selects, in send order (what its replay session hands out). */
+  private readonly planned = new WeakMap<ReplayPlan, readonly DlqEntry[]>();
+
   constructor(readonly path: string) {}
 
   get location(): string {
@@ -135,6 +139,25 @@ export class FileStore implements DlqStore {
     );
   }
 
+  async planReplay(selection: ReplaySelection): Promise<ReplayPlan> {
+    // One machine, one file: the selection is made in memory (select-entries.ts), as always.
+    const entries = await this.loadExisting();
+    const hasRoute = selection.routing?.(entries);
+    const chosen = selectForReplay(entries, {
+      ids: selection.ids,
+      // Like `dlq list`: --webhook <name> also matches seven-field entries another entry names.
+      filter: buildFilter(selection.filter, selection.now, selection.filter.webhook === undefined ? undefined : entries),
+      force: selection.force,
+      maxReplays: selection.maxReplays,
+      ...(hasRoute ? { hasRoute } : {}),
+      order: selection.order,
+      limit: selection.limit,
+    });
+    const plan = planOfSelection(chosen);
+    this.planned.set(plan, chosen.toSend);
+    return plan;
+  }
+
   replaySession(options: ReplaySessionOptions): ReplaySession {
     const lockOptions: LockOptions = {
       lockTimeoutMs: options.lockTimeoutMs,
@@ -143,8 +166,9 @@ export class FileStore implements DlqStore {
     };
     const recorder = new ResultRecorder(this.path, lockOptions);
     // One machine, one file lock: the selection is this run's alone, in order.
+    const entries = this.planned.get(options.plan);
+    if (entries === undefined) throw new Error('replaySession: the plan was not made by this store');
     let next = 0;
-    const entries = options.entries;
     return {
       proveWritable: () => proveDlqWritable(this.path, lockOptions),
       unsavedIds: () => recorder.unsavedIds(),

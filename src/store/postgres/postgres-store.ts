@@ -17,7 +17,7 @@ import { buildFilter } from '../../select/filters.js';
 import { groupEntries, type GroupCount } from '../../select/group-entries.js';
 import { idLookupError, MAX_CANDIDATES } from '../../select/resolve-ids.js';
 import { sortEntries } from '../../select/sort-entries.js';
-import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, MergeOptions, PutCounts, ReplaySession, ReplaySessionOptions } from '../dlq-store.js';
+import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, MergeOptions, PutCounts, ReplayPlan, ReplaySelection, ReplaySession, ReplaySessionOptions } from '../dlq-store.js';
 import { orderBy, whereClause } from './entry-sql.js';
 import { BATCH_ROWS, insertEntries, putWholeEntries } from './entry-writes.js';
 import { HARVEST_STATE_VERSION, parseHarvestState, sameHarvestState, type HarvestState } from '../harvest-state.js';
@@ -25,6 +25,7 @@ import { clientConfig } from './connection-config.js';
 import { currentVersion, migrate } from './migrations.js';
 import { decodeAttempt, decodeEntry, encodeEntry, ENTRY_COLUMN_NAMES } from './row-codec.js';
 import { PostgresReplaySession } from './replay-session.js';
+import { planReplay, type PlannedReplay } from './replay-selection.js';
 
 /** Any fixed number: the advisory lock that serialises watermark updates (pg_advisory_xact_lock). */
 const WATERMARK_LOCK = 0x646c7177; // "dlqw"
@@ -330,8 +331,17 @@ export class PostgresStore implements DlqStore {
     return this.transaction((client) => putWholeEntries(client, entries));
   }
 
+  /** The SQL and bounds each plan of this store selects (what its replay session claims from). */
+  private readonly planned = new WeakMap<ReplayPlan, PlannedReplay>();
+
+  async planReplay(selection: ReplaySelection): Promise<ReplayPlan> {
+    const { plan, planned } = await this.use((client) => planReplay(client, selection));
+    this.planned.set(plan, planned);
+    return plan;
+  }
+
   replaySession(options: ReplaySessionOptions): ReplaySession {
-    return new PostgresReplaySession(this, options);
+    return new PostgresReplaySession(this, options, this.planned.get(options.plan));
   }
 
   async migrate(): Promise<{ version: number; applied: number[] }> {

@@ -1,0 +1,236 @@
+/**
+ * `dlq replay`'s selection as SQL (issue #15): the rules of replay/select-entries.ts's
+ * selectForReplay (ids or filters pick candidates; resolved, no payload, already succeeded,
+ * --max-replays and no route skip them, in that order; --order and --limit pick what is sent),
+ * expressed over dlq_entries so that a million entries are counted by the server and claimed a
+ * few at a time (replay-session.ts), never loaded.
+ *
+ * - The filters are entry-sql.ts's (the `dlq list` SQL). --grep is exact for every row but those
+ *   kept raw (row-codec.ts: their bodies are only in JSON text): those few are read and tested
+ *   with filters.ts's own predicate.
+ * - Ids (full or unique prefixes) are resolved first, with resolve-ids.ts's errors.
+ * - Each candidate gets one category (a CASE in the order of selectForReplay's checks); `send`
+ *   rows are sent in `ts_ms, delivery_id` order (sort-entries.ts's timestamp order), and with
+ *   --limit only up to the limit-th of them (the boundary key, fixed when the run starts).
+ */
+import type pg from 'pg';
+import { UsageError } from '../../errors.js';
+import { buildFilter } from '../../select/filters.js';
+import { idLookupError, MAX_CANDIDATES } from '../../select/resolve-ids.js';
+import { PLAN_FIRST_IDS, type ReplayGroup, type ReplayPlan, type ReplaySelection, type WebhookRef } from '../dlq-store.js';
+import { orderBy, whereClause } from './entry-sql.js';
+
+/** A position in send order: the row's ts_ms (int8 as text, null when it has none) and delivery id. */
+export interface SendKey {
+  ts: string | null;
+  id: string;
+}
+
+/** The selection as SQL over `dlq_entries e`, with its parameters (placeholders $1…). */
+export interface SelectionSql {
+  /** The candidates (ids, filters). */
+  where: string;
+  /** Yields 'resolved' | 'no_payload' | 'succeeded' | 'max_replays' | 'no_route' | 'send'. */
+  category: string;
+  params: unknown[];
+  /** ORDER BY of send order. */
+  order: string;
+  descending: boolean;
+  /** ORDER BY of candidate order (what the file store's candidates follow): the ids' order when named, else store order. */
+  candidateOrder: string;
+}
+
+/** What a PostgreSQL replay session needs of its plan (kept by the store beside the plan). */
+export interface PlannedReplay {
+  sql: SelectionSql;
+  total: number;
+  /** With --limit cutting the selection: the key of the last entry sent (inclusive). */
+  boundary: SendKey | undefined;
+  /** The database's clock when the plan was made: tries after it are other runs' (replay-session.ts). */
+  startedAt: string;
+}
+
+export async function planReplay(client: pg.ClientBase, selection: ReplaySelection): Promise<{ plan: ReplayPlan; planned: PlannedReplay }> {
+  const startedAt = (await client.query<{ t: string }>('SELECT now()::text AS t')).rows[0]?.t as string;
+  const sql = await selectionSql(client, selection);
+  const send = `${sql.where} AND (${sql.category}) = 'send'`;
+  const counts = new Map<string, number>();
+  const counted = await client.query<{ category: string; n: number }>(
+    `SELECT category, count(*)::int AS n FROM (SELECT ${sql.category} AS category FROM dlq_entries e WHERE ${sql.where}) c GROUP BY category`,
+    sql.params,
+  );
+  for (const r of counted.rows) counts.set(r.category, r.n);
+  const sendable = counts.get('send') ?? 0;
+  const total = selection.limit === undefined ? sendable : Math.min(selection.limit, sendable);
+  const limited = total < sendable;
+  const noPayload = await client.query<{ delivery_id: string }>(
+    `SELECT e.delivery_id FROM dlq_entries e WHERE ${sql.where} AND (${sql.category}) = 'no_payload' ORDER BY ${sql.candidateOrder}`,
+    sql.params,
+  );
+  let groups: ReplayGroup[] = [];
+  let firstIds: string[] = [];
+  let boundary: SendKey | undefined;
+  if (total > 0) {
+    const columns = 'e.status_num, e.webhook_id, e.webhook_name';
+    const sent = `(SELECT ${columns} FROM dlq_entries e WHERE ${send}${limited ? ` ORDER BY ${sql.order} LIMIT ${total}` : ''})`;
+    const grouped = await client.query<{ status_num: number | null; webhook_id: string | null; webhook_name: string | null; n: number }>(
+      `SELECT status_num, webhook_id, webhook_name, count(*)::int AS n FROM ${sent} s GROUP BY status_num, webhook_id, webhook_name`,
+      sql.params,
+    );
+    groups = grouped.rows.map((r) => ({ statusCode: r.status_num, webhook_id: r.webhook_id ?? undefined, webhook_name: r.webhook_name ?? undefined, count: r.n }));
+    const first = await client.query<{ delivery_id: string }>(
+      `SELECT e.delivery_id FROM dlq_entries e WHERE ${send} ORDER BY ${sql.order} LIMIT ${Math.min(PLAN_FIRST_IDS, total)}`,
+      sql.params,
+    );
+    firstIds = first.rows.map((r) => r.delivery_id);
+    if (limited) {
+      const last = await client.query<{ ts: string | null; delivery_id: string }>(
+        `SELECT e.ts_ms::text AS ts, e.delivery_id FROM dlq_entries e WHERE ${send} ORDER BY ${sql.order} OFFSET ${total - 1} LIMIT 1`,
+        sql.params,
+      );
+      const row = last.rows[0];
+      if (row) boundary = { ts: row.ts, id: row.delivery_id };
+    }
+  }
+  const plan: ReplayPlan = {
+    total,
+    skippedSucceeded: counts.get('succeeded') ?? 0,
+    skippedMaxReplays: counts.get('max_replays') ?? 0,
+    skippedResolved: counts.get('resolved') ?? 0,
+    skippedNoRoute: counts.get('no_route') ?? 0,
+    skippedNoPayload: noPayload.rows.map((r) => r.delivery_id),
+    beyondLimit: sendable - total,
+    groups,
+    firstIds,
+  };
+  return { plan, planned: { sql, total, boundary, startedAt } };
+}
+
+async function selectionSql(client: pg.ClientBase, selection: ReplaySelection): Promise<SelectionSql> {
+  const params: unknown[] = [];
+  const p = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  const parts: string[] = [];
+  const byId = selection.ids.length > 0;
+  let candidateOrder = 'e.seq';
+  if (byId) {
+    const ids = p(await resolveIds(client, selection.ids));
+    parts.push(`e.delivery_id = ANY(${ids}::text[])`);
+    candidateOrder = `array_position(${ids}::text[], e.delivery_id::text)`;
+  }
+  const { grep, ...exact } = selection.filter;
+  parts.push(whereClause(exact, selection.now, params).sql);
+  if (grep !== undefined) {
+    const raw = await rawGrepMatches(client, parts.join(' AND '), [...params], grep, selection.now);
+    const g = p(grep);
+    parts.push(
+      `((e.raw_json IS NULL AND (strpos(e.request_body, ${g}) > 0 OR strpos(e.response_body, ${g}) > 0 OR strpos(e.status_message, ${g}) > 0)) ` +
+        `OR e.delivery_id = ANY(${p(raw)}::text[]))`,
+    );
+  }
+  const cases: string[] = [];
+  // Resolved stays unless named by id AND --force (select-entries.ts).
+  if (!(byId && selection.force)) cases.push(`WHEN e.replay_state = 'resolved' THEN 'resolved'`);
+  // hasPayload: request_body neither null nor absent (a non-string value is kept in `extra`).
+  cases.push(`WHEN e.request_body IS NULL AND NOT (e.extra ? 'request_body' AND jsonb_typeof(e.extra -> 'request_body') <> 'null') THEN 'no_payload'`);
+  if (!selection.force) cases.push(`WHEN e.replay_state = 'succeeded' THEN 'succeeded'`);
+  if (selection.maxReplays !== undefined) {
+    const max = p(selection.maxReplays);
+    cases.push(`WHEN e.replay_count >= ${max} AND (${failedRunsSql}) >= ${max} THEN 'max_replays'`);
+  }
+  if (selection.routing) {
+    const known = await webhookRefs(client);
+    const hasRoute = selection.routing(known);
+    const routed = known.filter(hasRoute);
+    const idsParam = p(routed.map((w) => w.webhook_id ?? null));
+    const namesParam = p(routed.map((w) => w.webhook_name ?? null));
+    cases.push(
+      `WHEN NOT EXISTS (SELECT 1 FROM unnest(${idsParam}::text[], ${namesParam}::text[]) AS r(id, name) ` +
+        `WHERE r.id IS NOT DISTINCT FROM e.webhook_id AND r.name IS NOT DISTINCT FROM e.webhook_name) THEN 'no_route'`,
+    );
+  }
+  const descending = selection.order === 'newest';
+  return {
+    where: parts.join(' AND '),
+    category: `CASE ${cases.join(' ')} ELSE 'send' END`,
+    params,
+    order: orderBy('timestamp', !descending),
+    descending,
+    candidateOrder,
+  };
+}
+
+/**
+ * select-entries.ts's failedReplayRuns in SQL: the tries of the entry grouped by run_id (a try
+ * without one is a run of its own), counting runs whose last try was not a 2xx.
+ */
+const failedRunsSql = `SELECT count(*) FROM (
+  SELECT DISTINCT ON (r.run_id IS NULL, COALESCE(r.run_id, r.n::text)) r.http_status FROM dlq_replays r
+  WHERE r.delivery_id = e.delivery_id ORDER BY r.run_id IS NULL, COALESCE(r.run_id, r.n::text), r.n DESC) last_of_run
+  WHERE NOT COALESCE(last_of_run.http_status BETWEEN 200 AND 299, false)`;
+
+/** Every webhook (id, name) pair the entries hold, strings only, in store order of first appearance. */
+export async function webhookRefs(client: pg.ClientBase): Promise<Required<WebhookRef>[]> {
+  const { rows } = await client.query<{ webhook_id: string | null; webhook_name: string | null }>(
+    `SELECT webhook_id, webhook_name FROM dlq_entries GROUP BY webhook_id, webhook_name ORDER BY min(seq)`,
+  );
+  return rows.map((r) => ({ webhook_id: r.webhook_id ?? undefined, webhook_name: r.webhook_name ?? undefined }));
+}
+
+/** resolve-ids.ts's resolveIds by queries: exact ids at once, then each prefix (unique, or its UsageError); argument order, no repeats. */
+async function resolveIds(client: pg.ClientBase, raw: readonly string[]): Promise<string[]> {
+  const ids = raw.map((r) => {
+    const id = r.trim();
+    if (id === '') throw new UsageError('empty delivery id');
+    return id;
+  });
+  const found = await client.query<{ delivery_id: string }>('SELECT delivery_id FROM dlq_entries WHERE delivery_id = ANY($1::text[])', [ids]);
+  const exact = new Set(found.rows.map((r) => r.delivery_id));
+  const out: string[] = [];
+  for (const id of ids) {
+    if (exact.has(id)) {
+      out.push(id);
+      continue;
+    }
+    const pattern = `${id.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const matches = await client.query<{ delivery_id: string }>(
+      `SELECT delivery_id FROM dlq_entries WHERE delivery_id LIKE $1 ORDER BY delivery_id LIMIT ${MAX_CANDIDATES + 1}`,
+      [pattern],
+    );
+    let count = matches.rows.length;
+    if (count > MAX_CANDIDATES) {
+      count = (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM dlq_entries WHERE delivery_id LIKE $1', [pattern])).rows[0]?.n ?? count;
+    }
+    if (count !== 1) throw idLookupError(id, count, matches.rows.map((r) => r.delivery_id));
+    out.push(matches.rows[0]?.delivery_id as string);
+  }
+  return [...new Set(out)];
+}
+
+/** Raw rows (row-codec.ts) among the candidates that --grep matches, decided by filters.ts's predicate on their JSON. */
+async function rawGrepMatches(client: pg.ClientBase, where: string, params: unknown[], grep: string, now: Date): Promise<string[]> {
+  const { rows } = await client.query<{ delivery_id: string; raw_json: string }>(
+    `SELECT e.delivery_id, e.raw_json FROM dlq_entries e WHERE e.raw_json IS NOT NULL AND ${where}`,
+    params,
+  );
+  const matches = buildFilter({ grep }, now);
+  return rows.filter((r) => matches(JSON.parse(r.raw_json))).map((r) => r.delivery_id);
+}
+
+/** SQL: the row comes after `key` in send order (keyset pagination; entries without a time last). */
+export function afterKey(key: SendKey, descending: boolean, p: (value: unknown) => string): string {
+  const id = p(key.id);
+  if (key.ts === null) return `(e.ts_ms IS NULL AND e.delivery_id > ${id})`;
+  const ts = p(key.ts);
+  return `(e.ts_ms ${descending ? '<' : '>'} ${ts}::int8 OR (e.ts_ms = ${ts}::int8 AND e.delivery_id > ${id}) OR e.ts_ms IS NULL)`;
+}
+
+/** SQL: the row is at or before `key` in send order. */
+export function atOrBefore(key: SendKey, descending: boolean, p: (value: unknown) => string): string {
+  const id = p(key.id);
+  if (key.ts === null) return `(e.ts_ms IS NOT NULL OR e.delivery_id <= ${id})`;
+  const ts = p(key.ts);
+  return `(e.ts_ms ${descending ? '>' : '<'} ${ts}::int8 OR (e.ts_ms = ${ts}::int8 AND e.delivery_id <= ${id}))`;
+}
