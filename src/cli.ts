@@ -13,9 +13,9 @@ import { COLOR_MODES, processIo, type ColorMode, type Io } from './io.js';
 import { formatLogLine, log, LOG_FORMATS, logFormatFrom, type LogFormat } from './output/log-line.js';
 import { guardOutput, ignoreWriteErrors, settleWrites, throwIfFailed } from './output/guard-output.js';
 import { escapeText } from './output/escape-text.js';
-import { redactSecrets } from './output/redact.js';
+import { redactSecrets } from './redact.js';
 import { version } from './version.js';
-import { GROUP_FIELDS, REPLAY_ORDERS, SORT_FIELDS, SOURCE_NAMES } from './select/fields.js';
+import { GROUP_FIELDS, REPLAY_ORDERS, SORT_FIELDS, SOURCE_NAMES } from './entries/fields.js';
 
 const VERSION = version();
 export { version };
@@ -34,7 +34,7 @@ function addCommonOptions(cmd: Command): Command {
 /**
  * `--replay-status`: a comma list (failed,pending), which commander's .choices() would reject as
  * one value. The values are declared as argChoices only, for --help and shell completion; the
- * command checks each item (select/filters.ts).
+ * command checks each item (entries/filters.ts).
  */
 function replayStatusOption(description = 'only these replay statuses, a comma list'): Option {
   const option = new Option('--replay-status <status>', description);
@@ -42,7 +42,7 @@ function replayStatusOption(description = 'only these replay statuses, a comma l
   return option;
 }
 
-/** What --since/--until take (select/time-flag.ts): one help text for every command. */
+/** What --since/--until take (entries/time-flag.ts): one help text for every command. */
 const TIME_FORMATS = 'a date 2026-03-01 (local day), ISO 8601 2026-03-01T14:00:00Z, or an age: 90m, 24h, 7d, 2w, 1h30m';
 
 function examples(lines: string[]): string {
@@ -82,7 +82,7 @@ function sourceFilterOption(): Option {
 }
 
 /**
- * The filters of stored entries that list, replay, resolve and prune share (select/filters.ts),
+ * The filters of stored entries that list, replay, resolve and prune share (entries/filters.ts),
  * in one order so every command's help reads the same.
  */
 function addEntryFilters(cmd: Command, replayStatusHelp?: string): Command {

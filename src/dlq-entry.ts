@@ -65,6 +65,10 @@ export function replayStatusFromHistory(entry: DlqEntry): Exclude<ReplayStatus, 
   const replays = Array.isArray(entry.replays) ? entry.replays : [];
   const last = replays[replays.length - 1];
   if (last === undefined) return 'pending';
-  const status = last.http_status;
-  return typeof status === 'number' && status >= 200 && status < 300 ? 'succeeded' : 'failed';
+  return isSuccessStatus(last.http_status) ? 'succeeded' : 'failed';
+}
+
+/** A 2xx: the try succeeded (the one rule for replay, its retries and every store's replay_status). */
+export function isSuccessStatus(status: number | null | undefined): boolean {
+  return typeof status === 'number' && status >= 200 && status < 300;
 }

@@ -14,7 +14,7 @@ import { RequestRunner } from '../harvest/request-runner.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../harvest/retry-policy.js';
 import type { Io } from '../io.js';
 import { escapeText } from '../output/escape-text.js';
-import { redactSecrets } from '../output/redact.js';
+import { redactSecrets } from '../redact.js';
 import { createReporter } from '../output/reporter.js';
 // The platform configuration is fetch's own: doctor checks exactly what fetch would use.
 import { mostSevere, resolvePlatformConfig, type PlatformOptions } from './fetch.js';

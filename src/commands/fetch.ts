@@ -9,7 +9,7 @@ import { parseDuration, parsePositiveInt } from '../duration.js';
 import { ExitCode, isDlqError, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { escapeText } from '../output/escape-text.js';
-import { redactSecrets } from '../output/redact.js';
+import { redactSecrets } from '../redact.js';
 import { createReporter, type Reporter } from '../output/reporter.js';
 import { withRunMetrics, type RunMetrics } from './run-metrics.js';
 import type { DlqStore } from '../store/dlq-store.js';
@@ -21,14 +21,14 @@ import { EventsSource, eventsInterval, type EventsInterval } from '../harvest/ev
 import type { HarvestContext, SourceHarvest } from '../harvest/harvest-source.js';
 import type { HarvestMode } from '../harvest/harvest-history.js';
 import { HistorySource, type HistorySourceOptions } from '../harvest/history-source.js';
-import { listAllWebhooks } from '../harvest/resolve-webhook.js';
+import { listAllWebhooks, type WebhookTarget } from '../harvest/resolve-webhook.js';
 import { RateLimitPacer } from '../harvest/rate-limit-pacer.js';
 import { RequestRunner } from '../harvest/request-runner.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../harvest/retry-policy.js';
 // Cheap: the SDK itself is loaded only when a client is created or the regions are asked for.
 import { GenesysClient } from '../genesys/client.js';
 import { checkEnvironment, checkEnvironmentSyntax } from '../genesys/region.js';
-import { SOURCE_NAMES, type SourceName } from '../select/fields.js';
+import { SOURCE_NAMES, type SourceName } from '../entries/fields.js';
 import { SIGNAL_EXIT, trapSignals, type SignalSource, type SignalTrap } from '../signal-trap.js';
 
 /** The platform configuration `fetch` and `doctor` share (same flags, same environment). */
@@ -102,9 +102,6 @@ export interface FetchSummary extends HarvestCounts {
 }
 
 const DEFAULT_ENVIRONMENT = 'mypurecloud.com';
-
-/** One webhook to harvest: by name (resolved on the platform) or by integration id. */
-export type WebhookTarget = { name: string; id?: undefined } | { id: string; name?: undefined };
 
 export interface PlatformConfig {
   clientId: string;

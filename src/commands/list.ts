@@ -14,9 +14,10 @@ import { renderGroupTable } from '../output/group-table.js';
 import { log } from '../output/log-line.js';
 import { parseRedactRules, redactEntries, type RedactRule } from '../output/redact-paths.js';
 import { writeChunked } from '../output/write-chunked.js';
-import { buildFilter, type FilterFlags } from '../select/filters.js';
-import { parseGroupField, type GroupField } from '../select/group-entries.js';
-import { parseSortField, type SortField } from '../select/sort-entries.js';
+import { buildFilter, type FilterFlags } from '../entries/filters.js';
+import type { GroupField, SortField } from '../entries/fields.js';
+import { parseGroupField } from '../select/parse-group-field.js';
+import { parseSortField } from '../select/parse-sort-field.js';
 import { pickFilter, type DlqStore } from '../store/dlq-store.js';
 import { withStore } from '../store/open-store.js';
 

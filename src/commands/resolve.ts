@@ -9,8 +9,8 @@ import { DlqFileError, ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { markResolved } from '../lifecycle/mark-resolved.js';
 import { createReporter } from '../output/reporter.js';
-import { buildFilter, type FilterFlags } from '../select/filters.js';
-import { resolveIds } from '../select/resolve-ids.js';
+import { buildFilter, type FilterFlags } from '../entries/filters.js';
+import { resolveIds } from '../entries/resolve-ids.js';
 import { updateDlqFile } from '../store/dlq-file.js';
 
 export interface ResolveOptions extends CommonOptions, FilterFlags {

@@ -12,10 +12,9 @@ import type { ApiResponse, GenesysClient, RequestTrace } from '../genesys/client
 import { parseRateLimitHeaders } from '../harvest/rate-limit-pacer.js';
 import type { RequestRunner } from '../harvest/request-runner.js';
 import { definitionsOf, matchEventDefinitions } from '../harvest/resolve-event-definitions.js';
-import { listAllWebhooks, resolveWebhook, SEARCH_NOT_OFFERED } from '../harvest/resolve-webhook.js';
-import type { WebhookTarget } from '../commands/fetch.js';
+import { listAllWebhooks, resolveWebhook, SEARCH_NOT_OFFERED, type WebhookTarget } from '../harvest/resolve-webhook.js';
 import type { EventDefinitionRef } from '../harvest/event-entry.js';
-import type { SourceName } from '../select/fields.js';
+import type { SourceName } from '../entries/fields.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 

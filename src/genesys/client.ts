@@ -13,7 +13,7 @@
  */
 import { createRequire } from 'node:module';
 import { AuthError } from '../errors.js';
-import { registerSecret } from '../output/redact.js';
+import { registerSecret } from '../redact.js';
 import { GenesysApiError } from './api-error.js';
 import { describeNetworkError, isPermanentNetworkCode } from '../network-error.js';
 

@@ -17,7 +17,7 @@
 import type { DlqEntry } from '../dlq-entry.js';
 import { PlatformError, UsageError } from '../errors.js';
 import type { EventQueryRequest, GenesysClient, OperationalEvent } from '../genesys/client.js';
-import { parseTimeRange } from '../select/time-flag.js';
+import { parseTimeRange } from '../entries/time-flag.js';
 import { entryFromEvent, type EventDefinitionRef } from './event-entry.js';
 import { eventDefinitionKey, watermarkOf } from '../store/harvest-state.js';
 import type { HarvestMode } from './harvest-history.js';

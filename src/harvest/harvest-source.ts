@@ -6,7 +6,7 @@
  * - `events-source.ts`: the operational events of a real org (contract §6).
  *
  * A source reads the platform and returns new-entry shaped DLQ entries; fetch merges them into
- * the store (merge-harvest.ts) and prints the summary. Naming problems (a webhook or event
+ * the store (entries/merge-entries.ts) and prints the summary. Naming problems (a webhook or event
  * definition that does not exist, a history the org does not offer) are thrown before anything
  * is harvested; a failure part-way comes back as `failure` together with what was harvested, so
  * it is still saved.
@@ -14,7 +14,7 @@
 import type { DlqEntry } from '../dlq-entry.js';
 import { DlqError, HistoryNotOfferedError } from '../errors.js';
 import type { Reporter } from '../output/reporter.js';
-import type { SourceName } from '../select/fields.js';
+import type { SourceName } from '../entries/fields.js';
 import type { HarvestState } from '../store/harvest-state.js';
 import type { HarvestMode } from './harvest-history.js';
 import type { RequestRunner } from './request-runner.js';

@@ -11,6 +11,9 @@ import { PlatformError, WebhookResolutionError } from '../errors.js';
 import type { GenesysClient, IntegrationSummary } from '../genesys/client.js';
 import type { RequestRunner } from './request-runner.js';
 
+/** One webhook to harvest: by name (resolved on the platform) or by integration id. */
+export type WebhookTarget = { name: string; id?: undefined } | { id: string; name?: undefined };
+
 export interface ResolvedWebhook {
   id: string;
   name: string;

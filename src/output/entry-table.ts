@@ -4,9 +4,9 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { replayStatusOf, type DlqEntry } from '../dlq-entry.js';
-import { statusCodeOf, timestampMs } from '../select/filters.js';
+import { statusCodeOf, timestampMs } from '../entries/filters.js';
 import { escapeText } from './escape-text.js';
-import { formatLocalTime } from './local-time.js';
+import { formatLocalTime } from '../local-time.js';
 import { renderTable, type Cell, type Column } from './table.js';
 
 const COLUMNS: readonly Column[] = [
@@ -43,17 +43,6 @@ export function webhookLabel(entry: DlqEntry, nameById?: ReadonlyMap<string, str
   if (typeof entry.webhook_name === 'string' && entry.webhook_name !== '') return entry.webhook_name;
   if (typeof entry.webhook_id === 'string' && entry.webhook_id !== '') return nameById?.get(entry.webhook_id) ?? entry.webhook_id;
   return '-';
-}
-
-/** webhook_id → webhook_name over `entries` (last name seen wins). */
-export function webhookNames(entries: readonly DlqEntry[]): Map<string, string> {
-  const names = new Map<string, string>();
-  for (const e of entries) {
-    if (typeof e.webhook_id === 'string' && typeof e.webhook_name === 'string' && e.webhook_name !== '') {
-      names.set(e.webhook_id, e.webhook_name);
-    }
-  }
-  return names;
 }
 
 function failedAt(entry: DlqEntry): string {

@@ -6,10 +6,10 @@
  */
 import type { ChalkInstance } from 'chalk';
 import { isEventEntry, type DlqEntry, type ReplayAttempt } from '../dlq-entry.js';
-import { statusCodeOf, timestampMs } from '../select/filters.js';
+import { statusCodeOf, timestampMs } from '../entries/filters.js';
 import { replayStyle, statusStyle } from './entry-table.js';
 import { escapeText } from './escape-text.js';
-import { formatLocalTime } from './local-time.js';
+import { formatLocalTime } from '../local-time.js';
 import { renderTable, type Cell } from './table.js';
 
 /** Contract order (genesys-dlq-contract.md §5); bodies and replays get their own sections. */

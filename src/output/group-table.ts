@@ -1,5 +1,5 @@
 /** The `dlq list --group-by` table: key, count and, on a terminal, a bar scaled to the largest count. */
-import type { GroupCount } from '../select/group-entries.js';
+import type { GroupCount } from '../entries/group-entries.js';
 import { escapeText } from './escape-text.js';
 import { renderTable, type Cell } from './table.js';
 

@@ -12,7 +12,7 @@
  */
 import type { Io } from '../io.js';
 import { escapeText } from './escape-text.js';
-import { redactSecrets } from './redact.js';
+import { redactSecrets } from '../redact.js';
 
 export const LOG_FORMATS = ['text', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];

@@ -11,8 +11,8 @@
  * keeps growing while fetch fails.
  */
 import { replayStatusOf, REPLAY_STATUSES, type DlqEntry } from '../dlq-entry.js';
-import { timestampMs } from '../select/filters.js';
-import { webhookNames } from './entry-table.js';
+import { timestampMs } from '../entries/filters.js';
+import { webhookNames } from '../entries/webhook-names.js';
 
 export type MetricsCommand = 'fetch' | 'replay' | 'prune';
 export type RunOutcome = 'success' | 'error';

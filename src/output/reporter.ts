@@ -8,7 +8,7 @@ import type { Ora } from 'ora';
 import { interactiveStderr, type Io } from '../io.js';
 import { escapeText } from './escape-text.js';
 import { formatLogLine, type LogLevel } from './log-line.js';
-import { redactSecrets } from './redact.js';
+import { redactSecrets } from '../redact.js';
 
 export interface Reporter {
   /** A normal progress/log line (suppressed by --quiet). */

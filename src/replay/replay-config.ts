@@ -5,8 +5,8 @@
 import type { CommonOptions } from '../config.js';
 import { parseDuration, parsePositiveInt } from '../duration.js';
 import { UsageError } from '../errors.js';
-import { REPLAY_ORDERS, type ReplayOrder } from '../select/fields.js';
-import type { FilterFlags } from '../select/filters.js';
+import { REPLAY_ORDERS, type ReplayOrder } from '../entries/fields.js';
+import type { FilterFlags } from '../entries/filters.js';
 import { mergeHeaders, parseHeaderFlags, parseHeaderLines, type HeaderList } from './request-headers.js';
 import { loadRoutes, type Route } from './routes.js';
 import { readFlagFile } from './read-flag-file.js';

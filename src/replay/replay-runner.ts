@@ -15,10 +15,10 @@
  */
 import { validateHeaderValue, type Agent } from 'node:http';
 import { AbortFanout, type AbortLink } from '../abort-fanout.js';
-import type { DlqEntry, ReplayAttempt } from '../dlq-entry.js';
+import { isSuccessStatus, type DlqEntry, type ReplayAttempt } from '../dlq-entry.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { buildRequestHeaders } from './request-headers.js';
-import { decideRetry, isSuccessStatus, type RetryPolicy } from './retry-policy.js';
+import { decideRetry, type RetryPolicy } from './retry-policy.js';
 import type { Route } from './routes.js';
 import { send, type SendResult } from './sender.js';
 import { signatureHeaders } from './signer.js';

@@ -5,7 +5,7 @@
  * Idempotency-Key or signature disagrees with its body would defeat their purpose.
  */
 import { UsageError } from '../errors.js';
-import { registerSecret } from '../output/redact.js';
+import { registerSecret } from '../redact.js';
 
 /** RFC 9110 §5.6.2 token characters. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

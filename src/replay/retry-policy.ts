@@ -43,10 +43,6 @@ export function classifyAttempt(status: number | null): Verdict {
   return 'permanent';
 }
 
-export function isSuccessStatus(status: number | null | undefined): boolean {
-  return typeof status === 'number' && status >= 200 && status < 300;
-}
-
 /**
  * "Equal jitter": half the exponential delay fixed, half random, so retries of many deliveries
  * spread out but never retry immediately. `retryNumber` starts at 1.

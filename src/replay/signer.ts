@@ -9,7 +9,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { UsageError } from '../errors.js';
-import { registerSecret } from '../output/redact.js';
+import { registerSecret } from '../redact.js';
 
 const PREFIX = 'whsec_';
 

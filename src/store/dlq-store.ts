@@ -8,9 +8,9 @@
  * The shared contract tests (test/store/store-contract.test.ts) run against both.
  */
 import type { DlqEntry, ReplayAttempt } from '../dlq-entry.js';
-import type { ReplayOrder, SortField } from '../select/fields.js';
-import type { FilterFlags } from '../select/filters.js';
-import type { GroupCount, GroupField } from '../select/group-entries.js';
+import type { GroupField, ReplayOrder, SortField } from '../entries/fields.js';
+import type { FilterFlags } from '../entries/filters.js';
+import type { GroupCount } from '../entries/group-entries.js';
 import type { HarvestState } from './harvest-state.js';
 import type { StoreFs } from './store-fs.js';
 
@@ -99,7 +99,7 @@ export interface WebhookRef {
 
 /**
  * Which entries `dlq replay` sends, as a query each store runs itself (the rules are
- * replay/select-entries.ts's selectForReplay; the file store runs exactly that in memory, the
+ * entries/select-for-replay.ts's selectForReplay; the file store runs exactly that in memory, the
  * PostgreSQL store the same rules in SQL, so a million entries never sit in memory).
  */
 export interface ReplaySelection {
@@ -142,7 +142,7 @@ export interface ReplayPlan {
   skippedNoPayload: string[];
   /** Selected but past --limit: left for a later run. */
   beyondLimit: number;
-  /** The `total` entries, counted by status code and webhook (status codes as select/filters.ts's statusCodeOf reads them). */
+  /** The `total` entries, counted by status code and webhook (status codes as entries/filters.ts's statusCodeOf reads them). */
   groups: ReplayGroup[];
   /** The first PLAN_FIRST_IDS ids in send order. */
   firstIds: string[];
@@ -204,7 +204,7 @@ export interface DlqStore {
   /** Every entry, whole, in store order. `exists` is false when there is no store yet. */
   readAll(): Promise<{ entries: DlqEntry[]; exists: boolean }>;
   /**
-   * `dlq fetch`: merges freshly harvested entries (unique by delivery_id) as merge-harvest.ts's
+   * `dlq fetch`: merges freshly harvested entries (unique by delivery_id) as entries/merge-entries.ts's
    * mergeEntries does: new ones added; known ones get last_seen_at = seenAt, and their webhook
    * name when they have none and the webhook id matches.
    */

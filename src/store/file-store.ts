@@ -1,18 +1,19 @@
 /**
  * The file backend of the store interface: the JSON DLQ file, exactly as before the interface
  * existed. It wraps dlq-file.ts (locked, atomic updates), the sidecar index (dlq-index.ts) and the
- * select/ helpers; none of their behaviour changes.
+ * entries/ helpers (filter, sort, group, merge); none of their behaviour changes.
  */
 import type { DlqEntry } from '../dlq-entry.js';
 import { DlqFileError } from '../errors.js';
-import { mergeEntries } from '../harvest/merge-harvest.js';
-import { webhookNames } from '../output/entry-table.js';
-import { ResultRecorder } from '../replay/result-recorder.js';
-import { planOfSelection, selectForReplay } from '../replay/select-entries.js';
-import { buildFilter } from '../select/filters.js';
-import { groupEntries } from '../select/group-entries.js';
-import { resolveIds } from '../select/resolve-ids.js';
-import { sortEntries } from '../select/sort-entries.js';
+import { mergeEntries } from '../entries/merge-entries.js';
+import { webhookNames } from '../entries/webhook-names.js';
+import { ResultRecorder } from './result-recorder.js';
+import { buildFilter } from '../entries/filters.js';
+import { groupEntries } from '../entries/group-entries.js';
+import { resolveIds } from '../entries/resolve-ids.js';
+import { sortEntries } from '../entries/sort-entries.js';
+import { selectForReplay } from '../entries/select-for-replay.js';
+import { planOfSelection } from './replay-plan.js';
 import { proveDlqWritable, readDlqFile, readHarvestState, readRecordedIds, updateDlqFile, type LockOptions } from './dlq-file.js';
 import type { HarvestState } from './harvest-state.js';
 import { DlqIndexStaleError, readDlqIndex, readEntriesAt, readEntriesInBatches } from './dlq-index.js';
@@ -140,7 +141,7 @@ export class FileStore implements DlqStore {
   }
 
   async planReplay(selection: ReplaySelection): Promise<ReplayPlan> {
-    // One machine, one file: the selection is made in memory (select-entries.ts), as always.
+    // One machine, one file: the selection is made in memory (entries/select-for-replay.ts), as always.
     const entries = await this.loadExisting();
     const hasRoute = selection.routing?.(entries);
     const chosen = selectForReplay(entries, {

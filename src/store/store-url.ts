@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DLQ_FILE } from '../config.js';
 import { UsageError } from '../errors.js';
-import { registerSecret } from '../output/redact.js';
+import { registerSecret } from '../redact.js';
 
 export type StoreSpec = { kind: 'file'; path: string } | { kind: 'postgres'; url: string; location: string };
 

@@ -14,7 +14,7 @@ import { test } from 'node:test';
 import type { Command } from 'commander';
 import { buildProgram, main } from '../../src/cli.js';
 import { isPathPlaceholder } from '../../src/completion/command-tree.js';
-import { GROUP_FIELDS, SORT_FIELDS } from '../../src/select/fields.js';
+import { GROUP_FIELDS, SORT_FIELDS } from '../../src/entries/fields.js';
 import { captureIo } from '../support/capture-io.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dlq-completion-'));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatLogLine, logFormatFrom } from '../../src/output/log-line.js';
 import { createReporter } from '../../src/output/reporter.js';
-import { registerSecret } from '../../src/output/redact.js';
+import { registerSecret } from '../../src/redact.js';
 import { captureIo } from '../support/capture-io.js';
 
 const now = new Date('2026-03-01T12:00:00.000Z');

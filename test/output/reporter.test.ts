@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createReporter } from '../../src/output/reporter.js';
-import { registerSecret } from '../../src/output/redact.js';
+import { registerSecret } from '../../src/redact.js';
 import { captureIo } from '../support/capture-io.js';
 
 test('off a terminal: plain one-line messages; progress only when it is a log line', () => {

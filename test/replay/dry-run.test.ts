@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DlqEntry } from '../../src/dlq-entry.js';
 import { formatDryRun, summarizeDryRun } from '../../src/replay/dry-run.js';
-import { planOfSelection } from '../../src/replay/select-entries.js';
+import { planOfSelection } from '../../src/store/replay-plan.js';
 
 const e = (id: string, code: number, hook?: string): DlqEntry => ({ delivery_id: id, status_code: code, webhook_name: hook });
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { UsageError } from '../../src/errors.js';
-import { redactSecrets } from '../../src/output/redact.js';
+import { redactSecrets } from '../../src/redact.js';
 import { parseReplayConfig, type ReplayOptions } from '../../src/replay/replay-config.js';
 
 let dir: string;

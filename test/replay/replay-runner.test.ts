@@ -8,7 +8,7 @@ import { after, afterEach, before, test } from 'node:test';
 import type { DlqEntry, ReplayAttempt } from '../../src/dlq-entry.js';
 import { RateLimiter } from '../../src/replay/rate-limiter.js';
 import { runReplays, type RunnerConfig, type RunnerDeps } from '../../src/replay/replay-runner.js';
-import { ResultRecorder } from '../../src/replay/result-recorder.js';
+import { ResultRecorder } from '../../src/store/result-recorder.js';
 import { DEFAULT_RETRY_POLICY } from '../../src/replay/retry-policy.js';
 import type { Route } from '../../src/replay/routes.js';
 import { parseTarget } from '../../src/replay/target-url.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError } from '../../src/errors.js';
-import { redactSecrets } from '../../src/output/redact.js';
+import { redactSecrets } from '../../src/redact.js';
 import { buildRequestHeaders, parseHeaderFlags } from '../../src/replay/request-headers.js';
 
 test('--header values parse into name/value pairs', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DlqEntry } from '../../src/dlq-entry.js';
 import { UsageError } from '../../src/errors.js';
-import { redactSecrets } from '../../src/output/redact.js';
+import { redactSecrets } from '../../src/redact.js';
 import { loadRoutes, routeResolver } from '../../src/replay/routes.js';
 
 let dir: string;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { UsageError } from '../../src/errors.js';
-import { redactSecrets } from '../../src/output/redact.js';
+import { redactSecrets } from '../../src/redact.js';
 import { parseSignSecret, signatureHeaders } from '../../src/replay/signer.js';
 
 const body = Buffer.from('{"text":"héllo – 世界 🎉"}', 'utf8');

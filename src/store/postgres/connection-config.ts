@@ -10,7 +10,7 @@
  */
 import type pg from 'pg';
 import { parse, toClientConfig } from 'pg-connection-string';
-import { registerSecret } from '../../output/redact.js';
+import { registerSecret } from '../../redact.js';
 
 /** URL field → environment variable (the ones node-postgres reads itself, see its connection-parameters.js). */
 const FROM_ENV = [

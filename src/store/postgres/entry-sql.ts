@@ -1,13 +1,13 @@
 /**
  * The `dlq list` filters and sort orders as SQL over dlq_entries' derived columns. Each flag is
- * parsed by the same code the file store uses (select/filters.ts), and the derived columns are
+ * parsed by the same code the file store uses (entries/filters.ts), and the derived columns are
  * computed by the same functions at write time, so the SQL selects exactly the rows the file
  * store's predicate selects — except --grep, which the SQL narrows and filters.ts finishes (a
  * raw entry's bodies are only in its JSON text).
  */
-import type { SortField } from '../../select/fields.js';
-import { parseReplayStatuses, parseStatusCodes } from '../../select/filters.js';
-import { parseTimeRange } from '../../select/time-flag.js';
+import type { SortField } from '../../entries/fields.js';
+import { parseReplayStatuses, parseStatusCodes } from '../../entries/filters.js';
+import { parseTimeRange } from '../../entries/time-flag.js';
 import type { EntryFilter } from '../dlq-store.js';
 
 export interface WhereClause {

@@ -12,11 +12,11 @@ import pg from 'pg';
 import type { DlqEntry, ReplayAttempt } from '../../dlq-entry.js';
 import { isDlqError, StoreError, UsageError } from '../../errors.js';
 
-import { mergeEntries as mergeEntriesInMemory } from '../../harvest/merge-harvest.js';
-import { buildFilter } from '../../select/filters.js';
-import { groupEntries, type GroupCount } from '../../select/group-entries.js';
-import { idLookupError, MAX_CANDIDATES } from '../../select/resolve-ids.js';
-import { sortEntries } from '../../select/sort-entries.js';
+import { mergeEntries as mergeEntriesInMemory } from '../../entries/merge-entries.js';
+import { buildFilter } from '../../entries/filters.js';
+import { groupEntries, type GroupCount } from '../../entries/group-entries.js';
+import { idLookupError, MAX_CANDIDATES } from '../../entries/resolve-ids.js';
+import { sortEntries } from '../../entries/sort-entries.js';
 import type { DlqStore, EntryPage, EntryQuery, GroupQuery, MergeCounts, MergeOptions, PutCounts, ReplayPlan, ReplaySelection, ReplaySession, ReplaySessionOptions } from '../dlq-store.js';
 import { orderBy, whereClause } from './entry-sql.js';
 import { BATCH_ROWS, insertEntries, putWholeEntries } from './entry-writes.js';
@@ -142,7 +142,7 @@ export class PostgresStore implements DlqStore {
     }
   }
 
-  /** webhook id → name, the last (in store order) of the names entries give it, as entry-table.ts's webhookNames. */
+  /** webhook id → name, the last (in store order) of the names entries give it, as entries/webhook-names.ts's webhookNames. */
   private async webhookNames(client: pg.ClientBase): Promise<Map<string, string>> {
     const { rows } = await client.query<{ webhook_id: string; webhook_name: string }>(
       `SELECT DISTINCT ON (webhook_id) webhook_id, webhook_name FROM dlq_entries
@@ -250,7 +250,7 @@ export class PostgresStore implements DlqStore {
       const addedEntries: DlqEntry[] = [];
       for (let start = 0; start < list.length; start += BATCH_ROWS) {
         const encoded = list.slice(start, start + BATCH_ROWS).map(encodeEntry);
-        // merge-harvest.ts's rule for an entry already stored: a new last_seen_at (appended when the
+        // merge-entries.ts's rule for an entry already stored: a new last_seen_at (appended when the
         // entry had none), and webhook_name when it has none and the webhook id is this one.
         const nameCond = `e.raw_json IS NULL AND EXCLUDED.webhook_name IS NOT NULL AND NOT ('webhook_name' = ANY(e.key_order)) AND e.webhook_id = EXCLUDED.webhook_id`;
         const withSeen = `dlq_with_key(e.key_order, 'last_seen_at')`;

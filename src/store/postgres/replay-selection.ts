@@ -1,5 +1,5 @@
 /**
- * `dlq replay`'s selection as SQL (issue #15): the rules of replay/select-entries.ts's
+ * `dlq replay`'s selection as SQL (issue #15): the rules of entries/select-for-replay.ts's
  * selectForReplay (ids or filters pick candidates; resolved, no payload, already succeeded,
  * --max-replays and no route skip them, in that order; --order and --limit pick what is sent),
  * expressed over dlq_entries so that a million entries are counted by the server and claimed a
@@ -15,8 +15,8 @@
  */
 import type pg from 'pg';
 import { UsageError } from '../../errors.js';
-import { buildFilter } from '../../select/filters.js';
-import { idLookupError, MAX_CANDIDATES } from '../../select/resolve-ids.js';
+import { buildFilter } from '../../entries/filters.js';
+import { idLookupError, MAX_CANDIDATES } from '../../entries/resolve-ids.js';
 import { PLAN_FIRST_IDS, type ReplayGroup, type ReplayPlan, type ReplaySelection, type WebhookRef } from '../dlq-store.js';
 import { orderBy, whereClause } from './entry-sql.js';
 
@@ -131,7 +131,7 @@ async function selectionSql(client: pg.ClientBase, selection: ReplaySelection): 
     );
   }
   const cases: string[] = [];
-  // Resolved stays unless named by id AND --force (select-entries.ts).
+  // Resolved stays unless named by id AND --force (select-for-replay.ts).
   if (!(byId && selection.force)) cases.push(`WHEN e.replay_state = 'resolved' THEN 'resolved'`);
   // hasPayload: request_body neither null nor absent (a non-string value is kept in `extra`).
   cases.push(`WHEN e.request_body IS NULL AND NOT (e.extra ? 'request_body' AND jsonb_typeof(e.extra -> 'request_body') <> 'null') THEN 'no_payload'`);
@@ -163,7 +163,7 @@ async function selectionSql(client: pg.ClientBase, selection: ReplaySelection): 
 }
 
 /**
- * select-entries.ts's failedReplayRuns in SQL: the tries of the entry grouped by run_id (a try
+ * select-for-replay.ts's failedReplayRuns in SQL: the tries of the entry grouped by run_id (a try
  * without one is a run of its own), counting runs whose last try was not a 2xx.
  */
 const failedRunsSql = `SELECT count(*) FROM (

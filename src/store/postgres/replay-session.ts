@@ -25,8 +25,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import type { DlqEntry, ReplayAttempt } from '../../dlq-entry.js';
-import { isSuccessStatus } from '../../replay/retry-policy.js';
+import { isSuccessStatus, type DlqEntry, type ReplayAttempt } from '../../dlq-entry.js';
 import { abortableSleep } from '../../sleep.js';
 import { StoreError } from '../../errors.js';
 import type { ReplaySession, ReplaySessionOptions } from '../dlq-store.js';

@@ -9,7 +9,7 @@
  * columns then only feed the filters.
  */
 import { isEventEntry, replayStatusOf, type DlqEntry, type ReplayAttempt } from '../../dlq-entry.js';
-import { statusCodeOf, timestampMs } from '../../select/filters.js';
+import { statusCodeOf, timestampMs } from '../../entries/filters.js';
 import { sourceKeyOf } from '../harvest-state.js';
 
 type Kind = 'text' | 'int' | 'float';

@@ -2,27 +2,15 @@
  * `dlq list --group-by`: counts per group, biggest first, for triage during an outage.
  */
 import { replayStatusOf, type DlqEntry } from '../dlq-entry.js';
-import { UsageError } from '../errors.js';
-import { webhookNames } from '../output/entry-table.js';
-import { formatLocalDay } from '../output/local-time.js';
+import { formatLocalDay } from '../local-time.js';
+import type { GroupField } from './fields.js';
 import { statusCodeOf, timestampMs } from './filters.js';
-
-import { GROUP_FIELDS, type GroupField } from './fields.js';
-
-export { GROUP_FIELDS, type GroupField };
+import { webhookNames } from './webhook-names.js';
 
 export interface GroupCount {
   /** status_code: the code (null when missing); webhook: name, else id; day: local YYYY-MM-DD; replay_status. */
   key: string | number | null;
   count: number;
-}
-
-export function parseGroupField(text: string): GroupField {
-  const field = text.trim().toLowerCase().replace(/-/g, '_');
-  if (!(GROUP_FIELDS as readonly string[]).includes(field)) {
-    throw new UsageError(`--group-by: '${text}' is not one of ${GROUP_FIELDS.join(', ')}`);
-  }
-  return field as GroupField;
 }
 
 /** Groups sorted by count descending, ties by key ascending (missing keys last); `reverse` flips it. */

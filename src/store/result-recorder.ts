@@ -11,10 +11,9 @@
  * `resolved` (set by a person with `dlq resolve`, possibly while this run was sending) stays: only
  * `dlq resolve --undo` clears it. The tries themselves are recorded either way.
  */
-import type { DlqEntry, ReplayAttempt } from '../dlq-entry.js';
-import { updateDlqFile, type LockOptions } from '../store/dlq-file.js';
-import { UpdateReuse } from '../store/update-reuse.js';
-import { isSuccessStatus } from './retry-policy.js';
+import { isSuccessStatus, type DlqEntry, type ReplayAttempt } from '../dlq-entry.js';
+import { updateDlqFile, type LockOptions } from './dlq-file.js';
+import { UpdateReuse } from './update-reuse.js';
 
 export class ResultRecorder {
   private pending = new Map<string, ReplayAttempt[]>();

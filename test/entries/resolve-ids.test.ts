@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DlqEntry } from '../../src/dlq-entry.js';
 import { UsageError } from '../../src/errors.js';
-import { resolveIds } from '../../src/select/resolve-ids.js';
+import { resolveIds } from '../../src/entries/resolve-ids.js';
 
 const entries: DlqEntry[] = ['7c9e6679-aaaa', '7c9e6679-bbbb', '3b241101-cccc', 'abc', 'abcdef'].map((id) => ({
   delivery_id: id,

@@ -7,22 +7,10 @@
  * last, in both directions. Ties: newest timestamp first, then delivery id, so output is stable.
  */
 import { replayStatusOf, type DlqEntry } from '../dlq-entry.js';
-import { UsageError } from '../errors.js';
+import type { SortField } from './fields.js';
 import { statusCodeOf, timestampMs } from './filters.js';
 
-import { SORT_FIELDS, type SortField } from './fields.js';
-
-export { SORT_FIELDS, type SortField };
-
 const DESCENDING_BY_DEFAULT: ReadonlySet<SortField> = new Set(['timestamp', 'last_seen_at', 'first_seen_at']);
-
-export function parseSortField(text: string): SortField {
-  const field = text.trim().toLowerCase().replace(/-/g, '_');
-  if (!(SORT_FIELDS as readonly string[]).includes(field)) {
-    throw new UsageError(`--sort: '${text}' is not one of ${SORT_FIELDS.join(', ')}`);
-  }
-  return field as SortField;
-}
 
 type Key = number | string | undefined;
 

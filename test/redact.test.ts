@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { redactSecrets, registerSecret } from '../../src/output/redact.js';
+import { redactSecrets, registerSecret } from '../src/redact.js';
 
 test('authorization headers of any scheme are redacted', () => {
   assert.equal(redactSecrets('Authorization: Basic ZGxxOnNlY3JldA=='), 'Authorization: Basic [redacted]');

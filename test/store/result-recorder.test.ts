@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { DlqEntry, ReplayAttempt } from '../../src/dlq-entry.js';
-import { applyAttempts, ResultRecorder } from '../../src/replay/result-recorder.js';
+import { applyAttempts, ResultRecorder } from '../../src/store/result-recorder.js';
 import { serializeDlq } from '../../src/store/dlq-file.js';
 
 let dir: string;

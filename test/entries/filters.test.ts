@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DlqEntry } from '../../src/dlq-entry.js';
 import { UsageError } from '../../src/errors.js';
-import { buildFilter, type FilterFlags } from '../../src/select/filters.js';
+import { buildFilter, type FilterFlags } from '../../src/entries/filters.js';
 
 const now = new Date('2026-03-10T12:00:00.000Z');
 

@@ -1,5 +1,6 @@
 /**
- * Which entries a replay run sends.
+ * Which entries a replay run sends: the rules, run in memory by the file store (the PostgreSQL
+ * store runs the same rules in SQL, store/postgres/replay-selection.ts).
  *
  * - Ids (full or unique prefix) pick entries; filters (the `dlq list` flags) pick or narrow;
  *   with neither, every entry is a candidate.
@@ -13,13 +14,10 @@
  * - What is left is sent in --order (oldest first by default: receivers that apply state changes
  *   need "started" before "ended"), and --limit keeps the first n of that order (a canary).
  */
-import { replayStatusOf, type DlqEntry, type ReplayAttempt } from '../dlq-entry.js';
-import { statusCodeOf } from '../select/filters.js';
-import { PLAN_FIRST_IDS, type ReplayGroup, type ReplayPlan } from '../store/dlq-store.js';
-import type { ReplayOrder } from '../select/fields.js';
-import { resolveIds } from '../select/resolve-ids.js';
-import { sortEntries } from '../select/sort-entries.js';
-import { isSuccessStatus } from './retry-policy.js';
+import { isSuccessStatus, replayStatusOf, type DlqEntry, type ReplayAttempt } from '../dlq-entry.js';
+import type { ReplayOrder } from './fields.js';
+import { resolveIds } from './resolve-ids.js';
+import { sortEntries } from './sort-entries.js';
 
 export interface SelectionInput {
   ids: readonly string[];
@@ -63,34 +61,6 @@ export function hasPayload(entry: DlqEntry): boolean {
 
 export function noPayloadResult(deliveryId: string): SkippedResult {
   return { delivery_id: deliveryId, status: 'skipped', reason: 'no payload', http_status: null, attempts: 0, error: null };
-}
-
-/**
- * A selection made in memory (the file store) as the store interface's ReplayPlan: counts, the
- * groups of what is sent, the first ids. The PostgreSQL store makes the same plan in SQL.
- */
-export function planOfSelection(selection: Selection): ReplayPlan {
-  const groups = new Map<string, ReplayGroup>();
-  for (const entry of selection.toSend) {
-    const statusCode = statusCodeOf(entry) ?? null;
-    const webhook_id = typeof entry.webhook_id === 'string' ? entry.webhook_id : undefined;
-    const webhook_name = typeof entry.webhook_name === 'string' ? entry.webhook_name : undefined;
-    const key = JSON.stringify([statusCode, webhook_id ?? null, webhook_name ?? null]);
-    const group = groups.get(key);
-    if (group) group.count++;
-    else groups.set(key, { statusCode, webhook_id, webhook_name, count: 1 });
-  }
-  return {
-    total: selection.toSend.length,
-    skippedSucceeded: selection.skippedSucceeded.length,
-    skippedMaxReplays: selection.skippedMaxReplays.length,
-    skippedResolved: selection.skippedResolved.length,
-    skippedNoRoute: selection.skippedNoRoute.length,
-    skippedNoPayload: selection.skippedNoPayload.map((e) => e.delivery_id),
-    beyondLimit: selection.beyondLimit,
-    groups: [...groups.values()],
-    firstIds: selection.toSend.slice(0, PLAN_FIRST_IDS).map((e) => e.delivery_id),
-  };
 }
 
 export function selectForReplay(entries: readonly DlqEntry[], input: SelectionInput): Selection {

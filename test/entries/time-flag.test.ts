@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError } from '../../src/errors.js';
-import { parseTimeFlag } from '../../src/select/time-flag.js';
+import { parseTimeFlag } from '../../src/entries/time-flag.js';
 
 const now = new Date('2026-03-10T12:00:00.000Z');
 const at = (text: string) => parseTimeFlag(text, '--since', now);
