@@ -11,7 +11,7 @@
  * V8's maximum string length (~512 MiB).
  */
 import { dirname } from 'node:path';
-import { DlqFileError } from '../errors.js';
+import { DlqFileError, isDlqError } from '../errors.js';
 import { tempPathFor } from './file-lock.js';
 import { describeFsError } from './load-dlq.js';
 import { errnoCode, nodeStoreFs, writeAll, type StoreFileHandle, type StoreFs } from './store-fs.js';
@@ -52,7 +52,12 @@ async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function atomicWrite(target: string, chunks: Iterable<Uint8Array>, options: AtomicWriteOptions): Promise<void> {
+/**
+ * `chunks` may be asynchronous (a copy streaming entries out of another store): an error the
+ * source itself reports as a DlqError (its store's exit 6) passes through as it is, after the temp
+ * file is removed; any other error of the chunks is a serialisation failure of `target`.
+ */
+export async function atomicWrite(target: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, options: AtomicWriteOptions): Promise<void> {
   const fs = options.fs ?? nodeStoreFs;
   const temp = tempPathFor(target);
   let handle: StoreFileHandle | undefined;
@@ -70,13 +75,14 @@ export async function atomicWrite(target: string, chunks: Iterable<Uint8Array>, 
     // serializeDlqChunks). Writes still go out one at a time, in order.
     let position = 0;
     let inFlight: Promise<number> | undefined;
-    const iterator = chunks[Symbol.iterator]();
+    const iterator = Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : chunks[Symbol.iterator]();
     for (;;) {
       let next: IteratorResult<Uint8Array>;
       try {
-        next = iterator.next();
+        next = await iterator.next();
       } catch (error) {
         await inFlight?.catch(() => undefined);
+        if (isDlqError(error)) throw error;
         throw new WriteStepError('cannot serialise the entries', error);
       }
       if (inFlight) await inFlight;

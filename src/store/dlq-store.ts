@@ -84,6 +84,24 @@ export interface PutCounts {
   updated: number;
 }
 
+/** A store read batch by batch (`dlq store copy`). */
+export interface EntryScan {
+  /** Entries when the scan started. */
+  count: number;
+  /** Every entry, whole, in store order; each call reads again from the start. */
+  batches(): AsyncIterable<DlqEntry[]>;
+}
+
+export interface StreamCounts extends PutCounts {
+  /** Source entries written. */
+  copied: number;
+  /** Of them, read back exactly as written. */
+  verified: number;
+  /** Read back missing or different (a concurrent writer, a broken store). */
+  missing: number;
+  different: number;
+}
+
 export interface MergeCounts extends PutCounts {
   /** Harvested ids skipped because `dlq prune` removed them (tombstones). */
   pruned: number;
@@ -213,8 +231,16 @@ export interface DlqStore {
   readHarvestState(): Promise<HarvestState>;
   /** Delivery ids recorded for a source key (`sourceKeyOf`): stored, or removed by `dlq prune`. */
   readRecordedIds(key: string): Promise<Set<string>>;
-  /** `dlq store copy`: merges whole entries by delivery_id (entries already there are replaced). */
+  /** Merges whole entries by delivery_id (entries already there are replaced). */
   putEntries(entries: readonly DlqEntry[], options: { lockTimeoutMs?: number }): Promise<PutCounts>;
+  /** `dlq store copy`, the source: every entry, whole, in store order, a batch at a time; undefined when there is no store yet. */
+  scan(): Promise<EntryScan | undefined>;
+  /**
+   * `dlq store copy`, the destination: merges whole entries by delivery_id, as putEntries, from
+   * batches (`source` is called once per pass; a store may read it twice), never holding them all,
+   * and reads back what it wrote to verify it.
+   */
+  putStream(source: () => AsyncIterable<readonly DlqEntry[]>, options: { lockTimeoutMs?: number }): Promise<StreamCounts>;
   /**
    * `dlq store migrate`: brings the store's schema up to date (stores apply missing migrations
    * whenever they are opened anyway). undefined for a store without a schema (the file).
