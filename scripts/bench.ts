@@ -22,8 +22,10 @@
  * The PostgreSQL cases run against a throwaway server started like the tests' own
  * (test/support/postgres-server.ts: loopback, fsync off): fetch-merge of 1,000 new failures into
  * 1,000,000 entries (and into an empty database: the difference is the merge), `list --status-code
- * 503 --limit 20`, `inspect <8-char prefix>`, and 4 `dlq replay` processes sending 10,000 entries
- * to a loopback receiver (duplicates and misses counted from what the receiver got).
+ * 503 --limit 20`, `inspect <8-char prefix>`, `replay --dry-run` (counted in SQL), a real `replay
+ * --limit 2000` (time to the first request), `store copy` of the 1,000,000 entries to another database
+ * and to a file, and 4 `dlq replay` processes sending 10,000 entries to a loopback receiver
+ * (duplicates and misses counted from what the receiver got).
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -350,6 +352,32 @@ async function postgresCases(): Promise<void> {
     const prefix = (page.rows[0]?.delivery_id ?? '').slice(0, 8);
     const inspect = await measure(noServer, [BIN, 'inspect', prefix, '--json'], pgEnv(big), (out) => (out.length > 0 ? 1 : 0));
     row('', `dlq inspect <8-char prefix>`, inspect);
+
+    // Replay over 1,000,000 entries: the selection is counted in SQL and claimed a few at a time.
+    const totalOf = (out: string) => (JSON.parse(out) as { total: number }).total;
+    const dry = await measure(noServer, [BIN, 'replay', '--to', 'http://127.0.0.1:9/hook', '--dry-run', '--json'], pgEnv(big), totalOf);
+    row('', 'dlq replay --dry-run (everything pending)', dry);
+    const dryNewest = await measure(noServer, [BIN, 'replay', '--to', 'http://127.0.0.1:9/hook', '--dry-run', '--json', '--status-code', '5xx', '--order', 'newest', '--limit', '1000'], pgEnv(big), totalOf);
+    row('', 'dlq replay --dry-run --status-code 5xx --order newest --limit 1000', dryNewest);
+    const startReceiver2 = await startReceiver(() => ({ status: 200 }));
+    try {
+      const t0 = performance.now();
+      const started = await measure(noServer, [BIN, 'replay', '--to', startReceiver2.url, '--limit', '2000', '--concurrency', '8', '--json', '--quiet'], pgEnv(big), (out) => (JSON.parse(out) as { succeeded: number }).succeeded);
+      const first = startReceiver2.requests[0];
+      row('', 'dlq replay --limit 2000 (a real run over 1,000,000)', started, first ? `first request ${fmt(first.receivedAt - t0)} after start` : 'no request');
+    } finally {
+      await startReceiver2.close();
+    }
+
+    // store copy streams both ways: PostgreSQL → PostgreSQL and PostgreSQL → file.
+    const copiedOf = (out: string) => (JSON.parse(out) as { copied: number; verified: number }).verified;
+    const copyDb = await dbUrl('bench_copy');
+    const toPg = await measure(noServer, [BIN, 'store', 'copy', big, copyDb, '--json', '--quiet'], {}, copiedOf);
+    row('', 'dlq store copy postgres → postgres (empty)', toPg);
+    const copyFile = join(dir, 'copy.json');
+    const toFile = await measure(noServer, [BIN, 'store', 'copy', big, `file:${copyFile}`, '--json', '--quiet'], {}, copiedOf);
+    row('', 'dlq store copy postgres → file (new file)', toFile);
+    rmSync(copyFile, { force: true });
 
     const replayDb = await dbUrl('bench_replay');
     await loadStore(replayDb, 10_000, (n, batch) => Array.from({ length: n }, (_, i) => replayEntry(`r-${batch}-${String(i).padStart(5, '0')}`)));

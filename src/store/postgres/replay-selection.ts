@@ -18,7 +18,7 @@ import { UsageError } from '../../errors.js';
 import { buildFilter } from '../../entries/filters.js';
 import { idLookupError, MAX_CANDIDATES } from '../../entries/resolve-ids.js';
 import { PLAN_FIRST_IDS, type ReplayGroup, type ReplayPlan, type ReplaySelection, type WebhookRef } from '../dlq-store.js';
-import { orderBy, whereClause } from './entry-sql.js';
+import { whereClause } from './entry-sql.js';
 
 /** A position in send order: the row's ts_ms (int8 as text, null when it has none) and delivery id. */
 export interface SendKey {
@@ -33,8 +33,7 @@ export interface SelectionSql {
   /** Yields 'resolved' | 'no_payload' | 'succeeded' | 'max_replays' | 'no_route' | 'send'. */
   category: string;
   params: unknown[];
-  /** ORDER BY of send order. */
-  order: string;
+  /** --order newest (ts_ms descending); else oldest first. */
   descending: boolean;
   /** ORDER BY of candidate order (what the file store's candidates follow): the ids' order when named, else store order. */
   candidateOrder: string;
@@ -71,23 +70,16 @@ export async function planReplay(client: pg.ClientBase, selection: ReplaySelecti
   let firstIds: string[] = [];
   let boundary: SendKey | undefined;
   if (total > 0) {
-    const columns = 'e.status_num, e.webhook_id, e.webhook_name';
-    const sent = `(SELECT ${columns} FROM dlq_entries e WHERE ${send}${limited ? ` ORDER BY ${sql.order} LIMIT ${total}` : ''})`;
+    const sent = inSendOrder(sql, 'e.status_num, e.webhook_id, e.webhook_name', limited ? total : undefined);
     const grouped = await client.query<{ status_num: number | null; webhook_id: string | null; webhook_name: string | null; n: number }>(
-      `SELECT status_num, webhook_id, webhook_name, count(*)::int AS n FROM ${sent} s GROUP BY status_num, webhook_id, webhook_name`,
+      `SELECT status_num, webhook_id, webhook_name, count(*)::int AS n FROM (${sent}) s GROUP BY status_num, webhook_id, webhook_name`,
       sql.params,
     );
     groups = grouped.rows.map((r) => ({ statusCode: r.status_num, webhook_id: r.webhook_id ?? undefined, webhook_name: r.webhook_name ?? undefined, count: r.n }));
-    const first = await client.query<{ delivery_id: string }>(
-      `SELECT e.delivery_id FROM dlq_entries e WHERE ${send} ORDER BY ${sql.order} LIMIT ${Math.min(PLAN_FIRST_IDS, total)}`,
-      sql.params,
-    );
+    const first = await client.query<{ delivery_id: string }>(inSendOrder(sql, 'e.delivery_id', Math.min(PLAN_FIRST_IDS, total)), sql.params);
     firstIds = first.rows.map((r) => r.delivery_id);
     if (limited) {
-      const last = await client.query<{ ts: string | null; delivery_id: string }>(
-        `SELECT e.ts_ms::text AS ts, e.delivery_id FROM dlq_entries e WHERE ${send} ORDER BY ${sql.order} OFFSET ${total - 1} LIMIT 1`,
-        sql.params,
-      );
+      const last = await client.query<{ ts: string | null; delivery_id: string }>(inSendOrder(sql, 'e.ts_ms::text AS ts, e.delivery_id', 1, total - 1), sql.params);
       const row = last.rows[0];
       if (row) boundary = { ts: row.ts, id: row.delivery_id };
     }
@@ -156,7 +148,6 @@ async function selectionSql(client: pg.ClientBase, selection: ReplaySelection): 
     where: parts.join(' AND '),
     category: `CASE ${cases.join(' ')} ELSE 'send' END`,
     params,
-    order: orderBy('timestamp', !descending),
     descending,
     candidateOrder,
   };
@@ -219,18 +210,65 @@ async function rawGrepMatches(client: pg.ClientBase, where: string, params: unkn
   return rows.filter((r) => matches(JSON.parse(r.raw_json))).map((r) => r.delivery_id);
 }
 
-/** SQL: the row comes after `key` in send order (keyset pagination; entries without a time last). */
-export function afterKey(key: SendKey, descending: boolean, p: (value: unknown) => string): string {
-  const id = p(key.id);
-  if (key.ts === null) return `(e.ts_ms IS NULL AND e.delivery_id > ${id})`;
-  const ts = p(key.ts);
-  return `(e.ts_ms ${descending ? '<' : '>'} ${ts}::int8 OR (e.ts_ms = ${ts}::int8 AND e.delivery_id > ${id}) OR e.ts_ms IS NULL)`;
+/**
+ * Send order in two parts, each served by the index on (ts_ms DESC NULLS LAST, delivery_id):
+ * entries with a time (by ts_ms, then delivery id; --order oldest reads the index backwards and
+ * sorts only the ties), then entries without one (by delivery id). The same order as
+ * sort-entries.ts's timestamp order (missing times last, in both directions).
+ */
+export type SendPart = 'timed' | 'untimed';
+export const SEND_PARTS: readonly SendPart[] = ['timed', 'untimed'];
+
+export function partOrder(part: SendPart, descending: boolean): string {
+  if (part === 'untimed') return 'e.delivery_id ASC';
+  // No NULLs in this part: NULLS FIRST for ascending matches the index read backwards.
+  return descending ? 'e.ts_ms DESC NULLS LAST, e.delivery_id ASC' : 'e.ts_ms ASC NULLS FIRST, e.delivery_id ASC';
 }
 
-/** SQL: the row is at or before `key` in send order. */
-export function atOrBefore(key: SendKey, descending: boolean, p: (value: unknown) => string): string {
-  const id = p(key.id);
-  if (key.ts === null) return `(e.ts_ms IS NOT NULL OR e.delivery_id <= ${id})`;
-  const ts = p(key.ts);
-  return `(e.ts_ms ${descending ? '>' : '<'} ${ts}::int8 OR (e.ts_ms = ${ts}::int8 AND e.delivery_id <= ${id}))`;
+/**
+ * SQL conditions for the rows of `part` after `after` and at or before `upTo` in send order (keyset
+ * pagination); undefined when no row of the part can be in that range.
+ */
+export function partRange(part: SendPart, descending: boolean, bounds: { after?: SendKey | undefined; upTo?: SendKey | undefined }, p: (value: unknown) => string): string[] | undefined {
+  const conds = [part === 'timed' ? 'e.ts_ms IS NOT NULL' : 'e.ts_ms IS NULL'];
+  const { after, upTo } = bounds;
+  const [past, before] = descending ? ['<', '>'] : ['>', '<'];
+  if (after) {
+    if (after.ts === null) {
+      if (part === 'timed') return undefined;
+      conds.push(`e.delivery_id > ${p(after.id)}`);
+    } else if (part === 'timed') {
+      const t = p(after.ts);
+      conds.push(`e.ts_ms ${past}= ${t}::int8 AND (e.ts_ms ${past} ${t}::int8 OR e.delivery_id > ${p(after.id)})`);
+    }
+  }
+  if (upTo) {
+    if (upTo.ts === null) {
+      if (part === 'untimed') conds.push(`e.delivery_id <= ${p(upTo.id)}`);
+    } else {
+      if (part === 'untimed') return undefined;
+      const t = p(upTo.ts);
+      conds.push(`e.ts_ms ${before}= ${t}::int8 AND (e.ts_ms ${before} ${t}::int8 OR e.delivery_id <= ${p(upTo.id)})`);
+    }
+  }
+  return conds;
+}
+
+/** A query for `columns` of the rows to send, in send order, `limit` of them (all when undefined) after skipping `offset`. */
+function inSendOrder(sql: SelectionSql, columns: string, limit?: number, offset = 0): string {
+  const send = `${sql.where} AND (${sql.category}) = 'send'`;
+  const cap = ` LIMIT ${(limit ?? 0) + offset}`;
+  const noBind = () => {
+    throw new Error('inSendOrder: no bounds');
+  };
+  // All of them (counting): no order needed.
+  if (limit === undefined) return `SELECT ${columns} FROM dlq_entries e WHERE ${send}`;
+  const parts = SEND_PARTS.map(
+    (part, i) =>
+      `(SELECT ${columns}, ${i} AS part_no, e.ts_ms AS key_ts, e.delivery_id AS key_id FROM dlq_entries e ` +
+      `WHERE ${send} AND ${(partRange(part, sql.descending, {}, noBind) as string[]).join(' AND ')} ORDER BY ${partOrder(part, sql.descending)}${cap})`,
+  );
+  const dir = sql.descending ? 'DESC' : 'ASC';
+  const outer = ` LIMIT ${limit}${offset > 0 ? ` OFFSET ${offset}` : ''}`;
+  return `SELECT * FROM (${parts.join(' UNION ALL ')}) u ORDER BY part_no, key_ts ${dir}, key_id${outer}`;
 }

@@ -30,7 +30,7 @@ import { abortableSleep } from '../../sleep.js';
 import { StoreError } from '../../errors.js';
 import type { ReplaySession, ReplaySessionOptions } from '../dlq-store.js';
 import { encodeAttempt, ATTEMPT_COLUMN_NAMES } from './row-codec.js';
-import { afterKey, atOrBefore, type PlannedReplay, type SendKey } from './replay-selection.js';
+import { partOrder, partRange, SEND_PARTS, type PlannedReplay, type SendKey } from './replay-selection.js';
 import type { PostgresStore } from './postgres-store.js';
 import { WHOLE_COLUMNS } from './postgres-store.js';
 
@@ -140,57 +140,71 @@ export class PostgresReplaySession implements ReplaySession {
     await abortableSleep(Math.min(1000, Math.max(50, this.leaseMs / 4)));
   }
 
-  /** The selection's conditions for this run, with the plan's parameters and then `extra` ones. */
-  private conditions(): { conds: string[]; params: unknown[]; p: (value: unknown) => string } {
-    const { sql, boundary } = this.planned;
-    const params = [...sql.params];
-    const p = (value: unknown) => {
-      params.push(value);
-      return `$${params.length}`;
+  /** The plan's parameters, then those a statement adds. */
+  private parameters(): { params: unknown[]; p: (value: unknown) => string } {
+    const params = [...this.planned.sql.params];
+    return {
+      params,
+      p: (value: unknown) => {
+        params.push(value);
+        return `$${params.length}`;
+      },
     };
-    const conds = [sql.where, `(${sql.category}) = 'send'`];
-    if (boundary) conds.push(atOrBefore(boundary, sql.descending, p));
-    return { conds, params, p };
   }
 
-  /** One short transaction: lock up to `want` claimable rows in send order, skipping locked ones, and lease them. */
+  /**
+   * One short transaction: lock up to `want` claimable rows in send order (each part of it, see
+   * replay-selection.ts, after the cursor on the first pass), skipping locked ones, and lease them.
+   */
   private claimBatch(want: number): Promise<{ entry: DlqEntry; key: SendKey }[]> {
-    const { sql, startedAt } = this.planned;
-    const { conds, params, p } = this.conditions();
-    // Not held, and not tried since this run started (another run handled it); or its lease expired.
-    conds.push(
-      `((e.claimed_by IS NULL AND (e.last_try_at IS NULL OR e.last_try_at < ${p(startedAt)}::timestamptz)) OR (e.claimed_by IS NOT NULL AND e.lease_until < now()))`,
-    );
-    if (this.firstPass && this.cursor) conds.push(afterKey(this.cursor, sql.descending, p));
-    if (!this.firstPass && this.passed.size > 0) conds.push(`NOT (e.delivery_id = ANY(${p([...this.passed])}::text[]))`);
-    const me = p(this.me);
-    const lease = p(this.leaseMs / 1000);
+    const { sql, startedAt, boundary } = this.planned;
     return this.store.transaction(async (client) => {
-      const found = await client.query(
-        `WITH picked AS (
-           SELECT e.delivery_id FROM dlq_entries e WHERE ${conds.join(' AND ')}
-           ORDER BY ${sql.order} LIMIT ${want} FOR UPDATE OF e SKIP LOCKED),
-         claimed AS (
-           UPDATE dlq_entries u SET claimed_by = ${me}, lease_until = now() + make_interval(secs => ${lease})
-           FROM picked WHERE u.delivery_id = picked.delivery_id
-           RETURNING u.ts_ms::text AS key_ts, ${WHOLE_COLUMNS.split(', ').map((c) => `u.${c}`).join(', ')}, u.ts_ms)
-         SELECT * FROM claimed ORDER BY ${sql.order}`,
-        params,
-      );
-      const entries = await this.store.wholeEntries(client, found.rows);
-      return entries.map((entry, i) => {
-        const row = found.rows[i] as { key_ts: string | null; delivery_id: string };
-        return { entry, key: { ts: row.key_ts, id: row.delivery_id } };
-      });
+      const out: { entry: DlqEntry; key: SendKey }[] = [];
+      for (const part of SEND_PARTS) {
+        if (out.length >= want) break;
+        const { params, p } = this.parameters();
+        const range = partRange(part, sql.descending, { after: this.firstPass ? this.cursor : undefined, upTo: boundary }, p);
+        if (range === undefined) continue;
+        const conds = [sql.where, `(${sql.category}) = 'send'`, ...range];
+        // Not held, and not tried since this run started (another run handled it); or its lease expired.
+        conds.push(
+          `((e.claimed_by IS NULL AND (e.last_try_at IS NULL OR e.last_try_at < ${p(startedAt)}::timestamptz)) OR (e.claimed_by IS NOT NULL AND e.lease_until < now()))`,
+        );
+        if (!this.firstPass && this.passed.size > 0) conds.push(`NOT (e.delivery_id = ANY(${p([...this.passed])}::text[]))`);
+        const found = await client.query(
+          `WITH picked AS (
+             SELECT e.delivery_id FROM dlq_entries e WHERE ${conds.join(' AND ')}
+             ORDER BY ${partOrder(part, sql.descending)} LIMIT ${want - out.length} FOR UPDATE OF e SKIP LOCKED),
+           claimed AS (
+             UPDATE dlq_entries e SET claimed_by = ${p(this.me)}, lease_until = now() + make_interval(secs => ${p(this.leaseMs / 1000)})
+             FROM picked WHERE e.delivery_id = picked.delivery_id
+             RETURNING e.ts_ms::text AS key_ts, ${WHOLE_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}, e.ts_ms)
+           SELECT * FROM claimed e ORDER BY ${partOrder(part, sql.descending)}`,
+          params,
+        );
+        const entries = await this.store.wholeEntries(client, found.rows);
+        entries.forEach((entry, i) => {
+          const row = found.rows[i] as { key_ts: string | null; delivery_id: string };
+          out.push({ entry, key: { ts: row.key_ts, id: row.delivery_id } });
+        });
+      }
+      return out;
     });
   }
 
   /** Whether rows of the selection are held by other runs (or claimable but locked: being claimed right now). */
   private async othersHoldSome(): Promise<boolean> {
-    const { conds, params, p } = this.conditions();
+    const { sql, boundary, startedAt } = this.planned;
+    const { params, p } = this.parameters();
+    const conds = [sql.where, `(${sql.category}) = 'send'`];
+    if (boundary) {
+      // At or before the boundary: either part's range.
+      const ranges = SEND_PARTS.map((part) => partRange(part, sql.descending, { upTo: boundary }, p)).filter((r): r is string[] => r !== undefined);
+      conds.push(`(${ranges.map((r) => `(${r.join(' AND ')})`).join(' OR ')})`);
+    }
     conds.push(
       `((e.claimed_by IS NOT NULL AND e.claimed_by <> ${p(this.me)} AND e.lease_until >= now()) OR ` +
-        `(e.claimed_by IS NULL AND (e.last_try_at IS NULL OR e.last_try_at < ${p(this.planned.startedAt)}::timestamptz)))`,
+        `(e.claimed_by IS NULL AND (e.last_try_at IS NULL OR e.last_try_at < ${p(startedAt)}::timestamptz)))`,
     );
     if (this.passed.size > 0) conds.push(`NOT (e.delivery_id = ANY(${p([...this.passed])}::text[]))`);
     const { rows } = await this.store.use((c) => c.query(`SELECT 1 FROM dlq_entries e WHERE ${conds.join(' AND ')} LIMIT 1`, params));
