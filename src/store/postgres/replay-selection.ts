@@ -53,36 +53,51 @@ export async function planReplay(client: pg.ClientBase, selection: ReplaySelecti
   const startedAt = (await client.query<{ t: string }>('SELECT now()::text AS t')).rows[0]?.t as string;
   const sql = await selectionSql(client, selection);
   const send = `${sql.where} AND (${sql.category}) = 'send'`;
-  const counts = new Map<string, number>();
-  const counted = await client.query<{ category: string; n: number }>(
-    `SELECT category, count(*)::int AS n FROM (SELECT ${sql.category} AS category FROM dlq_entries e WHERE ${sql.where}) c GROUP BY category`,
+  // One pass over the candidates: how many per category, and the send ones per status and webhook.
+  const counted = await client.query<{ category: string; status_num: number | null; webhook_id: string | null; webhook_name: string | null; n: number }>(
+    `SELECT category, status_num, webhook_id, webhook_name, count(*)::int AS n FROM
+       (SELECT ${sql.category} AS category, e.status_num, e.webhook_id, e.webhook_name FROM dlq_entries e WHERE ${sql.where}) c
+     GROUP BY category, status_num, webhook_id, webhook_name`,
     sql.params,
   );
-  for (const r of counted.rows) counts.set(r.category, r.n);
+  const counts = new Map<string, number>();
+  for (const r of counted.rows) counts.set(r.category, (counts.get(r.category) ?? 0) + r.n);
+  const toGroup = (r: { status_num: number | null; webhook_id: string | null; webhook_name: string | null; n: number }): ReplayGroup => ({
+    statusCode: r.status_num,
+    webhook_id: r.webhook_id ?? undefined,
+    webhook_name: r.webhook_name ?? undefined,
+    count: r.n,
+  });
   const sendable = counts.get('send') ?? 0;
   const total = selection.limit === undefined ? sendable : Math.min(selection.limit, sendable);
   const limited = total < sendable;
-  const noPayload = await client.query<{ delivery_id: string }>(
-    `SELECT e.delivery_id FROM dlq_entries e WHERE ${sql.where} AND (${sql.category}) = 'no_payload' ORDER BY ${sql.candidateOrder}`,
-    sql.params,
-  );
-  let groups: ReplayGroup[] = [];
+  const noPayload =
+    (counts.get('no_payload') ?? 0) === 0
+      ? []
+      : (
+          await client.query<{ delivery_id: string }>(
+            `SELECT e.delivery_id FROM dlq_entries e WHERE ${sql.where} AND (${sql.category}) = 'no_payload' ORDER BY ${sql.candidateOrder}`,
+            sql.params,
+          )
+        ).rows.map((r) => r.delivery_id);
+  let groups: ReplayGroup[] = counted.rows.filter((r) => r.category === 'send').map(toGroup);
   let firstIds: string[] = [];
   let boundary: SendKey | undefined;
   if (total > 0) {
-    const sent = inSendOrder(sql, 'e.status_num, e.webhook_id, e.webhook_name', limited ? total : undefined);
-    const grouped = await client.query<{ status_num: number | null; webhook_id: string | null; webhook_name: string | null; n: number }>(
-      `SELECT status_num, webhook_id, webhook_name, count(*)::int AS n FROM (${sent}) s GROUP BY status_num, webhook_id, webhook_name`,
-      sql.params,
-    );
-    groups = grouped.rows.map((r) => ({ statusCode: r.status_num, webhook_id: r.webhook_id ?? undefined, webhook_name: r.webhook_name ?? undefined, count: r.n }));
-    const first = await client.query<{ delivery_id: string }>(inSendOrder(sql, 'e.delivery_id', Math.min(PLAN_FIRST_IDS, total)), sql.params);
-    firstIds = first.rows.map((r) => r.delivery_id);
     if (limited) {
+      // Only the first `total` in send order are sent: count those.
+      const sent = inSendOrder(sql, 'e.status_num, e.webhook_id, e.webhook_name', total);
+      const grouped = await client.query<{ status_num: number | null; webhook_id: string | null; webhook_name: string | null; n: number }>(
+        `SELECT status_num, webhook_id, webhook_name, count(*)::int AS n FROM (${sent}) s GROUP BY status_num, webhook_id, webhook_name`,
+        sql.params,
+      );
+      groups = grouped.rows.map(toGroup);
       const last = await client.query<{ ts: string | null; delivery_id: string }>(inSendOrder(sql, 'e.ts_ms::text AS ts, e.delivery_id', 1, total - 1), sql.params);
       const row = last.rows[0];
       if (row) boundary = { ts: row.ts, id: row.delivery_id };
     }
+    const first = await client.query<{ delivery_id: string }>(inSendOrder(sql, 'e.delivery_id', Math.min(PLAN_FIRST_IDS, total)), sql.params);
+    firstIds = first.rows.map((r) => r.delivery_id);
   }
   const plan: ReplayPlan = {
     total,
@@ -90,7 +105,7 @@ export async function planReplay(client: pg.ClientBase, selection: ReplaySelecti
     skippedMaxReplays: counts.get('max_replays') ?? 0,
     skippedResolved: counts.get('resolved') ?? 0,
     skippedNoRoute: counts.get('no_route') ?? 0,
-    skippedNoPayload: noPayload.rows.map((r) => r.delivery_id),
+    skippedNoPayload: noPayload,
     beyondLimit: sendable - total,
     groups,
     firstIds,
@@ -254,15 +269,13 @@ export function partRange(part: SendPart, descending: boolean, bounds: { after?:
   return conds;
 }
 
-/** A query for `columns` of the rows to send, in send order, `limit` of them (all when undefined) after skipping `offset`. */
-function inSendOrder(sql: SelectionSql, columns: string, limit?: number, offset = 0): string {
+/** A query for `columns` of the first `limit` rows to send in send order, after skipping `offset`. */
+function inSendOrder(sql: SelectionSql, columns: string, limit: number, offset = 0): string {
   const send = `${sql.where} AND (${sql.category}) = 'send'`;
-  const cap = ` LIMIT ${(limit ?? 0) + offset}`;
+  const cap = ` LIMIT ${limit + offset}`;
   const noBind = () => {
     throw new Error('inSendOrder: no bounds');
   };
-  // All of them (counting): no order needed.
-  if (limit === undefined) return `SELECT ${columns} FROM dlq_entries e WHERE ${send}`;
   const parts = SEND_PARTS.map(
     (part, i) =>
       `(SELECT ${columns}, ${i} AS part_no, e.ts_ms AS key_ts, e.delivery_id AS key_id FROM dlq_entries e ` +
