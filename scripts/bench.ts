@@ -18,6 +18,12 @@
  *   npm run bench -- --incremental-only   # only the nightly-run case (issue #11)
  *   npm run bench -- --replay     # only the replay throughput case (issue #13)
  *   npm run bench -- --postgres   # only the PostgreSQL store with 1,000,000 entries (issue #15)
+ *   npm run bench -- --postgres-reads   # of those, only `list` and `inspect` (no fetch, no replay)
+ *
+ * DLQ_BENCH_POSTGRES_URL=postgres://…/db runs the PostgreSQL cases against that database instead
+ * of a throwaway server, loading the 1,000,000 fixture entries only when it holds none (so a
+ * second run skips the minutes of loading); the role must be allowed to CREATE DATABASE for the
+ * fetch and replay cases' own databases.
  *
  * The PostgreSQL cases run against a throwaway server started like the tests' own
  * (test/support/postgres-server.ts: loopback, fsync off): fetch-merge of 1,000 new failures into
@@ -25,7 +31,9 @@
  * 503 --limit 20`, `inspect <8-char prefix>`, `replay --dry-run` (counted in SQL), a real `replay
  * --limit 2000` (time to the first request), `store copy` of the 1,000,000 entries to another database
  * and to a file, and 4 `dlq replay` processes sending 10,000 entries to a loopback receiver
- * (duplicates and misses counted from what the receiver got).
+ * (duplicates and misses counted from what the receiver got). `list` and
+ * `inspect` run REPEATS times each, alternating: the row shows the median wall time, its range,
+ * and the largest peak RSS; the machine's load average is printed with the results.
  */
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,9 +58,11 @@ const LIMIT = { allowed: 50, windowMs: 10_000 };
 const LATENCY_MS = 20;
 const quick = process.argv.includes('--quick');
 const onlyReplay = process.argv.includes('--replay');
-const onlyPostgres = process.argv.includes('--postgres');
+const onlyPostgresReads = process.argv.includes('--postgres-reads');
+const onlyPostgres = process.argv.includes('--postgres') || onlyPostgresReads;
 const onlyIncremental = process.argv.includes('--incremental-only');
 const dir = mkdtempSync(join(tmpdir(), 'dlq-bench-'));
+let loadBefore = '';
 
 interface Measured {
   wallMs: number;
@@ -316,47 +326,89 @@ async function loadStore(url: string, count: number, make: (n: number, batch: nu
   await client.end();
 }
 
-async function postgresCases(): Promise<void> {
-  const server = await startPostgresServer();
+/** Runs of one command: how many, and the median of their wall times. */
+const REPEATS = 5;
+
+/** `runs` of one command as one row: median wall, the range, and the largest peak RSS. */
+function repeatedRow(label: string, who: string, runs: Measured[], note = ''): void {
+  const walls = runs.map((m) => m.wallMs).sort((a, b) => a - b);
+  const median = walls[Math.floor((walls.length - 1) / 2)] as number;
+  const rss = runs.map((m) => m.peakRssMb ?? 0);
+  const peak = Math.max(...rss);
+  const range = `median of ${runs.length} (${fmt(walls[0] as number)}–${fmt(walls[walls.length - 1] as number)})`;
+  rows.push([label, who, fmt(median), String(runs[0]?.requests ?? 0), '0', peak > 0 ? `${Math.round(peak)} MB` : 'n/a', String(runs[0]?.items ?? ''), note ? `${range}; ${note}` : range]);
+}
+
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+/** A database made for one case, on the throwaway server or next to DLQ_BENCH_POSTGRES_URL's. */
+async function makeDatabase(adminUrl: string, name: string): Promise<string> {
+  const { default: pg } = await import('pg');
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
   try {
-    const dbUrl = async (name: string) => {
-      const { default: pg } = await import('pg');
-      const admin = new pg.Client({ connectionString: server.adminUrl });
-      await admin.connect();
-      await admin.query(`CREATE DATABASE ${name}`);
-      await admin.end();
-      const u = new URL(server.adminUrl);
-      u.pathname = `/${name}`;
-      return u.toString();
-    };
-    const big = await dbUrl('bench_1m');
-    const empty = await dbUrl('bench_empty');
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function postgresCases(): Promise<void> {
+  const given = process.env['DLQ_BENCH_POSTGRES_URL'];
+  const server = given ? undefined : await startPostgresServer();
+  try {
+    const adminUrl = given ?? (server as { adminUrl: string }).adminUrl;
+    const big = given ?? (await makeDatabase(adminUrl, 'bench_1m'));
     const label = '1,000,000 entries in PostgreSQL';
-    process.stderr.write(`bench: ${label}: loading (a few minutes)\n`);
     const now = new Date();
-    await loadStore(big, 1_000_000, (n, batch) => makeDlqEntries(n, { seed: 1000 + batch, now }));
+    /** The entry count, and the 8-character prefix `inspect` looks up (the first id). */
+    const firstPage = async () => {
+      const store = await openStore({ store: big }, {}, dir);
+      try {
+        return await store.listEntries({ filter: {}, now, sort: 'delivery_id', reverse: false, limit: 1, whole: false, names: false });
+      } finally {
+        await store.close();
+      }
+    };
+    const present = (await firstPage()).matches;
+    if (present === 0) {
+      process.stderr.write(`bench: ${label}: loading (a few minutes)\n`);
+      await loadStore(big, 1_000_000, (n, batch) => makeDlqEntries(n, { seed: 1000 + batch, now }));
+    } else {
+      process.stderr.write(`bench: ${label}: the database already holds ${present.toLocaleString('en-US')} entries\n`);
+    }
     const pgEnv = (url: string) => ({ GENESYS_CLIENT_ID: CLIENT_ID, GENESYS_CLIENT_SECRET: SECRET, DLQ_STORE: url });
-    const fetchServer: FakeGenesysOptions = { integrations: [{ ...WEBHOOK, failures: makeFailures(1_000, { seed: 99 }) }], latencyMs: LATENCY_MS };
-    // The empty database first: its schema is created by that run, as a first run would.
-    const intoEmpty = await measure(fetchServer, dlqArgs, pgEnv(empty), fetchedOf);
-    const intoBig = await measure(fetchServer, dlqArgs, pgEnv(big), fetchedOf);
-    row(label, 'dlq fetch of 1,000 new into an empty database', intoEmpty);
-    row('', 'dlq fetch of 1,000 new into 1,000,000 entries', intoBig, `merge adds ${fmt(intoBig.wallMs - intoEmpty.wallMs)}`);
     const noServer: FakeGenesysOptions = { integrations: [] };
+    if (!onlyPostgresReads) {
+      const empty = await makeDatabase(adminUrl, 'bench_empty');
+      const fetchServer: FakeGenesysOptions = { integrations: [{ ...WEBHOOK, failures: makeFailures(1_000, { seed: 99 }) }], latencyMs: LATENCY_MS };
+      // The empty database first: its schema is created by that run, as a first run would.
+      const intoEmpty = await measure(fetchServer, dlqArgs, pgEnv(empty), fetchedOf);
+      const intoBig = await measure(fetchServer, dlqArgs, pgEnv(big), fetchedOf);
+      row(label, 'dlq fetch of 1,000 new into an empty database', intoEmpty);
+      row('', 'dlq fetch of 1,000 new into 1,000,000 entries', intoBig, `merge adds ${fmt(intoBig.wallMs - intoEmpty.wallMs)}`);
+    }
     const lines = (stdout: string) => stdout.split('\n').filter((l) => l !== '').length;
-    const list = await measure(noServer, [BIN, 'list', '--status-code', '503', '--limit', '20'], pgEnv(big), (out) => lines(out) - 1);
-    row('', 'dlq list --status-code 503 --limit 20', list);
-    const store = await openStore({ store: big }, {}, dir);
-    const page = await store.listEntries({ filter: {}, now, sort: 'delivery_id', reverse: false, limit: 1, whole: false, names: false });
-    await store.close();
-    const prefix = (page.rows[0]?.delivery_id ?? '').slice(0, 8);
-    const inspect = await measure(noServer, [BIN, 'inspect', prefix, '--json'], pgEnv(big), (out) => (out.length > 0 ? 1 : 0));
-    row('', `dlq inspect <8-char prefix>`, inspect);
+    const prefix = ((await firstPage()).rows[0]?.delivery_id ?? '').slice(0, 8);
+    const lists: Measured[] = [];
+    const inspects: Measured[] = [];
+    for (let i = 0; i < REPEATS; i++) {
+      lists.push(await measure(noServer, [BIN, 'list', '--status-code', '503', '--limit', '20'], pgEnv(big), (out) => lines(out) - 1));
+      inspects.push(await measure(noServer, [BIN, 'inspect', prefix, '--json'], pgEnv(big), (out) => (out.length > 0 ? 1 : 0)));
+    }
+    repeatedRow(onlyPostgresReads ? label : '', 'dlq list --status-code 503 --limit 20', lists);
+    repeatedRow('', 'dlq inspect <8-char prefix>', inspects);
+    if (onlyPostgresReads) return;
 
     // Replay over 1,000,000 entries: the selection is counted in SQL and claimed a few at a time.
     const totalOf = (out: string) => (JSON.parse(out) as { total: number }).total;
-    const dry = await measure(noServer, [BIN, 'replay', '--to', 'http://127.0.0.1:9/hook', '--dry-run', '--json'], pgEnv(big), totalOf);
-    row('', 'dlq replay --dry-run (everything pending)', dry);
+    const dries: Measured[] = [];
+    for (let i = 0; i < 3; i++) dries.push(await measure(noServer, [BIN, 'replay', '--to', 'http://127.0.0.1:9/hook', '--dry-run', '--json'], pgEnv(big), totalOf));
+    repeatedRow('', 'dlq replay --dry-run (every entry a candidate)', dries);
     const dryNewest = await measure(noServer, [BIN, 'replay', '--to', 'http://127.0.0.1:9/hook', '--dry-run', '--json', '--status-code', '5xx', '--order', 'newest', '--limit', '1000'], pgEnv(big), totalOf);
     row('', 'dlq replay --dry-run --status-code 5xx --order newest --limit 1000', dryNewest);
     const startReceiver2 = await startReceiver(() => ({ status: 200 }));
@@ -371,7 +423,7 @@ async function postgresCases(): Promise<void> {
 
     // store copy streams both ways: PostgreSQL → PostgreSQL and PostgreSQL → file.
     const copiedOf = (out: string) => (JSON.parse(out) as { copied: number; verified: number }).verified;
-    const copyDb = await dbUrl('bench_copy');
+    const copyDb = await makeDatabase(adminUrl, 'bench_copy');
     const toPg = await measure(noServer, [BIN, 'store', 'copy', big, copyDb, '--json', '--quiet'], {}, copiedOf);
     row('', 'dlq store copy postgres → postgres (empty)', toPg);
     const copyFile = join(dir, 'copy.json');
@@ -379,7 +431,7 @@ async function postgresCases(): Promise<void> {
     row('', 'dlq store copy postgres → file (new file)', toFile);
     rmSync(copyFile, { force: true });
 
-    const replayDb = await dbUrl('bench_replay');
+    const replayDb = await makeDatabase(adminUrl, 'bench_replay');
     await loadStore(replayDb, 10_000, (n, batch) => Array.from({ length: n }, (_, i) => replayEntry(`r-${batch}-${String(i).padStart(5, '0')}`)));
     const receiver = await startReceiver(() => ({ status: 200 }));
     try {
@@ -397,12 +449,12 @@ async function postgresCases(): Promise<void> {
       await receiver.close();
     }
   } finally {
-    await server.stop();
+    await server?.stop();
   }
 }
 
-
 async function main(): Promise<void> {
+  loadBefore = loadAverage();
   if (onlyPostgres) {
     await postgresCases();
   } else if (onlyReplay) {
@@ -416,9 +468,10 @@ async function main(): Promise<void> {
     await mergeCase();
     await replayCase();
   }
+  const loadAfter = loadAverage();
   const header = ['case', 'run', 'wall', 'requests', '429s', 'peak RSS', 'items', 'ratio / note'];
   const lines = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`);
-  process.stdout.write(`\nnode ${process.version}, ${new Date().toISOString()}\n\n${lines.join('\n')}\n`);
+  process.stdout.write(`\nnode ${process.version}, ${new Date().toISOString()}, load average ${loadBefore} at the start, ${loadAfter} at the end\n\n${lines.join('\n')}\n`);
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -330,7 +330,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     addEntryFilters(
       program
         .command('prune')
-        .description('remove dead letters from the DLQ file, optionally archiving them first')
+        .description('remove dead letters from the store, optionally archiving them first')
         .option('--older-than <duration>', 'failed more than this long ago (e.g. 30d, 12h)'),
     )
       .option('--all', 'every entry (required when no filter is given)')
@@ -417,7 +417,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 }
 
 /** Commands that reach storage through the store interface (src/store/dlq-store.ts). */
-const STORE_AWARE = new Set(['list', 'inspect', 'fetch', 'replay', 'migrate', 'copy']);
+const STORE_AWARE = new Set(['list', 'inspect', 'fetch', 'replay', 'resolve', 'prune', 'migrate', 'copy']);
 
 /**
  * Runs the CLI and returns the exit code. Never throws: every error becomes one line on stderr

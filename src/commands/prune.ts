@@ -1,22 +1,22 @@
 /**
- * `dlq prune`: remove dead letters from the DLQ file, optionally archiving them first (README,
- * section "lifecycle"). Needs a filter or --all, so it never empties the file by accident.
- * Under the file's lock like fetch; the ordering guarantees (archive, then pruned ids, then the
- * rewrite) live in the store (store/prune-dlq.ts).
+ * `dlq prune`: remove dead letters from the store, optionally archiving them first (README,
+ * section "lifecycle"). Needs a filter or --all, so it never empties the store by accident.
+ * The command builds the selection; the store carries it out under its locks, with the ordering
+ * guarantees (archive on disk before anything leaves the store, tombstones for fetch):
+ * store/prune-dlq.ts for the file, store/postgres/prune-entries.ts for PostgreSQL.
  */
 import { resolve as resolvePath } from 'node:path';
-import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
+import { effectiveEnv, type CommonOptions } from '../config.js';
 import { parseDuration } from '../duration.js';
 import type { DlqEntry } from '../dlq-entry.js';
-import { DlqFileError, ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { escapeText } from '../output/escape-text.js';
 import { parseRedactRules, redactEntry } from '../output/redact-paths.js';
 import { createReporter } from '../output/reporter.js';
-import { buildFilter, timestampMs, type FilterFlags } from '../entries/filters.js';
-import { groupEntries } from '../entries/group-entries.js';
-import { readDlqFile } from '../store/dlq-file.js';
-import { pruneDlqFile } from '../store/prune-dlq.js';
+import { buildFilter, type FilterFlags } from '../entries/filters.js';
+import { pickFilter } from '../store/dlq-store.js';
+import { withStore } from '../store/open-store.js';
 import { withRunMetrics } from './run-metrics.js';
 
 export interface PruneOptions extends CommonOptions, FilterFlags {
@@ -65,21 +65,8 @@ async function runPrune(options: PruneOptions, io: Io): Promise<number> {
   const lockTimeoutMs = parseDuration(options.lockTimeout ?? '30s', '--lock-timeout');
   const env = effectiveEnv(io, options.envFile);
   const rules = parseRedactRules(options.redact, env);
-  const path = resolveDlqPath(options.file, env, io.cwd);
   const archive = options.archive === undefined ? undefined : resolvePath(io.cwd, options.archive);
   const reporter = createReporter({ ...io, env }, { quiet: options.quiet, verbose: options.verbose });
-
-  const select = (entries: readonly DlqEntry[]): DlqEntry[] => {
-    const filter = buildFilter(options, now, entries);
-    const cutoff = olderThanMs === undefined ? undefined : now.getTime() - olderThanMs;
-    return entries.filter((e) => {
-      if (!filter(e)) return false;
-      if (cutoff === undefined) return true;
-      // Older than: failed strictly before now minus the duration; no parseable timestamp, no match.
-      const t = timestampMs(e);
-      return t !== undefined && t < cutoff;
-    });
-  };
 
   // Bodies --redact could not look into (not JSON), told with --verbose.
   let notJson = 0;
@@ -89,51 +76,35 @@ async function runPrune(options: PruneOptions, io: Io): Promise<number> {
     notJson += r.notJson.length;
     return JSON.stringify(r.entry);
   };
-  let removed: DlqEntry[];
-  let remaining: number;
-  if (options.dryRun) {
-    // Read only: no lock, nothing written, no archive.
-    const loaded = await readDlqFile(path);
-    if (!loaded.exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
-    removed = select(loaded.entries);
-    remaining = loaded.entries.length - removed.length;
-  } else {
-    const result = await pruneDlqFile(
-      path,
-      {
-        select,
-        archive:
-          archive === undefined
-            ? undefined
-            : {
-                path: archive,
-                // Whole and unchanged (exactly the entry's line in the DLQ file), unless --redact / DLQ_REDACT.
-                line: archiveLine,
-              },
-      },
-      {
-        lockTimeoutMs,
-        onLockWait: (holder) => reporter.info(`DLQ file busy${holder.pid ? ` (pid ${holder.pid})` : ''}: waiting`),
-      },
-    );
-    removed = result.removed;
-    remaining = result.remaining.length;
-    if (notJson > 0) reporter.debug(`--redact: ${notJson} archived ${notJson === 1 ? 'body is' : 'bodies are'} not JSON and left as stored`);
-  }
+  const { outcome, location } = await withStore(options, env, io.cwd, async (store) => ({
+    location: store.location,
+    outcome: await store.pruneEntries({
+      filter: pickFilter(options),
+      now,
+      // Older than: failed strictly before now minus the duration.
+      failedBeforeMs: olderThanMs === undefined ? undefined : now.getTime() - olderThanMs,
+      dryRun: options.dryRun === true,
+      // Whole and unchanged (exactly the entry's line in the DLQ file), unless --redact / DLQ_REDACT.
+      archive: archive === undefined || options.dryRun ? undefined : { path: archive, line: archiveLine },
+      lockTimeoutMs,
+      onLockWait: (holder) => reporter.info(`DLQ file busy${holder.pid ? ` (pid ${holder.pid})` : ''}: waiting`),
+    }),
+  }));
+  if (notJson > 0) reporter.debug(`--redact: ${notJson} archived ${notJson === 1 ? 'body is' : 'bodies are'} not JSON and left as stored`);
 
   const summary: PruneSummary = {
     dryRun: options.dryRun === true,
-    pruned: removed.length,
-    remaining,
+    pruned: outcome.pruned,
+    remaining: outcome.remaining,
     archive: archive ?? null,
-    byStatusCode: groupEntries(removed, 'status_code').map((g) => ({ status_code: g.key as number | null, count: g.count })),
-    byWebhook: groupEntries(removed, 'webhook').map((g) => ({ webhook: g.key as string | null, count: g.count })),
+    byStatusCode: outcome.byStatusCode.map((g) => ({ status_code: g.key as number | null, count: g.count })),
+    byWebhook: outcome.byWebhook.map((g) => ({ webhook: g.key as string | null, count: g.count })),
     durationMs: Math.round(performance.now() - started),
-    file: path,
+    file: location,
   };
   if (options.json) io.stdout.write(`${JSON.stringify(summary)}\n`);
   else io.stdout.write(formatSummary(summary));
-  if (removed.length === 0) reporter.info('no dead letters match');
+  if (outcome.pruned === 0) reporter.info('no dead letters match');
   return ExitCode.ok;
 }
 

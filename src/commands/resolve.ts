@@ -1,17 +1,17 @@
 /**
  * `dlq resolve <ids…>` or filters: close dead letters a person has handled, so `dlq replay` never
  * sends them (README, section "lifecycle"). `--undo` puts them back to what their replay history
- * says. Read-change-write under the DLQ file's lock, like fetch and replay.
+ * says. The command builds the selection and the change; the store applies it atomically (under
+ * the DLQ file's lock, or in one PostgreSQL transaction).
  */
-import { effectiveEnv, resolveDlqPath, type CommonOptions } from '../config.js';
+import { effectiveEnv, type CommonOptions } from '../config.js';
 import { parseDuration } from '../duration.js';
-import { DlqFileError, ExitCode, UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import type { Io } from '../io.js';
-import { markResolved } from '../lifecycle/mark-resolved.js';
 import { createReporter } from '../output/reporter.js';
 import { buildFilter, type FilterFlags } from '../entries/filters.js';
-import { resolveIds } from '../entries/resolve-ids.js';
-import { updateDlqFile } from '../store/dlq-file.js';
+import { pickFilter } from '../store/dlq-store.js';
+import { withStore } from '../store/open-store.js';
 
 export interface ResolveOptions extends CommonOptions, FilterFlags {
   /** Delivery ids or unique prefixes (the positional arguments). */
@@ -45,30 +45,26 @@ export async function resolveCommand(options: ResolveOptions, io: Io): Promise<n
   buildFilter(options, now); // validates every filter flag before the file is touched
   const lockTimeoutMs = parseDuration(options.lockTimeout ?? '30s', '--lock-timeout');
   const env = effectiveEnv(io, options.envFile);
-  const path = resolveDlqPath(options.file, env, io.cwd);
   const reporter = createReporter({ ...io, env }, { quiet: options.quiet, verbose: options.verbose });
 
-  const outcome = await updateDlqFile(
-    path,
-    ({ entries, exists }) => {
-      if (!exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
-      const filter = buildFilter(options, now, entries);
-      const targets = (ids.length > 0 ? resolveIds(entries, ids) : entries).filter(filter);
-      const result = markResolved(entries, targets, { undo, at: now.toISOString(), note: options.note });
-      return { entries: result.entries, result };
-    },
-    {
+  const { outcome, location } = await withStore(options, env, io.cwd, async (store) => ({
+    location: store.location,
+    outcome: await store.resolveEntries({
+      ids,
+      filter: pickFilter(options),
+      now,
+      change: { undo, at: now.toISOString(), note: options.note },
       lockTimeoutMs,
       onLockWait: (holder) => reporter.info(`DLQ file busy${holder.pid ? ` (pid ${holder.pid})` : ''}: waiting`),
-    },
-  );
+    }),
+  }));
 
   const summary: ResolveSummary = {
     action: undo ? 'undo' : 'resolve',
     changed: outcome.changed.length,
-    unchanged: outcome.unchanged.length,
+    unchanged: outcome.unchanged,
     ids: outcome.changed,
-    file: path,
+    file: location,
   };
   if (options.json) {
     io.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -22,7 +22,8 @@ export interface AppendOptions {
   fs?: StoreFs;
 }
 
-export async function appendDurably(path: string, bytes: Uint8Array, options: AppendOptions): Promise<void> {
+/** `bytes`: one buffer, or buffers streamed in order (a store reading its rows in batches). */
+export async function appendDurably(path: string, bytes: Uint8Array | AsyncIterable<Uint8Array>, options: AppendOptions): Promise<void> {
   const fs = options.fs ?? nodeStoreFs;
   const fail = (step: string, error: unknown): never => {
     const why = errnoCode(error) === 'ENOSPC' ? 'no space left on the device' : describeFsError(error);
@@ -47,9 +48,15 @@ export async function appendDurably(path: string, bytes: Uint8Array, options: Ap
       await readFully(h, last, size - 1).catch((error: unknown) => fail('cannot read', error));
       if (last[0] !== 0x0a) prefix = '\n';
     }
-    const data = prefix === '' ? bytes : Buffer.concat([Buffer.from(prefix), bytes]);
     written = true;
-    await writeAll(h, data, size).catch((error: unknown) => fail('cannot write', error));
+    let at = size;
+    const write = async (data: Uint8Array) => {
+      await writeAll(h, data, at).catch((error: unknown) => fail('cannot write', error));
+      at += data.length;
+    };
+    if (prefix !== '') await write(Buffer.from(prefix));
+    if (bytes instanceof Uint8Array) await write(bytes);
+    else for await (const chunk of bytes) await write(chunk);
     await h.sync().catch((error: unknown) => fail('cannot flush to disk', error));
     await syncDirectory(fs, dirname(path)).catch((error: unknown) => fail('cannot flush the directory of', error));
   } catch (error) {

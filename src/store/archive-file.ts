@@ -13,7 +13,9 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { promises as fsp } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { DlqFileError } from '../errors.js';
 import { appendDurably } from './append-durably.js';
 import { atomicWrite } from './atomic-write.js';
@@ -29,10 +31,36 @@ export function isGzipPath(path: string): boolean {
 
 /** Appends `lines` (each one JSON text without a newline) to the archive, durably. */
 export async function appendToArchive(path: string, lines: readonly string[]): Promise<void> {
-  if (lines.length === 0) return;
-  const ndjson = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+  await appendBatchesToArchive(path, oneBatch(lines));
+}
+
+/**
+ * Appends the lines `batches` yields, as they come (a store reading its rows in batches never
+ * holds them all), and returns once every line is on disk: all of them or, on any failure, none.
+ * Nothing is touched when no line comes.
+ */
+export async function appendBatchesToArchive(path: string, batches: AsyncIterable<readonly string[]>): Promise<void> {
+  const iterator = batches[Symbol.asyncIterator]();
+  let first: IteratorResult<readonly string[]>;
+  do first = await iterator.next();
+  while (!first.done && first.value.length === 0);
+  if (first.done) return;
+  const firstLines = first.value;
+  // NDJSON bytes: every line ends with a newline, so batches simply follow each other.
+  const ndjson = async function* (): AsyncGenerator<Buffer> {
+    try {
+      yield Buffer.from(`${firstLines.join('\n')}\n`, 'utf8');
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        if (next.value.length > 0) yield Buffer.from(`${next.value.join('\n')}\n`, 'utf8');
+      }
+    } finally {
+      await iterator.return?.();
+    }
+  };
   if (!isGzipPath(path)) {
-    await appendDurably(path, ndjson, { mode: NEW_ARCHIVE_MODE, lines: true, what: 'archive' });
+    await appendDurably(path, ndjson(), { mode: NEW_ARCHIVE_MODE, lines: true, what: 'archive' });
     return;
   }
   const target = await realTarget(path);
@@ -50,18 +78,33 @@ export async function appendToArchive(path: string, lines: readonly string[]): P
   } catch (error) {
     if (existing) closeSync(existing.fd);
     existing = undefined;
+    await iterator.return?.();
     if (error instanceof DlqFileError) throw error;
     if (errnoCode(error) !== 'ENOENT') throw new DlqFileError(path, `cannot read the archive: ${describeFsError(error)}`, { cause: error });
   }
   try {
-    await atomicWrite(target, copyThenAppend(existing, gzipSync(ndjson)), { mode: existing?.mode ?? NEW_ARCHIVE_MODE });
+    await atomicWrite(target, copyThenAppend(existing, gzipMember(ndjson())), { mode: existing?.mode ?? NEW_ARCHIVE_MODE });
   } finally {
     if (existing) closeSync(existing.fd);
   }
 }
 
+async function* oneBatch(lines: readonly string[]): AsyncGenerator<readonly string[]> {
+  yield lines;
+}
+
+/** One gzip member holding everything `source` yields, compressed as it comes. */
+async function* gzipMember(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const gzip = createGzip();
+  const feeding = pipeline(Readable.from(source), gzip);
+  // Its failure surfaces through the gzip stream below (pipeline destroys it with the error).
+  feeding.catch(() => undefined);
+  for await (const chunk of gzip) yield chunk as Buffer;
+  await feeding;
+}
+
 /** The old archive's bytes, then the new member; fresh buffers (atomicWrite overlaps reading and writing). */
-function* copyThenAppend(existing: { fd: number; size: number } | undefined, member: Buffer): Generator<Buffer> {
+async function* copyThenAppend(existing: { fd: number; size: number } | undefined, member: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   if (existing) {
     let position = 0;
     while (position < existing.size) {
@@ -72,7 +115,7 @@ function* copyThenAppend(existing: { fd: number; size: number } | undefined, mem
       yield read === chunk.length ? chunk : chunk.subarray(0, read);
     }
   }
-  yield member;
+  yield* member;
 }
 
 /** A symlinked archive is rewritten where it really lives. */

@@ -52,16 +52,13 @@ async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-/**
- * `chunks` may be asynchronous (a copy streaming entries out of another store): an error the
- * source itself reports as a DlqError (its store's exit 6) passes through as it is, after the temp
- * file is removed; any other error of the chunks is a serialisation failure of `target`.
- */
+/** `chunks` may be async (a store streaming its rows); a source that throws leaves the target untouched too. */
 export async function atomicWrite(target: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, options: AtomicWriteOptions): Promise<void> {
   const fs = options.fs ?? nodeStoreFs;
   const temp = tempPathFor(target);
   let handle: StoreFileHandle | undefined;
   let renamed = false;
+  let source: Iterator<Uint8Array> | AsyncIterator<Uint8Array> | undefined;
   try {
     handle = await step('cannot create a temp file', () => fs.open(temp, 'wx', 0o600));
     const h = handle;
@@ -75,14 +72,15 @@ export async function atomicWrite(target: string, chunks: Iterable<Uint8Array> |
     // serializeDlqChunks). Writes still go out one at a time, in order.
     let position = 0;
     let inFlight: Promise<number> | undefined;
-    const iterator = Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : chunks[Symbol.iterator]();
+    const iterator = (source = Symbol.asyncIterator in chunks ? chunks[Symbol.asyncIterator]() : chunks[Symbol.iterator]());
     for (;;) {
       let next: IteratorResult<Uint8Array>;
       try {
         next = await iterator.next();
       } catch (error) {
         await inFlight?.catch(() => undefined);
-        if (isDlqError(error)) throw error;
+        // An async source (a database) reports its own errors; a serialiser's are wrapped.
+        if (Symbol.asyncIterator in chunks || isDlqError(error)) throw error;
         throw new WriteStepError('cannot serialise the entries', error);
       }
       if (inFlight) await inFlight;
@@ -104,6 +102,12 @@ export async function atomicWrite(target: string, chunks: Iterable<Uint8Array> |
       await step('replaced the file but cannot flush its directory', () => syncDirectory(fs, dirname(target)));
     }
   } catch (error) {
+    // A source left unfinished is told to stop (a database cursor is closed).
+    try {
+      await source?.return?.();
+    } catch {
+      // it already failed
+    }
     if (handle) await handle.close().catch(() => undefined);
     if (!renamed) await fs.unlink(temp).catch(() => undefined);
     if (error instanceof WriteStepError) {

@@ -76,12 +76,19 @@ export interface UpdateOutcome<T> {
 }
 
 /** Reads and validates the DLQ file without taking the lock (readers never block writers). */
-export async function readDlqFile(path: string, options: ReadOptions = {}): Promise<LoadedEntries> {
-  const { entries, exists } = await loadDlq(path, {
+export async function readDlqFile(path: string, options: ReadOptions & { reuse?: UpdateReuse } = {}): Promise<LoadedEntries> {
+  const { reuse, ...readOptions } = options;
+  // With `reuse`, the entries read are handed to the caller's first update (as if it had just
+  // written them), so a replay's first save does not read and parse the whole file again.
+  const target = reuse ? await resolveTarget(path, options.fs ?? nodeStoreFs) : path;
+  const loaded = await loadDlq(target, {
     chunkedThresholdBytes: DEFAULT_READONLY_CHUNKED_THRESHOLD_BYTES,
-    ...options,
+    ...readOptions,
   });
-  return { entries, exists };
+  if (reuse && loaded.identity) {
+    reuse.remember({ target, identity: loaded.identity, entries: loaded.entries, mode: loaded.mode, uid: loaded.uid, gid: loaded.gid }, Number(loaded.identity.size));
+  }
+  return { entries: loaded.entries, exists: loaded.exists };
 }
 
 /**
@@ -332,6 +339,7 @@ async function updateLocked<T>(
       gid: loaded.gid,
       fs,
       verifyLock: () => lock.verify(target),
+      ...(reuse ? { rowTails: reuse.rowTails } : {}),
     });
     if (reuse) {
       const identity = await statIdentity(fs, target);
@@ -402,9 +410,15 @@ export async function rewriteDlqFileFrom(
         options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK_BYTES,
       );
       const hashed = (async function* () {
-        for await (const chunk of chunks) {
-          digest.update(chunk);
-          yield chunk;
+        try {
+          for await (const chunk of chunks) {
+            digest.update(chunk);
+            yield chunk;
+          }
+        } catch (error) {
+          // The source store's own errors pass as they are; anything else is this file's serialisation.
+          if (isDlqError(error)) throw error;
+          throw new DlqFileError(target, `cannot serialise the entries: ${(error as Error).message}; the file was left as it was`, { cause: error });
         }
       })();
       await atomicWrite(target, hashed, {

@@ -85,14 +85,29 @@ function keep(field: (typeof STRING_FIELDS)[number], value: unknown): string | n
   return null;
 }
 
-function rowOf(entry: DlqEntry, offset: number, length: number): string {
-  const row: unknown[] = [offset, length, entry.delivery_id];
+/** A row without its leading `[offset,length,`: all that depends on the entry alone. */
+function rowTailOf(entry: DlqEntry): string {
+  const row: unknown[] = [entry.delivery_id];
   for (const field of STRING_FIELDS) row.push(keep(field, entry[field]));
   row.push(Array.isArray(entry.replays) ? entry.replays.length : 0);
-  return JSON.stringify(row);
+  return JSON.stringify(row).slice(1);
 }
 
-function* indexChunks(identity: FileIdentity, entries: readonly DlqEntry[], layout: EntryLayout): Generator<Buffer> {
+function rowOf(entry: DlqEntry, offset: number, length: number, tails: WeakMap<DlqEntry, string> | undefined): string {
+  let tail = tails?.get(entry);
+  if (tail === undefined) {
+    tail = rowTailOf(entry);
+    tails?.set(entry, tail);
+  }
+  return `[${offset},${length},${tail}`;
+}
+
+function* indexChunks(
+  identity: FileIdentity,
+  entries: readonly DlqEntry[],
+  layout: EntryLayout,
+  tails: WeakMap<DlqEntry, string> | undefined,
+): Generator<Buffer> {
   const header = {
     version: DLQ_INDEX_VERSION,
     identity: {
@@ -113,7 +128,7 @@ function* indexChunks(identity: FileIdentity, entries: readonly DlqEntry[], layo
     const parts: string[] = [];
     const end = Math.min(entries.length, start + BATCH);
     for (let i = start; i < end; i++) {
-      parts.push(`${i === 0 ? '\n' : ',\n'}${rowOf(entries[i] as DlqEntry, layout.offsets[i] as number, layout.lengths[i] as number)}`);
+      parts.push(`${i === 0 ? '\n' : ',\n'}${rowOf(entries[i] as DlqEntry, layout.offsets[i] as number, layout.lengths[i] as number, tails)}`);
     }
     yield Buffer.from(parts.join(''), 'utf8');
   }
@@ -138,6 +153,8 @@ export async function writeDlqIndex(
     fs?: StoreFs;
     /** Throws when the lock was lost (then the file stat'd may be another writer's). */
     verifyLock?: () => Promise<void>;
+    /** Rows by entry object, read and filled: an entry object never changed in place keeps its row (update-reuse.ts). */
+    rowTails?: WeakMap<DlqEntry, string>;
   },
 ): Promise<void> {
   const fs = options.fs ?? nodeStoreFs;
@@ -150,7 +167,7 @@ export async function writeDlqIndex(
     // The file there must be the one just written: `[\n` … `\n]\n`, or `[]\n`.
     const expectedSize = n === 0 ? 3 : (layout.offsets[n - 1] as number) + (layout.lengths[n - 1] as number) + 3;
     if (identity.size !== BigInt(expectedSize)) throw new Error('not the file just written');
-    await atomicWrite(indexPath, indexChunks(identity, entries, layout), {
+    await atomicWrite(indexPath, indexChunks(identity, entries, layout, options.rowTails), {
       mode: options.mode,
       uid: options.uid,
       gid: options.gid,

@@ -12,7 +12,10 @@ import type { GroupField, ReplayOrder, SortField } from '../entries/fields.js';
 import type { FilterFlags } from '../entries/filters.js';
 import type { GroupCount } from '../entries/group-entries.js';
 import type { HarvestState } from './harvest-state.js';
+import type { ResolveChange } from './mark-resolved.js';
 import type { StoreFs } from './store-fs.js';
+
+export type { ResolveChange };
 
 /** The `dlq list` filter flags (each store translates every one of them to its own query). */
 export type EntryFilter = FilterFlags;
@@ -208,6 +211,54 @@ export interface ReplaySession {
   close(): Promise<void>;
 }
 
+/** How a command waits for a store another run is changing (the file's lock; PostgreSQL's row and advisory locks). */
+export interface WaitOptions {
+  lockTimeoutMs: number;
+  onLockWait?: (holder: { pid?: number | undefined }) => void;
+}
+
+/**
+ * `dlq prune`: the command builds the selection, the store carries it out atomically. The removed
+ * entries are appended to the archive and on disk BEFORE they leave the store, and their ids are
+ * kept (tombstones) so `dlq fetch` never brings them back (README, section "lifecycle").
+ */
+export interface PruneRequest extends WaitOptions {
+  /** Validated by the caller (buildFilter) before the store is opened. */
+  filter: EntryFilter;
+  now: Date;
+  /** --older-than: only entries that failed strictly before this time (epoch ms); no parseable timestamp never matches. */
+  failedBeforeMs?: number | undefined;
+  /** Count only: nothing is locked, written or archived. */
+  dryRun: boolean;
+  /** Where removed entries go first, and how each becomes one archive line (JSON text, no newline). */
+  archive?: { path: string; line: (entry: DlqEntry) => string } | undefined;
+}
+
+export interface PruneOutcome {
+  /** Entries removed (dry run: that would be). */
+  pruned: number;
+  remaining: number;
+  /** groupEntries of the removed entries by status code and by webhook. */
+  byStatusCode: GroupCount[];
+  byWebhook: GroupCount[];
+}
+
+/** `dlq resolve`: which entries (as `dlq replay` picks them: ids or prefixes, narrowed by filters) and the change. */
+export interface ResolveRequest extends WaitOptions {
+  /** Delivery ids or unique prefixes, resolved as resolve-ids.ts does (UsageError when unknown or ambiguous); empty: every entry. */
+  ids: readonly string[];
+  filter: EntryFilter;
+  now: Date;
+  change: ResolveChange;
+}
+
+export interface ResolveResult {
+  /** Delivery ids changed, in argument order (ids) or store order (filters). */
+  changed: string[];
+  /** How many selected entries were already in the wanted state. */
+  unchanged: number;
+}
+
 export interface DlqStore {
   /** What messages and summaries name: the file's path, or the URL without its password. */
   readonly location: string;
@@ -231,6 +282,10 @@ export interface DlqStore {
   readHarvestState(): Promise<HarvestState>;
   /** Delivery ids recorded for a source key (`sourceKeyOf`): stored, or removed by `dlq prune`. */
   readRecordedIds(key: string): Promise<Set<string>>;
+  /** `dlq prune` (see PruneRequest); throws the store's exit-6 error when there is no store. */
+  pruneEntries(request: PruneRequest): Promise<PruneOutcome>;
+  /** `dlq resolve` / `--undo` (mark-resolved.ts's rule), in one atomic change. */
+  resolveEntries(request: ResolveRequest): Promise<ResolveResult>;
   /** Merges whole entries by delivery_id (entries already there are replaced). */
   putEntries(entries: readonly DlqEntry[], options: { lockTimeoutMs?: number }): Promise<PutCounts>;
   /** `dlq store copy`, the source: every entry, whole, in store order, a batch at a time; undefined when there is no store yet. */

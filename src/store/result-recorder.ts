@@ -30,7 +30,7 @@ export class ResultRecorder {
   ) {
     // applyAttempts replaces the entries it changes and never edits one in place, so each save
     // can start from what the previous one wrote while nobody else touched the file.
-    this.lock = { reuse: new UpdateReuse(), ...lock };
+    this.lock = { ...lock, reuse: lock.reuse ?? new UpdateReuse() };
   }
 
   record(deliveryId: string, attempt: ReplayAttempt): void {

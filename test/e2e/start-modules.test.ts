@@ -13,7 +13,8 @@ import { after, before, test } from 'node:test';
 import { buildProgram } from '../../src/cli.js';
 import { captureIo } from '../support/capture-io.js';
 import { FakeGenesys, makeFailures } from '../support/fake-genesys/index.js';
-import { ROOT, runBin } from '../support/run-bin.js';
+import { createTestDatabase, postgresSkipReason } from '../support/postgres-server.js';
+import { ROOT, runBin, runCommand } from '../support/run-bin.js';
 
 const pkg = (name: string) => new RegExp(`[\\\\/]node_modules[\\\\/]${name}[\\\\/]`);
 const SDK = pkg('purecloud-platform-client-v2');
@@ -117,5 +118,29 @@ test('dlq --version loads neither commander nor the CLI', async () => {
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.modules.some((m) => m.endsWith('/dist/src/version.js')), 'traced');
     assert.deepEqual(r.modules.filter((m) => /commander|dist\/src\/cli\.js/.test(m)), []);
+  }
+});
+
+/** Node's fetch implementation, set up by the first read of the global `Response` (~60-130 ms). */
+const UNDICI = /^internal:internal\/deps\/undici\//;
+
+test('list and inspect on PostgreSQL load pg without setting up Node\'s fetch (src/store/postgres/pg-client.ts)', { skip: postgresSkipReason() }, async () => {
+  const db = await createTestDatabase();
+  try {
+    const control = join(dir, 'control.log');
+    const touched = await runCommand(process.execPath, ['--import', TRACER, '-e', 'typeof Response'], { cwd: dir, env: { DLQ_MODULE_TRACE: control } });
+    assert.equal(touched.code, 0, touched.stderr);
+    assert.ok(readFileSync(control, 'utf8').split('\n').some((m) => UNDICI.test(m)), 'the control: reading Response loads undici, and the tracer sees it');
+    for (const args of [
+      ['list', '--status-code', '503', '--limit', '5'],
+      ['inspect', 'no-such-id'],
+    ]) {
+      const r = await modulesOf(args, { DLQ_STORE: db.url });
+      assert.equal(r.code, args[0] === 'inspect' ? 2 : 0, r.stderr);
+      assert.ok(r.modules.some((m) => pkg('pg').test(m)), `dlq ${args.join(' ')} loaded pg`);
+      assert.deepEqual(r.modules.filter((m) => UNDICI.test(m)), [], `dlq ${args.join(' ')} set up fetch`);
+    }
+  } finally {
+    await db.close();
   }
 });

@@ -7,7 +7,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { DlqEntry } from '../../src/dlq-entry.js';
-import { serializeDlq, serializeDlqChunks, updateDlqFile } from '../../src/store/dlq-file.js';
+import { readDlqFile, serializeDlq, serializeDlqChunks, updateDlqFile } from '../../src/store/dlq-file.js';
+import { ENTRY_REF, readDlqIndex } from '../../src/store/dlq-index.js';
 import { nodeStoreFs, type StoreFileHandle, type StoreFs } from '../../src/store/store-fs.js';
 import { UpdateReuse } from '../../src/store/update-reuse.js';
 import { entry, tempDir } from '../support/store-helpers.js';
@@ -83,6 +84,53 @@ describe('UpdateReuse', () => {
     assert.equal(fs.reads, 3);
     const saved = JSON.parse(readFileSync(path, 'utf8')) as DlqEntry[];
     assert.deepEqual(saved.map((e) => [e.delivery_id, e['n'] ?? 0]), [['a', 1], ['B', 1], ['c', 1]]);
+  });
+
+  it('a read with the reuse hands its entries to the first update: no second read, same bytes, same index', async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'dlq.json');
+    const initial = Array.from({ length: 12 }, (_, i) => entry(`r${i}`, { body: `é${i}` }));
+    writeFileSync(path, serializeDlq(initial));
+    const fs = countingFs(path);
+    const reuse = new UpdateReuse();
+    const { entries } = await readDlqFile(path, { fs, reuse });
+    assert.equal(fs.reads, 1);
+    // Like the replay recorder: each update replaces r3 with a copy holding one more try.
+    const attempt = { at: 'x', target: 'http://127.0.0.1/', http_status: 503, error: null, duration_ms: 1 };
+    const tryR3 = ({ entries: now }: { entries: DlqEntry[] }) => ({
+      entries: now.map((e) => (e.delivery_id === 'r3' ? { ...e, replay_status: 'failed' as const, replays: [...(e.replays ?? []), attempt] } : e)),
+      result: undefined,
+    });
+    await updateDlqFile(path, tryR3, { fs, reuse });
+    await updateDlqFile(path, tryR3, { fs, reuse });
+    assert.equal(fs.reads, 1, 'the updates started from what the read returned');
+    const expected: DlqEntry[] = entries.map((e) => (e.delivery_id === 'r3' ? { ...e, replay_status: 'failed', replays: [attempt, attempt] } : e));
+    assert.equal(readFileSync(path, 'utf8'), serializeDlq(expected));
+    // The index rows kept for unchanged entries still describe the file as written.
+    const index = await readDlqIndex(path);
+    assert.ok(index, 'an index was written');
+    const bytes = readFileSync(path);
+    assert.deepEqual(
+      index.entries.map((row) => JSON.parse(bytes.toString('utf8', row[ENTRY_REF].offset, row[ENTRY_REF].offset + row[ENTRY_REF].length)) as DlqEntry),
+      expected,
+    );
+    assert.deepEqual(index.entries.map((row) => row[ENTRY_REF].replays), expected.map((e) => (e.delivery_id === 'r3' ? 2 : 0)));
+    assert.deepEqual(index.entries.map((row) => row.replay_status), expected.map((e) => e.replay_status));
+  });
+
+  it('a read with the reuse, then another writer: the first update reads the file again and keeps that change', async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'dlq.json');
+    writeFileSync(path, serializeDlq([entry('a'), entry('b')]));
+    const fs = countingFs(path);
+    const reuse = new UpdateReuse();
+    await readDlqFile(path, { fs, reuse });
+    // A fetch merges while the replay is sending.
+    await updateDlqFile(path, ({ entries }) => ({ entries: [...entries, entry('c')], result: undefined }));
+    await updateDlqFile(path, bump('a'), { fs, reuse });
+    assert.equal(fs.reads, 2);
+    const saved = JSON.parse(readFileSync(path, 'utf8')) as DlqEntry[];
+    assert.deepEqual(saved.map((e) => [e.delivery_id, e['n'] ?? 0]), [['a', 1], ['b', 0], ['c', 0]]);
   });
 
   it('a file over maxBytes is not kept', async (t) => {

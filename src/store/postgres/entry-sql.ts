@@ -33,7 +33,11 @@ export function whereClause(filter: EntryFilter, now: Date, params: unknown[] = 
   if (filter.statusCode !== undefined) {
     const { exact, classes } = parseStatusCodes(filter.statusCode);
     const any: string[] = [];
-    if (exact.size > 0) any.push(`status_num = ANY(${p([...exact])}::int[])`);
+    // One code as plain equality: the planner then reads the (status, time, id) index in the sort
+    // order and stops at the limit; `= ANY(array)` would scan the time index and filter (slow for
+    // a rare code).
+    if (exact.size === 1) any.push(`status_num = ${p([...exact][0])}::int`);
+    else if (exact.size > 0) any.push(`status_num = ANY(${p([...exact])}::int[])`);
     for (const c of classes) any.push(`status_num BETWEEN ${c * 100} AND ${c * 100 + 99}`);
     parts.push(`(${any.join(' OR ')})`);
   }

@@ -8,23 +8,45 @@
  * fill in what it leaves out (connection-config.ts). Every failure to reach or use the database is a StoreError (exit 6) naming the URL
  * without its password.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { DlqEntry, ReplayAttempt } from '../../dlq-entry.js';
-import { isDlqError, StoreError, UsageError } from '../../errors.js';
+import { isDlqError, LockBusyError, StoreError, UsageError } from '../../errors.js';
 
 import { mergeEntries as mergeEntriesInMemory } from '../../entries/merge-entries.js';
 import { buildFilter } from '../../entries/filters.js';
 import { groupEntries, type GroupCount } from '../../entries/group-entries.js';
-import { idLookupError, MAX_CANDIDATES } from '../../entries/resolve-ids.js';
 import { sortEntries } from '../../entries/sort-entries.js';
-import type { DlqStore, EntryPage, EntryScan, StreamCounts, EntryQuery, GroupQuery, MergeCounts, MergeOptions, PutCounts, ReplayPlan, ReplaySelection, ReplaySession, ReplaySessionOptions } from '../dlq-store.js';
+import type {
+  DlqStore,
+  EntryPage,
+  EntryScan,
+  EntryQuery,
+  GroupQuery,
+  MergeCounts,
+  MergeOptions,
+  PruneOutcome,
+  PruneRequest,
+  PutCounts,
+  ReplayPlan,
+  ReplaySelection,
+  ReplaySession,
+  ReplaySessionOptions,
+  ResolveRequest,
+  ResolveResult,
+  StreamCounts,
+} from '../dlq-store.js';
 import { orderBy, whereClause } from './entry-sql.js';
+import { MAX_CANDIDATES } from '../../entries/resolve-ids.js';
+import { lookupError, prefixPattern } from './id-lookup.js';
 import { BATCH_ROWS, insertEntries, putWholeEntries } from './entry-writes.js';
 import { HARVEST_STATE_VERSION, parseHarvestState, sameHarvestState, type HarvestState } from '../harvest-state.js';
 import { clientConfig } from './connection-config.js';
 import { currentVersion, migrate } from './migrations.js';
 import { decodeAttempt, decodeEntry, encodeEntry, ENTRY_COLUMN_NAMES } from './row-codec.js';
+import { pruneEntries, TOMBSTONE_LOCK } from './prune-entries.js';
 import { PostgresReplaySession } from './replay-session.js';
+import { resolveEntries } from './resolve-entries.js';
+import { pg as pgClient } from './pg-client.js';
 import { planReplay, type PlannedReplay } from './replay-selection.js';
 
 /** Entries per batch of a scan (`dlq store copy`, readAll). */
@@ -33,7 +55,7 @@ const SCAN_ROWS = 5000;
 /** Any fixed number: the advisory lock that serialises watermark updates (pg_advisory_xact_lock). */
 const WATERMARK_LOCK = 0x646c7177; // "dlqw"
 
-const SUMMARY_COLUMNS = ['delivery_id', ...ENTRY_COLUMN_NAMES.filter((c) => c !== 'request_body' && c !== 'response_body'), 'extra', 'key_order', 'raw_json'];
+export const SUMMARY_COLUMNS = ['delivery_id', ...ENTRY_COLUMN_NAMES.filter((c) => c !== 'request_body' && c !== 'response_body'), 'extra', 'key_order', 'raw_json'];
 export const WHOLE_COLUMNS = ['delivery_id', ...ENTRY_COLUMN_NAMES, 'extra', 'key_order', 'raw_json'].join(', ');
 
 /** One line for a pg or network error; never the password (pg does not put it in messages). */
@@ -54,7 +76,7 @@ export class PostgresStore implements DlqStore {
 
   /** Connects and applies any missing migrations. */
   static async open(url: string, location: string, env: NodeJS.ProcessEnv): Promise<PostgresStore> {
-    const pool = new pg.Pool({ ...clientConfig(url, env), max: 4, application_name: 'dlq', connectionTimeoutMillis: 30_000 });
+    const pool = new pgClient.Pool({ ...clientConfig(url, env), max: 4, application_name: 'dlq', connectionTimeoutMillis: 30_000 });
     // An idle connection dropped by the server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     const store = new PostgresStore(pool, location);
@@ -85,8 +107,28 @@ export class PostgresStore implements DlqStore {
     }
   }
 
-  /** `work` inside one transaction (rolled back on any error). */
-  transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * `work` inside one transaction (rolled back on any error). With `lockTimeoutMs`, a lock held
+   * by another run longer than that (rows, an advisory lock) is LockBusyError (exit 75), as a busy file is.
+   */
+  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, options: { lockTimeoutMs?: number } = {}): Promise<T> {
+    const { lockTimeoutMs } = options;
+    try {
+      return await this.inTransaction(async (client) => {
+        if (lockTimeoutMs !== undefined) await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+        return work(client);
+      });
+    } catch (error) {
+      // 55P03 lock_not_available: what lock_timeout raises.
+      if (lockTimeoutMs !== undefined && error instanceof StoreError && (error.cause as { code?: unknown } | undefined)?.code === '55P03') {
+        const waited = Math.round(lockTimeoutMs / 100) / 10;
+        throw new LockBusyError(this.location, `${this.location} is busy: another run holds the entries (gave up after ${waited}s; see --lock-timeout); nothing was changed`);
+      }
+      throw error;
+    }
+  }
+
+  private inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return this.use(async (client) => {
       await client.query('BEGIN');
       try {
@@ -110,11 +152,18 @@ export class PostgresStore implements DlqStore {
       let rows: DlqEntry[];
       let matches: number;
       if (where.exact) {
-        const count = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM dlq_entries WHERE ${where.sql}`, where.params);
-        matches = count.rows[0]?.n ?? 0;
-        const limit = query.limit === undefined ? '' : ` LIMIT ${query.limit}`;
-        const found = await client.query(`SELECT ${SUMMARY_COLUMNS.join(', ')} FROM dlq_entries WHERE ${where.sql} ORDER BY ${orderBy(query.sort, query.reverse)}${limit}`, where.params);
+        // The count matters only when the limit cuts the page (list's "… and N more"). It rides in
+        // the same statement, as a subquery PostgreSQL runs once (an InitPlan, at the first row):
+        // one round trip, and an index-only scan of the narrow indexes where the filter has one.
+        const limited = query.limit !== undefined;
+        const count = limited ? `, (SELECT count(*) FROM dlq_entries WHERE ${where.sql})::int AS dlq_matches` : '';
+        const limit = limited ? ` LIMIT ${query.limit}` : '';
+        const found = await client.query(
+          `SELECT ${SUMMARY_COLUMNS.join(', ')}${count} FROM dlq_entries WHERE ${where.sql} ORDER BY ${orderBy(query.sort, query.reverse)}${limit}`,
+          where.params,
+        );
         rows = found.rows.map((r) => decodeEntry(r, undefined));
+        matches = limited && rows.length > 0 ? (found.rows[0]?.['dlq_matches'] as number) : rows.length;
       } else {
         // --grep: the SQL narrows, the file store's predicate decides; sorted like the file store.
         const found = await client.query(`SELECT ${WHOLE_COLUMNS} FROM dlq_entries WHERE ${where.sql}`, where.params);
@@ -126,7 +175,9 @@ export class PostgresStore implements DlqStore {
       const page: EntryPage = { rows, matches };
       if (query.whole) page.batches = this.wholeBatches(rows.map((e) => e.delivery_id));
       if (query.names && rows.some((e) => typeof e.webhook_name !== 'string' && typeof e.webhook_id === 'string')) {
-        page.nameById = await this.webhookNames(client);
+        // Only the ids a shown row may look up (output/entry-table.ts's webhookLabel, csv-export.ts).
+        const nameless = rows.filter((e) => (typeof e.webhook_name !== 'string' || e.webhook_name === '') && typeof e.webhook_id === 'string');
+        page.nameById = await this.webhookNames(client, [...new Set(nameless.map((e) => e.webhook_id as string))]);
       }
       return page;
     });
@@ -145,13 +196,25 @@ export class PostgresStore implements DlqStore {
     }
   }
 
-  /** webhook id → name, the last (in store order) of the names entries give it, as entries/webhook-names.ts's webhookNames. */
-  private async webhookNames(client: pg.ClientBase): Promise<Map<string, string>> {
-    const { rows } = await client.query<{ webhook_id: string; webhook_name: string }>(
-      `SELECT DISTINCT ON (webhook_id) webhook_id, webhook_name FROM dlq_entries
-       WHERE webhook_id IS NOT NULL AND webhook_name IS NOT NULL AND webhook_name <> '' ORDER BY webhook_id, seq DESC`,
+  /**
+   * webhook id → name for `ids`: the last (in store order) of the names entries give each id, as
+   * entries/webhook-names.ts's webhookNames over all entries would answer for them. Each id is one probe at
+   * the end of its range in the partial index dlq_entries_webhook_names (migration 2). The id is
+   * matched as a range (>= and <=, the same rows as =) on purpose: with `=` the planner may judge
+   * a backward scan of the whole table by seq, filtering, cheaper (it expects an id on every few
+   * rows) and then reads all of it for an id no entry names; ordered by (webhook_id, seq) only
+   * this index gives the order without a sort.
+   */
+  private async webhookNames(client: pg.ClientBase, ids: readonly string[]): Promise<Map<string, string>> {
+    const { rows } = await client.query<{ webhook_id: string; webhook_name: string | null }>(
+      `SELECT w.id AS webhook_id,
+              (SELECT e.webhook_name FROM dlq_entries e
+                WHERE e.webhook_id >= w.id AND e.webhook_id <= w.id AND e.webhook_name IS NOT NULL AND e.webhook_name <> ''
+                ORDER BY e.webhook_id DESC, e.seq DESC LIMIT 1) AS webhook_name
+       FROM unnest($1::text[]) AS w(id)`,
+      [ids],
     );
-    return new Map(rows.map((r) => [r.webhook_id, r.webhook_name]));
+    return new Map(rows.flatMap((r) => (r.webhook_name === null ? [] : [[r.webhook_id, r.webhook_name] as const])));
   }
 
   /** Whole entries of `rows` (dlq_entries rows with WHOLE_COLUMNS), their tries attached, in order. */
@@ -183,20 +246,22 @@ export class PostgresStore implements DlqStore {
     const id = raw.trim();
     if (id === '') throw new UsageError('empty delivery id');
     return this.use(async (client) => {
-      const exact = await client.query(`SELECT ${WHOLE_COLUMNS} FROM dlq_entries WHERE delivery_id = $1`, [id]);
-      if (exact.rows[0]) return (await this.wholeEntries(client, exact.rows))[0] as DlqEntry;
-      const pattern = `${id.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      const found = await client.query<{ delivery_id: string }>(
-        `SELECT delivery_id FROM dlq_entries WHERE delivery_id LIKE $1 ORDER BY delivery_id LIMIT ${MAX_CANDIDATES + 1}`,
-        [pattern],
+      // The id and the ids it prefixes in one statement (id-lookup.ts's range of the primary key),
+      // the whole entry joined only to the one chosen: the exact id, which sorts before every id
+      // it prefixes so is the first row however many share it, else the only candidate.
+      const pattern = prefixPattern(id);
+      const found = await client.query(
+        `WITH candidates AS (
+           SELECT delivery_id FROM dlq_entries WHERE delivery_id LIKE $1 ORDER BY delivery_id LIMIT ${MAX_CANDIDATES + 1})
+         SELECT c.delivery_id AS candidate, ${WHOLE_COLUMNS.split(', ').map((column) => `e.${column}`).join(', ')}
+         FROM candidates c LEFT JOIN dlq_entries e
+           ON e.delivery_id = c.delivery_id AND (c.delivery_id = $2 OR (SELECT count(*) FROM candidates) = 1)
+         ORDER BY c.delivery_id`,
+        [pattern, id],
       );
-      let count = found.rows.length;
-      if (count > MAX_CANDIDATES) {
-        count = (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM dlq_entries WHERE delivery_id LIKE $1`, [pattern])).rows[0]?.n ?? count;
-      }
-      if (count !== 1) throw idLookupError(id, count, found.rows.map((r) => r.delivery_id));
-      const one = await client.query(`SELECT ${WHOLE_COLUMNS} FROM dlq_entries WHERE delivery_id = $1`, [found.rows[0]?.delivery_id]);
-      return (await this.wholeEntries(client, one.rows))[0] as DlqEntry;
+      const chosen = found.rows[0];
+      if (chosen && chosen['delivery_id'] !== null) return (await this.wholeEntries(client, [chosen]))[0] as DlqEntry;
+      throw await lookupError(client, id, pattern, found.rows.map((r) => r['candidate'] as string));
     });
   }
 
@@ -261,26 +326,40 @@ export class PostgresStore implements DlqStore {
    * entry kept in raw form, see row-codec.ts, is read back to update its JSON text).
    */
   async mergeEntries(fresh: readonly DlqEntry[], seenAt: string, options: MergeOptions): Promise<MergeCounts> {
-    // No tombstones here yet: `dlq prune` works on the file store only so far (pruned is 0).
     if (fresh.length === 0) {
       if (options.updateState) await this.transaction((client) => this.saveState(client, options.updateState as (s: HarvestState) => HarvestState));
       return { added: 0, updated: 0, pruned: 0, addedEntries: [] };
     }
     // The harvest already deduplicated the run; a repeat would count as updated, as in the file merge.
     const unique = new Map<string, DlqEntry>();
-    let repeats = 0;
+    const repeats = new Map<string, number>();
     for (const entry of fresh) {
-      if (unique.has(entry.delivery_id)) repeats++;
+      if (unique.has(entry.delivery_id)) repeats.set(entry.delivery_id, (repeats.get(entry.delivery_id) ?? 0) + 1);
       else unique.set(entry.delivery_id, entry);
     }
     const list = [...unique.values()];
     const seenMs = Date.parse(seenAt);
     return this.transaction(async (client) => {
       let added = 0;
-      let updated = repeats;
+      let updated = 0;
+      let pruned = 0;
       const addedEntries: DlqEntry[] = [];
+      // Deliveries `dlq prune` removed stay removed (prune-entries.ts): a prune running now either
+      // committed its tombstones before this check or waits for this transaction to end.
+      await client.query('SELECT pg_advisory_xact_lock_shared($1)', [TOMBSTONE_LOCK]);
       for (let start = 0; start < list.length; start += BATCH_ROWS) {
-        const encoded = list.slice(start, start + BATCH_ROWS).map(encodeEntry);
+        const slice = list.slice(start, start + BATCH_ROWS);
+        const { rows: stones } = await client.query<{ delivery_id: string }>(
+          `SELECT t.delivery_id FROM dlq_tombstones t WHERE t.delivery_id = ANY($1::text[])
+           AND NOT EXISTS (SELECT 1 FROM dlq_entries e WHERE e.delivery_id = t.delivery_id)`,
+          [slice.map((e) => e.delivery_id)],
+        );
+        const tombstoned = new Set(stones.map((r) => r.delivery_id));
+        // As merge-entries.ts: every occurrence of a pruned id counts as pruned, a repeat of another as updated.
+        for (const id of tombstoned) pruned += 1 + (repeats.get(id) ?? 0);
+        for (const e of slice) if (!tombstoned.has(e.delivery_id)) updated += repeats.get(e.delivery_id) ?? 0;
+        const encoded = slice.filter((e) => !tombstoned.has(e.delivery_id)).map(encodeEntry);
+        if (encoded.length === 0) continue;
         // merge-entries.ts's rule for an entry already stored: a new last_seen_at (appended when the
         // entry had none), and webhook_name when it has none and the webhook id is this one.
         const nameCond = `e.raw_json IS NULL AND EXCLUDED.webhook_name IS NOT NULL AND NOT ('webhook_name' = ANY(e.key_order)) AND e.webhook_id = EXCLUDED.webhook_id`;
@@ -308,7 +387,7 @@ export class PostgresStore implements DlqStore {
       }
       // The watermarks move in the same transaction as the entries they vouch for.
       if (options.updateState) await this.saveState(client, options.updateState);
-      return { added, updated, pruned: 0, addedEntries };
+      return { added, updated, pruned, addedEntries };
     });
   }
 
@@ -342,10 +421,14 @@ export class PostgresStore implements DlqStore {
     }
   }
 
-  /** No tombstones in PostgreSQL yet (`dlq prune` is file-only): the stored ids of that source. */
+  /** The stored ids of that source, and its pruned ones (tombstones; those of no source too, as the file store's list). */
   async readRecordedIds(key: string): Promise<Set<string>> {
     return this.use(async (client) => {
-      const { rows } = await client.query<{ delivery_id: string }>('SELECT delivery_id FROM dlq_entries WHERE source_key = $1', [key]);
+      const { rows } = await client.query<{ delivery_id: string }>(
+        `SELECT delivery_id FROM dlq_entries WHERE source_key = $1
+         UNION ALL SELECT delivery_id FROM dlq_tombstones WHERE source_key = $1 OR source_key IS NULL`,
+        [key],
+      );
       return new Set(rows.map((r) => r.delivery_id));
     });
   }
@@ -356,6 +439,14 @@ export class PostgresStore implements DlqStore {
     const current = await this.wholeEntries(client, found.rows);
     const merged = mergeEntriesInMemory(current, current.map((e) => fresh.get(e.delivery_id) as DlqEntry), seenAt);
     await putWholeEntries(client, merged.entries);
+  }
+
+  pruneEntries(request: PruneRequest): Promise<PruneOutcome> {
+    return pruneEntries(this, request);
+  }
+
+  resolveEntries(request: ResolveRequest): Promise<ResolveResult> {
+    return resolveEntries(this, request);
   }
 
   async putEntries(entries: readonly DlqEntry[]): Promise<PutCounts> {

@@ -14,11 +14,10 @@
  *   --limit only up to the limit-th of them (the boundary key, fixed when the run starts).
  */
 import type pg from 'pg';
-import { UsageError } from '../../errors.js';
 import { buildFilter } from '../../entries/filters.js';
-import { idLookupError, MAX_CANDIDATES } from '../../entries/resolve-ids.js';
 import { PLAN_FIRST_IDS, type ReplayGroup, type ReplayPlan, type ReplaySelection, type WebhookRef } from '../dlq-store.js';
 import { whereClause } from './entry-sql.js';
+import { lookupIds } from './id-lookup.js';
 
 /** A position in send order: the row's ts_ms (int8 as text, null when it has none) and delivery id. */
 export interface SendKey {
@@ -122,10 +121,17 @@ async function selectionSql(client: pg.ClientBase, selection: ReplaySelection): 
   const parts: string[] = [];
   const byId = selection.ids.length > 0;
   let candidateOrder = 'e.seq';
+  /** Named by id with --force: the ids resolved now, which may be sent (one resolved later may not). */
+  let resolvedNow: string[] | undefined;
   if (byId) {
-    const ids = p(await resolveIds(client, selection.ids));
+    const named = await lookupIds(client, selection.ids);
+    const ids = p(named);
     parts.push(`e.delivery_id = ANY(${ids}::text[])`);
     candidateOrder = `array_position(${ids}::text[], e.delivery_id::text)`;
+    if (selection.force) {
+      const found = await client.query<{ delivery_id: string }>(`SELECT delivery_id FROM dlq_entries WHERE delivery_id = ANY($1::text[]) AND replay_state = 'resolved'`, [named]);
+      resolvedNow = found.rows.map((r) => r.delivery_id);
+    }
   }
   const { grep, ...exact } = selection.filter;
   parts.push(whereClause(exact, selection.now, params).sql);
@@ -138,8 +144,9 @@ async function selectionSql(client: pg.ClientBase, selection: ReplaySelection): 
     );
   }
   const cases: string[] = [];
-  // Resolved stays unless named by id AND --force (select-for-replay.ts).
-  if (!(byId && selection.force)) cases.push(`WHEN e.replay_state = 'resolved' THEN 'resolved'`);
+  // Resolved stays unless named by id AND --force (select-for-replay.ts), and resolved when the run started.
+  if (resolvedNow === undefined) cases.push(`WHEN e.replay_state = 'resolved' THEN 'resolved'`);
+  else cases.push(`WHEN e.replay_state = 'resolved' AND NOT (e.delivery_id = ANY(${p(resolvedNow)}::text[])) THEN 'resolved'`);
   // hasPayload: request_body neither null nor absent (a non-string value is kept in `extra`).
   cases.push(`WHEN e.request_body IS NULL AND NOT (e.extra ? 'request_body' AND jsonb_typeof(e.extra -> 'request_body') <> 'null') THEN 'no_payload'`);
   if (!selection.force) cases.push(`WHEN e.replay_state = 'succeeded' THEN 'succeeded'`);
@@ -183,36 +190,6 @@ export async function webhookRefs(client: pg.ClientBase): Promise<Required<Webho
     `SELECT webhook_id, webhook_name FROM dlq_entries GROUP BY webhook_id, webhook_name ORDER BY min(seq)`,
   );
   return rows.map((r) => ({ webhook_id: r.webhook_id ?? undefined, webhook_name: r.webhook_name ?? undefined }));
-}
-
-/** resolve-ids.ts's resolveIds by queries: exact ids at once, then each prefix (unique, or its UsageError); argument order, no repeats. */
-async function resolveIds(client: pg.ClientBase, raw: readonly string[]): Promise<string[]> {
-  const ids = raw.map((r) => {
-    const id = r.trim();
-    if (id === '') throw new UsageError('empty delivery id');
-    return id;
-  });
-  const found = await client.query<{ delivery_id: string }>('SELECT delivery_id FROM dlq_entries WHERE delivery_id = ANY($1::text[])', [ids]);
-  const exact = new Set(found.rows.map((r) => r.delivery_id));
-  const out: string[] = [];
-  for (const id of ids) {
-    if (exact.has(id)) {
-      out.push(id);
-      continue;
-    }
-    const pattern = `${id.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const matches = await client.query<{ delivery_id: string }>(
-      `SELECT delivery_id FROM dlq_entries WHERE delivery_id LIKE $1 ORDER BY delivery_id LIMIT ${MAX_CANDIDATES + 1}`,
-      [pattern],
-    );
-    let count = matches.rows.length;
-    if (count > MAX_CANDIDATES) {
-      count = (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM dlq_entries WHERE delivery_id LIKE $1', [pattern])).rows[0]?.n ?? count;
-    }
-    if (count !== 1) throw idLookupError(id, count, matches.rows.map((r) => r.delivery_id));
-    out.push(matches.rows[0]?.delivery_id as string);
-  }
-  return [...new Set(out)];
 }
 
 /** Raw rows (row-codec.ts) among the candidates that --grep matches, decided by filters.ts's predicate on their JSON. */

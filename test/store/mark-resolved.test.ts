@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DlqEntry, ReplayAttempt } from '../../src/dlq-entry.js';
-import { markResolved } from '../../src/lifecycle/mark-resolved.js';
+import { markResolved } from '../../src/store/mark-resolved.js';
 
 const attempt = (status: number | null): ReplayAttempt => ({ at: 't', target: 'http://x/h', http_status: status, error: null, duration_ms: 1 });
 const AT = '2026-03-02T00:00:00.000Z';

@@ -1,5 +1,7 @@
 /**
- * `dlq resolve` as a pure change to the entries (the store does the I/O, under the lock).
+ * `dlq resolve` as a pure change to the entries: the file store applies it under the file's lock;
+ * the PostgreSQL store applies the same rule in SQL (postgres/resolve-sql.ts), and this function
+ * to entries kept as raw JSON text.
  *
  * - resolve: `replay_status: "resolved"` (contract §5: handled by a person, never replayed),
  *   `resolved_at` (ISO time) and, with --note, `resolved_note`. Entries already resolved keep
