@@ -19,6 +19,7 @@
  *   npm run bench -- --replay     # only the replay throughput case (issue #13)
  *   npm run bench -- --postgres   # only the PostgreSQL store with 1,000,000 entries (issue #15)
  *   npm run bench -- --postgres-reads   # of those, only `list` and `inspect` (no fetch, no replay)
+ *   npm run bench -- --postgres-lifecycle   # resolve and prune on 1,000,000 entries in PostgreSQL
  *
  * DLQ_BENCH_POSTGRES_URL=postgres://…/db runs the PostgreSQL cases against that database instead
  * of a throwaway server, loading the 1,000,000 fixture entries only when it holds none (so a
@@ -61,6 +62,7 @@ const onlyReplay = process.argv.includes('--replay');
 const onlyPostgresReads = process.argv.includes('--postgres-reads');
 const onlyPostgres = process.argv.includes('--postgres') || onlyPostgresReads;
 const onlyIncremental = process.argv.includes('--incremental-only');
+const onlyPostgresLifecycle = process.argv.includes('--postgres-lifecycle');
 const dir = mkdtempSync(join(tmpdir(), 'dlq-bench-'));
 let loadBefore = '';
 
@@ -260,7 +262,13 @@ async function replayCase(): Promise<void> {
     replay_status: 'pending' as const,
     replays: [],
   }));
-  writeFileSync(file, serializeDlq(entries), { mode: 0o600 });
+  // Written through the store, as `dlq fetch` writes it (with its sidecar index), not by hand.
+  const store = await openStore({ file }, {}, dir);
+  try {
+    await store.putEntries(entries, {});
+  } finally {
+    await store.close();
+  }
   const receiver = await startReceiver(() => ({ status: 200, delayMs: LATENCY_MS }));
   let run: Run;
   let bare: Run;
@@ -453,9 +461,50 @@ async function postgresCases(): Promise<void> {
   }
 }
 
+/**
+ * resolve and prune on 1,000,000 entries in PostgreSQL (issue #15): neither reads the table into
+ * memory (resolve is UPDATEs; prune streams the rows to the archive a batch at a time), so peak
+ * RSS stays flat however many entries they touch.
+ */
+async function postgresLifecycleCases(): Promise<void> {
+  const server = await startPostgresServer();
+  try {
+    const { default: pg } = await import('pg');
+    const admin = new pg.Client({ connectionString: server.adminUrl });
+    await admin.connect();
+    await admin.query('CREATE DATABASE bench_lifecycle');
+    await admin.end();
+    const u = new URL(server.adminUrl);
+    u.pathname = '/bench_lifecycle';
+    const url = u.toString();
+    const label = '1,000,000 entries in PostgreSQL';
+    process.stderr.write(`bench: ${label}: loading (a few minutes)\n`);
+    const now = new Date();
+    await loadStore(url, 1_000_000, (n, batch) => makeDlqEntries(n, { seed: 1000 + batch, now }));
+    const env = { DLQ_STORE: url };
+    const noServer: FakeGenesysOptions = { integrations: [] };
+    const json = (key: string) => (out: string) => (JSON.parse(out) as Record<string, number>)[key] ?? 0;
+    const cases: [string, string[], (out: string) => number][] = [
+      ['dlq resolve --status-code 404', ['resolve', '--status-code', '404', '--json'], json('changed')],
+      ['dlq resolve --undo --status-code 404', ['resolve', '--undo', '--status-code', '404', '--json'], json('changed')],
+      ['dlq prune --older-than 15d --dry-run', ['prune', '--older-than', '15d', '--dry-run', '--json'], json('pruned')],
+      ['dlq prune --older-than 15d --archive a.ndjson.gz', ['prune', '--older-than', '15d', '--archive', 'a.ndjson.gz', '--json'], json('pruned')],
+      ['dlq prune --all --archive b.ndjson', ['prune', '--all', '--archive', 'b.ndjson', '--json'], json('pruned')],
+    ];
+    for (const [i, [what, args, items]] of cases.entries()) {
+      const m = await measure(noServer, [BIN, ...args], env, items);
+      row(i === 0 ? label : '', what, m);
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
 async function main(): Promise<void> {
   loadBefore = loadAverage();
-  if (onlyPostgres) {
+  if (onlyPostgresLifecycle) {
+    await postgresLifecycleCases();
+  } else if (onlyPostgres) {
     await postgresCases();
   } else if (onlyReplay) {
     await replayCase();

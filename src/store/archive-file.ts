@@ -78,9 +78,14 @@ export async function appendBatchesToArchive(path: string, batches: AsyncIterabl
   } catch (error) {
     if (existing) closeSync(existing.fd);
     existing = undefined;
-    await iterator.return?.();
-    if (error instanceof DlqFileError) throw error;
-    if (errnoCode(error) !== 'ENOENT') throw new DlqFileError(path, `cannot read the archive: ${describeFsError(error)}`, { cause: error });
+    if (!(error instanceof DlqFileError) && errnoCode(error) === 'ENOENT') {
+      // no archive yet: a new one
+    } else {
+      // Nothing will be written: the source is told to stop (a database cursor is closed).
+      await iterator.return?.();
+      if (error instanceof DlqFileError) throw error;
+      throw new DlqFileError(path, `cannot read the archive: ${describeFsError(error)}`, { cause: error });
+    }
   }
   try {
     await atomicWrite(target, copyThenAppend(existing, gzipMember(ndjson())), { mode: existing?.mode ?? NEW_ARCHIVE_MODE });

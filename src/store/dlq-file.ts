@@ -14,8 +14,8 @@ import type { DlqEntry } from '../dlq-entry.js';
 import { atomicWrite } from './atomic-write.js';
 import { EntryProblem, EntryValidator } from './entry-validator.js';
 import { acquireFileLock, DEFAULT_STALE_MS, isTempNameOf, tempPathFor, type LockHolder } from './file-lock.js';
-import { describeFsError, loadDlq, sameIdentity, statIdentity, type ReadOptions } from './load-dlq.js';
-import { indexPathFor, readDlqIndex, writeDlqIndex } from './dlq-index.js';
+import { describeFsError, loadDlq, sameIdentity, statIdentity, type FileIdentity, type ReadOptions } from './load-dlq.js';
+import { ENTRY_REF, indexPathFor, readDlqIndex, writeDlqIndex, type IndexedEntry } from './dlq-index.js';
 import { readPrunedIds, recordPrunedIds } from './pruned-ids.js';
 import type { UpdateReuse } from './update-reuse.js';
 import { DEFAULT_WRITE_CHUNK_BYTES, serializeDlq, serializeDlqChunks, serializeDlqStream, type EntryLayout } from './serialize-dlq.js';
@@ -84,11 +84,33 @@ export async function readDlqFile(path: string, options: ReadOptions & { reuse?:
   const loaded = await loadDlq(target, {
     chunkedThresholdBytes: DEFAULT_READONLY_CHUNKED_THRESHOLD_BYTES,
     ...readOptions,
+    ...(reuse ? { keepBytesBelow: reuse.maxBytes } : {}),
   });
   if (reuse && loaded.identity) {
     reuse.remember({ target, identity: loaded.identity, entries: loaded.entries, mode: loaded.mode, uid: loaded.uid, gid: loaded.gid }, Number(loaded.identity.size));
+    if (loaded.bytes) await keepStoredTexts(target, loaded.entries, loaded.bytes, loaded.identity, reuse);
   }
   return { entries: loaded.entries, exists: loaded.exists };
+}
+
+/**
+ * Gives the reuse each entry's JSON text exactly as stored, so the first update copies the
+ * entries it does not change instead of stringifying all of them again. Only from a fresh sidecar
+ * index (same file identity as the bytes read): its offsets and lengths were recorded by our own
+ * serialiser, so each range is exactly the JSON.stringify text of that entry. Any doubt (no index,
+ * another version, a count or id that differs) keeps nothing: the update then stringifies.
+ */
+async function keepStoredTexts(target: string, entries: readonly DlqEntry[], bytes: Buffer, identity: FileIdentity, reuse: UpdateReuse): Promise<void> {
+  const index = await readDlqIndex(target);
+  if (!index || !sameIdentity(index.identity, identity) || index.entries.length !== entries.length) return;
+  const ranges: [number, number][] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const row = index.entries[i] as IndexedEntry;
+    const { offset, length } = row[ENTRY_REF];
+    if (row.delivery_id !== (entries[i] as DlqEntry).delivery_id || offset + length > bytes.length) return;
+    ranges.push([offset, offset + length]);
+  }
+  entries.forEach((entry, i) => reuse.texts.set(entry, bytes.subarray(...(ranges[i] as [number, number]))));
 }
 
 /**

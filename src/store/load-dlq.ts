@@ -29,6 +29,8 @@ export interface ReadOptions {
   /** Read size of the chunked path. */
   chunkBytes?: number;
   fs?: StoreFs;
+  /** Files below this many bytes, read whole, also come back as `bytes` (update-reuse.ts). */
+  keepBytesBelow?: number;
 }
 
 /** What identifies the file version that was read, to detect a replacement before writing over it. */
@@ -48,6 +50,8 @@ export interface LoadedFile {
   uid: number | undefined;
   gid: number | undefined;
   identity: FileIdentity | undefined;
+  /** The file's bytes, with ReadOptions.keepBytesBelow (and only when read whole). */
+  bytes?: Buffer;
 }
 
 export function identityOf(st: {
@@ -105,9 +109,10 @@ export async function loadDlq(path: string, options: ReadOptions = {}): Promise<
     }
     if ((st.mode & 0o170000n) !== 0o100000n) throw new DlqFileError(path, 'not a regular file');
     const threshold = options.chunkedThresholdBytes ?? DEFAULT_CHUNKED_THRESHOLD_BYTES;
+    const keep = Number(st.size) < (options.keepBytesBelow ?? 0) ? ({} as { bytes?: Buffer }) : undefined;
     const entries =
       Number(st.size) < threshold
-        ? await loadWhole(path, handle, Number(st.size))
+        ? await loadWhole(path, handle, Number(st.size), keep)
         : await loadLarge(path, handle, options.chunkBytes ?? DEFAULT_READ_CHUNK_BYTES);
     return {
       entries,
@@ -116,6 +121,7 @@ export async function loadDlq(path: string, options: ReadOptions = {}): Promise<
       uid: Number(st.uid),
       gid: Number(st.gid),
       identity: identityOf(st),
+      ...(keep?.bytes ? { bytes: keep.bytes } : {}),
     };
   } finally {
     await handle.close().catch(() => undefined);
@@ -146,7 +152,7 @@ export async function statIdentity(fs: StoreFs, path: string): Promise<FileIdent
   }
 }
 
-async function loadWhole(path: string, handle: StoreFileHandle, size: number): Promise<DlqEntry[]> {
+async function loadWhole(path: string, handle: StoreFileHandle, size: number, keep?: { bytes?: Buffer }): Promise<DlqEntry[]> {
   // Read until EOF even if the size changed since fstat (a foreign writer): never parse a prefix.
   const parts: Buffer[] = [];
   let position = 0;
@@ -171,7 +177,8 @@ async function loadWhole(path: string, handle: StoreFileHandle, size: number): P
   }
   const hasBom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
   const text = bytes.toString('utf8', hasBom ? 3 : 0);
-  // Drop the bytes before parsing: peak memory is then the text plus the parsed entries.
+  // Drop the bytes before parsing (unless asked for): peak memory is then the text plus the parsed entries.
+  if (keep) keep.bytes = bytes;
   bytes = undefined;
   if (isJsonWhitespaceOnly(text)) return [];
   let parsed: unknown;

@@ -21,6 +21,7 @@ import { storeCopyCommand } from '../../src/commands/store.js';
 import type { DlqEntry } from '../../src/dlq-entry.js';
 import { entryFromHistoryItem } from '../../src/harvest/merge-harvest.js';
 import type { DlqStore } from '../../src/store/dlq-store.js';
+import { webhookKey } from '../../src/store/harvest-state.js';
 import { openStore } from '../../src/store/open-store.js';
 import { TOMBSTONE_LOCK } from '../../src/store/postgres/prune-entries.js';
 import { captureIo } from '../support/capture-io.js';
@@ -401,6 +402,28 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
     assert.ok(PRUNES.length > 5);
   });
 
+  test('prune of more rows than one batch (the PostgreSQL store streams 1,000 at a time): the same summary and archive', async () => {
+    const many = makeDlqEntries(2600, { seed: 13, now: NOW });
+    const texts: string[] = [];
+    for (const url of await freshPair(many)) {
+      for (const archive of ['many.ndjson', 'many.ndjson.gz']) {
+        const path = join(dir, `${pairs}-${texts.length}-${archive}`);
+        const r = await run((io) => pruneCommand({ store: url, olderThan: archive.endsWith('.gz') ? '10d' : '25d', archive: path, json: true }, io));
+        assert.equal(r.code, 0, r.err);
+        const bytes = readFileSync(path);
+        texts.push(`${sameOutput(r.out.split(path).join('<archive>'), await locationOf(url))}${archive.endsWith('.gz') ? gunzipSync(bytes).toString('utf8') : bytes.toString('utf8')}`);
+      }
+      texts.push(JSON.stringify((await (await open(url)).readAll()).entries));
+    }
+    const [fileOut, fileGz, fileLeft, pgOut, pgGz, pgLeft] = texts;
+    assert.equal(pgOut, fileOut);
+    assert.equal(pgGz, fileGz);
+    sameEntries(pgLeft as string, fileLeft as string);
+    const pruned = (JSON.parse((fileGz as string).split('\n')[0] as string) as { pruned: number }).pruned;
+    assert.ok(pruned > 1000, `${pruned} pruned`);
+    assert.equal((fileGz as string).split('\n').length - 2, pruned);
+  });
+
   test('prune --dry-run and a failing archive change nothing in either store', async () => {
     for (const url of await freshPair()) {
       const before = JSON.stringify((await (await open(url)).readAll()).entries);
@@ -439,6 +462,8 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
         const left = (await store.readAll()).entries;
         assert.equal(left.length, 120 - gone);
         assert.ok(left.every((e) => !/^5/.test(String(e.status_code))));
+        // An incremental fetch knows them too (it stops at deliveries already recorded).
+        assert.equal((await store.readRecordedIds(webhookKey('a1b2c3d4-0000-4000-8000-0000000000aa'))).size, 120, url);
         // The merge itself (what fetch calls) skips tombstoned ids and counts them.
         const back = await store.mergeEntries([{ delivery_id: 'never-seen' }, ...(await prunedIds(url, gone))], NOW.toISOString(), { createWhenEmpty: true });
         assert.deepEqual([back.added, back.pruned], [1, 2]);

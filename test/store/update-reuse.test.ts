@@ -133,6 +133,33 @@ describe('UpdateReuse', () => {
     assert.deepEqual(saved.map((e) => [e.delivery_id, e['n'] ?? 0]), [['a', 1], ['b', 0], ['c', 0]]);
   });
 
+  it('a read with the reuse keeps each entry’s stored text only when a fresh index vouches for it', async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'dlq.json');
+    const initial = Array.from({ length: 8 }, (_, i) => entry(`t${i}`, { body: `{"n":${i},"s":"é\\n"}` }));
+    // No index (written by hand): nothing kept, every entry is stringified by the first update.
+    writeFileSync(path, serializeDlq(initial));
+    const bare = new UpdateReuse();
+    const read1 = await readDlqFile(path, { reuse: bare });
+    assert.equal(read1.entries.filter((e) => bare.texts.has(e)).length, 0);
+    // Written by the store (index beside it): every entry's text is kept, byte for byte.
+    await updateDlqFile(path, ({ entries }) => ({ entries: entries.map((e) => ({ ...e })), result: undefined }));
+    const indexed = new UpdateReuse();
+    const read2 = await readDlqFile(path, { reuse: indexed });
+    assert.deepEqual(read2.entries.map((e) => indexed.texts.get(e)?.toString('utf8')), read2.entries.map((e) => JSON.stringify(e)));
+    // The same entries, rewritten by hand: the index now describes another file version.
+    writeFileSync(path, serializeDlq(read2.entries).replace('"t3"', '"T3"'));
+    const stale = new UpdateReuse();
+    const read3 = await readDlqFile(path, { reuse: stale });
+    assert.equal(read3.entries.filter((e) => stale.texts.has(e)).length, 0);
+    // An update from the kept texts writes what a fresh one would.
+    const reuse = new UpdateReuse();
+    await updateDlqFile(path, ({ entries }) => ({ entries: entries.map((e) => ({ ...e })), result: undefined }));
+    const { entries } = await readDlqFile(path, { reuse });
+    await updateDlqFile(path, bump('t5'), { reuse });
+    assert.equal(readFileSync(path, 'utf8'), serializeDlq(entries.map((e) => (e.delivery_id === 't5' ? { ...e, n: 1 } : e))));
+  });
+
   it('a file over maxBytes is not kept', async (t) => {
     const dir = tempDir(t);
     const path = join(dir, 'dlq.json');
