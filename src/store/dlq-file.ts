@@ -15,7 +15,7 @@ import { atomicWrite } from './atomic-write.js';
 import { EntryProblem, EntryValidator } from './entry-validator.js';
 import { acquireFileLock, DEFAULT_STALE_MS, isTempNameOf, tempPathFor, type LockHolder } from './file-lock.js';
 import { describeFsError, loadDlq, sameIdentity, statIdentity, type FileIdentity, type ReadOptions } from './load-dlq.js';
-import { ENTRY_REF, indexPathFor, readDlqIndex, writeDlqIndex, type IndexedEntry } from './dlq-index.js';
+import { indexPathFor, readDlqIndex, readDlqIndexHeader, writeDlqIndex } from './dlq-index.js';
 import { readPrunedIds, recordPrunedIds } from './pruned-ids.js';
 import type { UpdateReuse } from './update-reuse.js';
 import { DEFAULT_WRITE_CHUNK_BYTES, serializeDlq, serializeDlqChunks, serializeDlqStream, type EntryLayout } from './serialize-dlq.js';
@@ -95,22 +95,30 @@ export async function readDlqFile(path: string, options: ReadOptions & { reuse?:
 
 /**
  * Gives the reuse each entry's JSON text exactly as stored, so the first update copies the
- * entries it does not change instead of stringifying all of them again. Only from a fresh sidecar
- * index (same file identity as the bytes read): its offsets and lengths were recorded by our own
- * serialiser, so each range is exactly the JSON.stringify text of that entry. Any doubt (no index,
- * another version, a count or id that differs) keeps nothing: the update then stringifies.
+ * entries it does not change instead of stringifying all of them again. Only when the sidecar
+ * index's header vouches that our own serialiser wrote this very version of the file (same
+ * identity): its layout is then `[\n` + one JSON.stringify text per line joined by `,\n` +
+ * `\n]\n` (JSON.stringify never writes a raw newline), so line i+1 is entry i's text. Anything
+ * else (no index, another version, a line count that differs) keeps nothing: the update then
+ * stringifies every entry, as it always did.
  */
 async function keepStoredTexts(target: string, entries: readonly DlqEntry[], bytes: Buffer, identity: FileIdentity, reuse: UpdateReuse): Promise<void> {
-  const index = await readDlqIndex(target);
-  if (!index || !sameIdentity(index.identity, identity) || index.entries.length !== entries.length) return;
-  const ranges: [number, number][] = [];
+  const header = await readDlqIndexHeader(target);
+  if (!header || !sameIdentity(header.identity, identity) || header.count !== entries.length || entries.length === 0) return;
+  const texts: Buffer[] = [];
+  // After `[\n`; each entry ends at the next newline (minus the `,` separating it from the next).
+  let start = 2;
   for (let i = 0; i < entries.length; i++) {
-    const row = index.entries[i] as IndexedEntry;
-    const { offset, length } = row[ENTRY_REF];
-    if (row.delivery_id !== (entries[i] as DlqEntry).delivery_id || offset + length > bytes.length) return;
-    ranges.push([offset, offset + length]);
+    const newline = bytes.indexOf(0x0a, start);
+    if (newline < 0) return;
+    const last = i === entries.length - 1;
+    const end = last ? newline : newline - 1;
+    if (bytes[start] !== 0x7b || bytes[end - 1] !== 0x7d || (!last && bytes[end] !== 0x2c)) return;
+    texts.push(bytes.subarray(start, end));
+    start = newline + 1;
   }
-  entries.forEach((entry, i) => reuse.texts.set(entry, bytes.subarray(...(ranges[i] as [number, number]))));
+  if (start !== bytes.length - 2 || bytes[start] !== 0x5d) return;
+  entries.forEach((entry, i) => reuse.texts.set(entry, texts[i] as Buffer));
 }
 
 /**

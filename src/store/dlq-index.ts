@@ -85,28 +85,19 @@ function keep(field: (typeof STRING_FIELDS)[number], value: unknown): string | n
   return null;
 }
 
-/** A row without its leading `[offset,length,`: all that depends on the entry alone. */
-function rowTailOf(entry: DlqEntry): string {
+/** A row without its leading `[offset,length,`, as UTF-8: all that depends on the entry alone. */
+function rowTailOf(entry: DlqEntry): Buffer {
   const row: unknown[] = [entry.delivery_id];
   for (const field of STRING_FIELDS) row.push(keep(field, entry[field]));
   row.push(Array.isArray(entry.replays) ? entry.replays.length : 0);
-  return JSON.stringify(row).slice(1);
-}
-
-function rowOf(entry: DlqEntry, offset: number, length: number, tails: WeakMap<DlqEntry, string> | undefined): string {
-  let tail = tails?.get(entry);
-  if (tail === undefined) {
-    tail = rowTailOf(entry);
-    tails?.set(entry, tail);
-  }
-  return `[${offset},${length},${tail}`;
+  return Buffer.from(JSON.stringify(row).slice(1), 'utf8');
 }
 
 function* indexChunks(
   identity: FileIdentity,
   entries: readonly DlqEntry[],
   layout: EntryLayout,
-  tails: WeakMap<DlqEntry, string> | undefined,
+  tails: WeakMap<DlqEntry, Buffer> | undefined,
 ): Generator<Buffer> {
   const header = {
     version: DLQ_INDEX_VERSION,
@@ -121,16 +112,33 @@ function* indexChunks(
     fields: FIELDS,
   };
   yield Buffer.from(`${JSON.stringify(header)}\n[`, 'utf8');
-  // Batches of rows: one Buffer per row would cost a write call each; the whole index as one
-  // string would double the peak memory of a big merge.
+  // Batches of rows, each assembled in one Buffer: one Buffer per row would cost a write call
+  // each; the whole index as one string would double the peak memory of a big merge. A row is
+  // its `,\n[offset,length,` (ASCII) and its tail's bytes, kept per entry object across a
+  // replay's saves (update-reuse.ts): only the entries a save changed are stringified.
   const BATCH = 2000;
   for (let start = 0; start < entries.length; start += BATCH) {
-    const parts: string[] = [];
     const end = Math.min(entries.length, start + BATCH);
+    const rowTails: Buffer[] = [];
+    let size = 0;
     for (let i = start; i < end; i++) {
-      parts.push(`${i === 0 ? '\n' : ',\n'}${rowOf(entries[i] as DlqEntry, layout.offsets[i] as number, layout.lengths[i] as number, tails)}`);
+      const entry = entries[i] as DlqEntry;
+      let tail = tails?.get(entry);
+      if (tail === undefined) {
+        tail = rowTailOf(entry);
+        tails?.set(entry, tail);
+      }
+      rowTails.push(tail);
+      // `,\n[` + two numbers of at most 16 digits + two commas.
+      size += tail.length + 37;
     }
-    yield Buffer.from(parts.join(''), 'utf8');
+    const out = Buffer.allocUnsafe(size);
+    let used = 0;
+    for (let i = start; i < end; i++) {
+      used += out.write(`${i === 0 ? '\n' : ',\n'}[${layout.offsets[i] as number},${layout.lengths[i] as number},`, used, 'latin1');
+      used += (rowTails[i - start] as Buffer).copy(out, used);
+    }
+    yield out.subarray(0, used);
   }
   yield Buffer.from(entries.length === 0 ? ']\n' : '\n]\n', 'utf8');
 }
@@ -154,7 +162,7 @@ export async function writeDlqIndex(
     /** Throws when the lock was lost (then the file stat'd may be another writer's). */
     verifyLock?: () => Promise<void>;
     /** Rows by entry object, read and filled: an entry object never changed in place keeps its row (update-reuse.ts). */
-    rowTails?: WeakMap<DlqEntry, string>;
+    rowTails?: WeakMap<DlqEntry, Buffer>;
   },
 ): Promise<void> {
   const fs = options.fs ?? nodeStoreFs;
@@ -249,6 +257,30 @@ export async function readDlqIndex(path: string): Promise<DlqIndex | undefined> 
     return { path, identity, entries };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Only the index's header: which version of the DLQ file (identity) our serialiser wrote, and how
+ * many entries; undefined when there is no readable index of this version. Reads the first line
+ * alone (the rows are not needed to know that the file is in our own layout).
+ */
+export async function readDlqIndexHeader(target: string): Promise<{ identity: FileIdentity; count: number } | undefined> {
+  let handle: Awaited<ReturnType<typeof fsp.open>> | undefined;
+  try {
+    handle = await fsp.open(indexPathFor(target), 'r');
+    const buffer = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const newline = buffer.subarray(0, bytesRead).indexOf(0x0a);
+    if (newline < 0) return undefined;
+    const h = JSON.parse(buffer.toString('utf8', 0, newline)) as { version?: unknown; identity?: unknown; count?: unknown } | null;
+    if (h === null || typeof h !== 'object' || h.version !== DLQ_INDEX_VERSION || !Number.isSafeInteger(h.count)) return undefined;
+    const identity = parseIdentity(h.identity);
+    return identity === undefined ? undefined : { identity, count: h.count as number };
+  } catch {
+    return undefined;
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
 }
 

@@ -31,7 +31,7 @@ export class UpdateReuse {
   /** Entries' JSON (UTF-8) as last serialised, by object: a replaced entry is serialised afresh. */
   readonly texts = new WeakMap<DlqEntry, Buffer>();
   /** Entries' sidecar index rows (dlq-index.ts) without their offset and length, by object. */
-  readonly rowTails = new WeakMap<DlqEntry, string>();
+  readonly rowTails = new WeakMap<DlqEntry, Buffer>();
   private written: WrittenFile | undefined;
 
   constructor(readonly maxBytes: number = DEFAULT_REUSE_MAX_BYTES) {}

@@ -185,6 +185,9 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
       tie('tie-1', { timestamp: undefined, webhook_name: 'Named late' }),
       tie('tie-y'),
       tie('tie-x', { status_code: 429 }),
+      // A second webhook id given the same name (any case): --webhook renamed matches both ids.
+      tie('tie-q', { webhook_id: 'hook-other', webhook_name: 'renamed' }),
+      tie('tie-r', { webhook_id: 'hook-other', status_code: 500 }),
     ];
     for (const url of [`file:${tieFile}`, tiePg]) await (await open(url)).putEntries(entries, {});
     const lists: ListOptions[] = [
@@ -195,11 +198,14 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
       { statusCode: '500,429', limit: '1' },
       { statusCode: '5xx', limit: '7', sort: 'status_code' },
       { statusCode: '418', limit: '5' },
-      { limit: '14' },
-      { limit: '13', csv: true },
+      { limit: '16' },
+      { limit: '15', csv: true },
       { sort: 'webhook', limit: '6' },
       { sort: 'delivery_id', limit: '9' },
       { webhook: 'renamed', limit: '2', json: true },
+      { webhook: 'RENAMED', ids: true },
+      { webhook: 'hook-other', limit: '1' },
+      { webhook: 'Renamed', groupBy: 'webhook' },
       { grep: '{}', limit: '3' },
       {},
     ];

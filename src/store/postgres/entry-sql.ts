@@ -45,10 +45,7 @@ export function whereClause(filter: EntryFilter, now: Date, params: unknown[] = 
     const wanted = filter.webhook.trim();
     const lower = p(wanted.toLowerCase());
     // The id, the name (any case), and the ids other entries give that name (seven-field entries).
-    parts.push(
-      `(webhook_id = ${p(wanted)} OR webhook_name_lower = ${lower} OR webhook_id IN ` +
-        `(SELECT w.webhook_id FROM dlq_entries w WHERE w.webhook_name_lower = ${lower} AND w.webhook_id IS NOT NULL))`,
-    );
+    parts.push(`(webhook_id = ${p(wanted)} OR webhook_name_lower = ${lower} OR webhook_id = ANY(${namedIds(lower)}))`);
   }
   if (filter.replayStatus !== undefined) {
     parts.push(`replay_state = ANY(${p([...parseReplayStatuses(filter.replayStatus)])}::text[])`);
@@ -66,6 +63,20 @@ export function whereClause(filter: EntryFilter, now: Date, params: unknown[] = 
     exact = false;
   }
   return { sql: parts.length === 0 ? 'TRUE' : parts.join(' AND '), params, exact };
+}
+
+/**
+ * The distinct webhook ids of the entries named `lower` (a placeholder), as an array computed once
+ * per statement (ARRAY(subquery) is an InitPlan). A skip scan of the (webhook_name_lower,
+ * webhook_id) index (migration 4): one probe per distinct id, however many entries carry it. As
+ * `webhook_id IN (SELECT …)` beside the ORs, PostgreSQL ran the subquery as a plain SubPlan
+ * rescanned for every row once its result outgrew work_mem: `list --webhook` never finished on a
+ * million entries.
+ */
+function namedIds(lower: string): string {
+  const next = (after: string) =>
+    `SELECT n.webhook_id FROM dlq_entries n WHERE n.webhook_name_lower = ${lower} AND n.webhook_id ${after} ORDER BY n.webhook_id LIMIT 1`;
+  return `ARRAY(WITH RECURSIVE named(id) AS ((${next('IS NOT NULL')}) UNION ALL SELECT (${next('> named.id')}) FROM named WHERE named.id IS NOT NULL) SELECT named.id FROM named WHERE named.id IS NOT NULL)`;
 }
 
 const SORT_KEY: Record<SortField, { column: string; descending: boolean }> = {

@@ -128,6 +128,16 @@ CREATE INDEX dlq_entries_status_num ON dlq_entries (status_num);
 CREATE INDEX dlq_entries_webhook_names ON dlq_entries (webhook_id, seq) WHERE webhook_name IS NOT NULL AND webhook_name <> '';
 `,
   },
+  {
+    version: 4,
+    name: 'webhook ids by name',
+    sql: `
+-- --webhook <name>: the ids entries give that name, one probe per distinct id (entry-sql.ts's
+-- namedIds); it also serves webhook_name_lower = <name> alone, so it replaces that index.
+CREATE INDEX dlq_entries_webhook_name_ids ON dlq_entries (webhook_name_lower, webhook_id);
+DROP INDEX dlq_entries_webhook_name;
+`,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
