@@ -48,6 +48,11 @@ export class GroupTally {
     }
   }
 
+  /** `n` more entries of group `key`, counted elsewhere (a database's GROUP BY); not for webhook ids awaiting a name. */
+  addCount(key: string | number | null, n: number): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + n);
+  }
+
   private keyOf(e: DlqEntry): string | number | null {
     switch (this.field) {
       case 'status_code':

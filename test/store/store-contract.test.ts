@@ -206,6 +206,11 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
       { webhook: 'RENAMED', ids: true },
       { webhook: 'hook-other', limit: '1' },
       { webhook: 'Renamed', groupBy: 'webhook' },
+      { groupBy: 'webhook' },
+      { groupBy: 'webhook', statusCode: '503' },
+      { groupBy: 'day', json: true },
+      { groupBy: 'replay_status', limit: '1' },
+      { groupBy: 'status_code', reverse: true, csv: true },
       { grep: '{}', limit: '3' },
       {},
     ];
@@ -226,6 +231,41 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
       const a = await run((io) => inspectCommand({ id, json: true, store: `file:${tieFile}` }, io));
       const b = await run((io) => inspectCommand({ id, json: true, store: tiePg }, io));
       assert.deepEqual(b, a, id);
+    }
+  });
+
+  test('--group-by day: local days in any time zone, also where a 15-minute bucket spans local midnight', async () => {
+    const dayFile = join(dir, 'days.json');
+    const dayPg = await db.another();
+    // Monrovia kept -00:44:30 until 1972: local midnight of 1970-06-01 is 00:44:30 UTC, inside
+    // the bucket 00:30–00:45 UTC that PostgreSQL counts first.
+    const at = (timestamp: string, id: string): DlqEntry => ({ delivery_id: id, timestamp, status_code: 503 });
+    const entries = [
+      at('1970-06-01T00:40:00Z', 'lmt-before-midnight'),
+      at('1970-06-01T00:44:29.999Z', 'lmt-last-ms-of-day'),
+      at('1970-06-01T00:44:30Z', 'lmt-midnight'),
+      at('1970-06-01T00:44:59.999Z', 'lmt-end-of-bucket'),
+      at('2026-03-07T23:59:59.999Z', 'now-before-midnight'),
+      at('2026-03-08T00:00:00Z', 'now-midnight'),
+      at('not a time', 'no-time'),
+    ];
+    for (const url of [`file:${dayFile}`, dayPg]) await (await open(url)).putEntries(entries, {});
+    const zone = process.env['TZ'];
+    process.env['TZ'] = 'Africa/Monrovia';
+    try {
+      const a = await run((io) => listCommand({ groupBy: 'day', json: true, store: `file:${dayFile}` }, io));
+      const b = await run((io) => listCommand({ groupBy: 'day', json: true, store: dayPg }, io));
+      assert.deepEqual(b, a);
+      assert.deepEqual(JSON.parse(a.out), [
+        { key: '1970-05-31', count: 2 },
+        { key: '1970-06-01', count: 2 },
+        { key: '2026-03-07', count: 1 },
+        { key: '2026-03-08', count: 1 },
+        { key: null, count: 1 },
+      ]);
+    } finally {
+      if (zone === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = zone;
     }
   });
 

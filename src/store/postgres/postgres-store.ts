@@ -14,7 +14,9 @@ import { isDlqError, LockBusyError, StoreError, UsageError } from '../../errors.
 
 import { mergeEntries as mergeEntriesInMemory } from '../../entries/merge-entries.js';
 import { buildFilter } from '../../entries/filters.js';
-import { groupEntries, type GroupCount } from '../../entries/group-entries.js';
+import { GroupTally, type GroupCount } from '../../entries/group-entries.js';
+import { formatLocalDay } from '../../local-time.js';
+import { cursorBatches } from './cursor-batches.js';
 import { sortEntries } from '../../entries/sort-entries.js';
 import type {
   DlqStore,
@@ -35,7 +37,7 @@ import type {
   ResolveResult,
   StreamCounts,
 } from '../dlq-store.js';
-import { orderBy, whereClause } from './entry-sql.js';
+import { orderBy, whereClause, type WhereClause } from './entry-sql.js';
 import { MAX_CANDIDATES } from '../../entries/resolve-ids.js';
 import { lookupError, prefixPattern } from './id-lookup.js';
 import { BATCH_ROWS, insertEntries, putWholeEntries } from './entry-writes.js';
@@ -231,14 +233,35 @@ export class PostgresStore implements DlqStore {
     return rows.map((r) => decodeEntry(r, byId.get(r['delivery_id'] as string) ?? []));
   }
 
+  /**
+   * --group-by without holding the entries: status code and replay status are counted by the
+   * server on the derived columns (row-codec.ts computes them with the functions the keys come
+   * from, for raw entries too), day on 15-minute buckets of ts_ms (countDays). Webhook (an id
+   * waits for the name the matching entries give it, the last in store order) and --grep stream
+   * the matches in store order through a cursor into the file store's own GroupTally.
+   */
   async groupEntries(query: GroupQuery): Promise<GroupCount[]> {
-    return this.use(async (client) => {
+    return this.transaction(async (client) => {
       const where = whereClause(query.filter, query.now);
-      const columns = where.exact ? SUMMARY_COLUMNS.join(', ') : WHOLE_COLUMNS;
-      const found = await client.query(`SELECT ${columns} FROM dlq_entries WHERE ${where.sql}`, where.params);
-      let entries = found.rows.map((r) => decodeEntry(r, where.exact ? undefined : []));
-      if (!where.exact) entries = entries.filter(buildFilter({ grep: query.filter.grep }, query.now));
-      return groupEntries(entries, query.field, query.reverse);
+      const tally = new GroupTally(query.field);
+      if (where.exact && query.field === 'day') {
+        await countDays(client, where, tally);
+      } else if (where.exact && query.field !== 'webhook') {
+        const column = query.field === 'status_code' ? 'status_num' : 'replay_state';
+        const { rows } = await client.query<{ k: string | number | null; n: number }>(
+          `SELECT ${column} AS k, count(*)::int AS n FROM dlq_entries WHERE ${where.sql} GROUP BY 1`,
+          where.params,
+        );
+        for (const r of rows) tally.addCount(r.k, r.n);
+      } else {
+        const grep = where.exact ? undefined : buildFilter({ grep: query.filter.grep }, query.now);
+        const columns = where.exact ? SUMMARY_COLUMNS.join(', ') : WHOLE_COLUMNS;
+        for await (const batch of cursorBatches(client, `SELECT ${columns} FROM dlq_entries WHERE ${where.sql} ORDER BY seq`, where.params)) {
+          const entries = batch.map((r) => decodeEntry(r, grep ? [] : undefined));
+          tally.add(grep ? entries.filter(grep) : entries);
+        }
+      }
+      return tally.groups(query.reverse);
     });
   }
 
@@ -473,5 +496,39 @@ export class PostgresStore implements DlqStore {
 
   async close(): Promise<void> {
     await this.pool.end().catch(() => undefined);
+  }
+}
+
+/** Day groups are counted by the server in buckets this long: every time zone's offset today is a multiple of it. */
+const DAY_BUCKET_MS = 15 * 60_000;
+
+/**
+ * --group-by day: the matches counted per 15-minute bucket of ts_ms, each bucket then named by
+ * the local day (entries/group-entries.ts's key) of its first and last millisecond. A bucket
+ * across a local midnight (an offset not a multiple of 15 minutes: historical local mean time)
+ * is counted again to the millisecond, so the answer is exact anywhere.
+ */
+async function countDays(client: pg.ClientBase, where: WhereClause, tally: GroupTally): Promise<void> {
+  const { rows } = await client.query<{ b: string | null; n: number }>(
+    `SELECT floor(ts_ms / ${DAY_BUCKET_MS}.0)::bigint AS b, count(*)::int AS n FROM dlq_entries WHERE ${where.sql} GROUP BY 1`,
+    where.params,
+  );
+  for (const { b, n } of rows) {
+    if (b === null) {
+      tally.addCount(null, n);
+      continue;
+    }
+    const first = Number(b) * DAY_BUCKET_MS;
+    const last = first + DAY_BUCKET_MS - 1;
+    if (formatLocalDay(first) === formatLocalDay(last)) {
+      tally.addCount(formatLocalDay(first), n);
+      continue;
+    }
+    const params = [...where.params, first, last];
+    const exact = await client.query<{ ms: string; n: number }>(
+      `SELECT ts_ms AS ms, count(*)::int AS n FROM dlq_entries WHERE ${where.sql} AND ts_ms BETWEEN $${params.length - 1} AND $${params.length} GROUP BY 1`,
+      params,
+    );
+    for (const r of exact.rows) tally.addCount(formatLocalDay(Number(r.ms)), r.n);
   }
 }
