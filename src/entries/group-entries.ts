@@ -53,6 +53,21 @@ export class GroupTally {
     this.counts.set(key, (this.counts.get(key) ?? 0) + n);
   }
 
+  /** `n` more entries that carry only webhook id `id` (counted elsewhere); `groups` names them. */
+  addIdCount(id: string, n: number): void {
+    this.idCounts.set(id, (this.idCounts.get(id) ?? 0) + n);
+  }
+
+  /** The webhook ids counted so far that carry no name of their own. */
+  idsAwaitingNames(): string[] {
+    return [...this.idCounts.keys()];
+  }
+
+  /** `name` for webhook `id`, from a caller that knows the last name the entries give it. */
+  nameWebhook(id: string, name: string): void {
+    this.nameById.set(id, name);
+  }
+
   private keyOf(e: DlqEntry): string | number | null {
     switch (this.field) {
       case 'status_code':

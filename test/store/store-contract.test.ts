@@ -171,6 +171,8 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
     // LIKE metacharacters; entries naming the webhook (the last one in store order wins) and
     // seven-field ones that carry only its id; an id no entry names; no timestamp at all.
     const entries: DlqEntry[] = [
+      // Kept whole as raw JSON text (a NUL): the first name given to the webhook.
+      tie('tie-raw-early', { webhook_name: 'Early raw name', request_body: 'a\u0000b' }),
       tie('tie-m', { webhook_name: 'Old name' }),
       tie('tie-b'),
       tie('tie-B', { status_code: 500 }),
@@ -188,6 +190,8 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
       // A second webhook id given the same name (any case): --webhook renamed matches both ids.
       tie('tie-q', { webhook_id: 'hook-other', webhook_name: 'renamed' }),
       tie('tie-r', { webhook_id: 'hook-other', status_code: 500 }),
+      // Raw too, and the last name hook-other is given.
+      tie('tie-raw-late', { webhook_id: 'hook-other', webhook_name: 'Raw late name', response_body: 'x\u0000' }),
     ];
     for (const url of [`file:${tieFile}`, tiePg]) await (await open(url)).putEntries(entries, {});
     const lists: ListOptions[] = [
@@ -198,8 +202,8 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
       { statusCode: '500,429', limit: '1' },
       { statusCode: '5xx', limit: '7', sort: 'status_code' },
       { statusCode: '418', limit: '5' },
-      { limit: '16' },
-      { limit: '15', csv: true },
+      { limit: '18' },
+      { limit: '17', csv: true },
       { sort: 'webhook', limit: '6' },
       { sort: 'delivery_id', limit: '9' },
       { webhook: 'renamed', limit: '2', json: true },
@@ -227,6 +231,12 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
     assert.match(all.out, /^tie-b .*Named late/m, 'the last name given in store order');
     assert.match(all.out, /^tie-% .*Named late/m, 'an empty name looks the id up too');
     assert.match(all.out, /^tie-~ .*hook-nobody-names/m);
+    assert.match(all.out, /^tie-r .*Raw late name/m, 'a raw entry names a webhook too');
+    const groups = await run((io) => listCommand({ groupBy: 'webhook', json: true, store: tiePg }, io));
+    assert.deepEqual(
+      (JSON.parse(groups.out) as { key: string }[]).map((g) => g.key).sort(),
+      ['Early raw name', 'Named late', 'Old name', 'Raw late name', 'Renamed', 'hook-nobody-names', 'renamed'],
+    );
     for (const id of ['tie-%', 'tie-%x', 'tie-_', 'tie_', 'tie-', 'tie', 'TIE-a']) {
       const a = await run((io) => inspectCommand({ id, json: true, store: `file:${tieFile}` }, io));
       const b = await run((io) => inspectCommand({ id, json: true, store: tiePg }, io));

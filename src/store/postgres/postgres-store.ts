@@ -236,9 +236,9 @@ export class PostgresStore implements DlqStore {
   /**
    * --group-by without holding the entries: status code and replay status are counted by the
    * server on the derived columns (row-codec.ts computes them with the functions the keys come
-   * from, for raw entries too), day on 15-minute buckets of ts_ms (countDays). Webhook (an id
-   * waits for the name the matching entries give it, the last in store order) and --grep stream
-   * the matches in store order through a cursor into the file store's own GroupTally.
+   * from, for raw entries too), day on 15-minute buckets of ts_ms (countDays), webhook on the
+   * name and id columns (countWebhooks). --grep streams the matches in store order through a
+   * cursor into the file store's own GroupTally.
    */
   async groupEntries(query: GroupQuery): Promise<GroupCount[]> {
     return this.transaction(async (client) => {
@@ -246,6 +246,8 @@ export class PostgresStore implements DlqStore {
       const tally = new GroupTally(query.field);
       if (where.exact && query.field === 'day') {
         await countDays(client, where, tally);
+      } else if (where.exact && query.field === 'webhook') {
+        await countWebhooks(client, where, tally);
       } else if (where.exact && query.field !== 'webhook') {
         const column = query.field === 'status_code' ? 'status_num' : 'replay_state';
         const { rows } = await client.query<{ k: string | number | null; n: number }>(
@@ -530,5 +532,50 @@ async function countDays(client: pg.ClientBase, where: WhereClause, tally: Group
       params,
     );
     for (const r of exact.rows) tally.addCount(formatLocalDay(Number(r.ms)), r.n);
+  }
+}
+
+/**
+ * --group-by webhook: the name, else the name the matching entries give the id (the last in store
+ * order), else the id (entries/group-entries.ts). Typed rows are counted by the server per (name,
+ * id); their columns hold exactly the entry's strings. Raw rows (row-codec.ts: their columns are
+ * only approximations) are read whole, in store order. The name of each id left nameless is the
+ * newest matching row naming it: one backward probe of dlq_entries_webhook_names per id (the
+ * range match as in webhookNames), against the newest raw one.
+ */
+async function countWebhooks(client: pg.ClientBase, where: WhereClause, tally: GroupTally): Promise<void> {
+  const { rows } = await client.query<{ name: string | null; id: string | null; n: number }>(
+    `SELECT webhook_name AS name, webhook_id AS id, count(*)::int AS n FROM dlq_entries WHERE raw_json IS NULL AND (${where.sql}) GROUP BY 1, 2`,
+    where.params,
+  );
+  for (const { name, id, n } of rows) {
+    if (name !== null && name !== '') tally.addCount(name, n);
+    else if (id !== null && id !== '') tally.addIdCount(id, n);
+    else tally.addCount(null, n);
+  }
+  const rawNames = new Map<string, bigint>();
+  const raw = cursorBatches(client, `SELECT seq, ${SUMMARY_COLUMNS.join(', ')} FROM dlq_entries WHERE raw_json IS NOT NULL AND (${where.sql}) ORDER BY seq`, where.params);
+  for await (const batch of raw) {
+    const entries = batch.map((r) => decodeEntry(r, undefined));
+    tally.add(entries);
+    entries.forEach((e, i) => {
+      if (typeof e.webhook_id === 'string' && typeof e.webhook_name === 'string' && e.webhook_name !== '') rawNames.set(e.webhook_id, BigInt(batch[i]?.['seq'] as string));
+    });
+  }
+  const ids = tally.idsAwaitingNames();
+  if (ids.length === 0) return;
+  const params = [...where.params, ids];
+  const named = await client.query<{ id: string; seq: string | null; name: string | null }>(
+    `SELECT w.id, t.seq, t.webhook_name AS name FROM unnest($${params.length}::text[]) AS w(id)
+     LEFT JOIN LATERAL (
+       SELECT e.seq, e.webhook_name FROM dlq_entries e
+       WHERE e.webhook_id >= w.id AND e.webhook_id <= w.id AND e.webhook_name IS NOT NULL AND e.webhook_name <> ''
+         AND e.raw_json IS NULL AND (${where.sql})
+       ORDER BY e.webhook_id DESC, e.seq DESC LIMIT 1) t ON true`,
+    params,
+  );
+  for (const { id, seq, name } of named.rows) {
+    const rawSeq = rawNames.get(id);
+    if (seq !== null && name !== null && (rawSeq === undefined || BigInt(seq) > rawSeq)) tally.nameWebhook(id, name);
   }
 }
