@@ -458,7 +458,7 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
     assert.ok(PRUNES.length > 5);
   });
 
-  test('prune of more rows than one batch (the PostgreSQL store streams 1,000 at a time): the same summary and archive', async () => {
+  test('prune of more rows than one batch (the PostgreSQL store streams 500 at a time): the same summary and archive', async () => {
     const many = makeDlqEntries(2600, { seed: 13, now: NOW });
     const texts: string[] = [];
     for (const url of await freshPair(many)) {

@@ -113,35 +113,28 @@ export class PostgresStore implements DlqStore {
    * `work` inside one transaction (rolled back on any error). With `lockTimeoutMs`, a lock held
    * by another run longer than that (rows, an advisory lock) is LockBusyError (exit 75), as a busy file is.
    */
-  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, options: { lockTimeoutMs?: number } = {}): Promise<T> {
+  transaction<T>(work: (client: pg.PoolClient) => Promise<T>, options: { lockTimeoutMs?: number } = {}): Promise<T> {
+    return this.use((client) => this.transactionOn(client, work, options));
+  }
+
+  /** transaction() on a connection the caller holds (one that keeps session state, a temp table). */
+  async transactionOn<C extends pg.ClientBase, T>(client: C, work: (client: C) => Promise<T>, options: { lockTimeoutMs?: number } = {}): Promise<T> {
     const { lockTimeoutMs } = options;
+    await client.query('BEGIN');
     try {
-      return await this.inTransaction(async (client) => {
-        if (lockTimeoutMs !== undefined) await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
-        return work(client);
-      });
+      if (lockTimeoutMs !== undefined) await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
     } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
       // 55P03 lock_not_available: what lock_timeout raises.
-      if (lockTimeoutMs !== undefined && error instanceof StoreError && (error.cause as { code?: unknown } | undefined)?.code === '55P03') {
+      if (lockTimeoutMs !== undefined && (error as { code?: unknown }).code === '55P03') {
         const waited = Math.round(lockTimeoutMs / 100) / 10;
         throw new LockBusyError(this.location, `${this.location} is busy: another run holds the entries (gave up after ${waited}s; see --lock-timeout); nothing was changed`);
       }
       throw error;
     }
-  }
-
-  private inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return this.use(async (client) => {
-      await client.query('BEGIN');
-      try {
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
   }
 
   async check(): Promise<void> {
