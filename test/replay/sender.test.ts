@@ -99,3 +99,31 @@ test('a host name that does not resolve is permanent; a refused connection is no
   const c = await send({ url, headers: {}, body, timeoutMs: 5000 });
   assert.equal(c.permanent, undefined);
 });
+
+test('the URL reaches the wire as node:http reads it: path and query, credentials as Basic auth, an IPv6 literal', async (t) => {
+  const { createServer } = await import('node:http');
+  const seen: { url: string | undefined; host: string | undefined; authorization: string | undefined }[] = [];
+  const server = createServer((req, res) => {
+    seen.push({ url: req.url, host: req.headers.host, authorization: req.headers.authorization });
+    req.resume();
+    res.end();
+  });
+  const listening = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(0, '::1', () => resolve(true));
+  });
+  if (!listening) {
+    t.skip('no IPv6 loopback here');
+    return;
+  }
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const port = (server.address() as { port: number }).port;
+  const url = new URL(`http://us%40er:p%3Aw@[::1]:${port}/hooks/in?x=1&y=%2F`);
+  // The same URL object twice: the second request goes out from the converted options kept for it.
+  for (let i = 0; i < 2; i++) {
+    const r = await send({ url, headers: {}, body, timeoutMs: 5000 });
+    assert.equal(r.status, 200, r.error ?? undefined);
+  }
+  const basic = `Basic ${Buffer.from('us@er:p:w').toString('base64')}`;
+  assert.deepEqual(seen, [0, 1].map(() => ({ url: '/hooks/in?x=1&y=%2F', host: `[::1]:${port}`, authorization: basic })));
+});
