@@ -29,8 +29,10 @@
  * The PostgreSQL cases run against a throwaway server started like the tests' own
  * (test/support/postgres-server.ts: loopback, fsync off): fetch-merge of 1,000 new failures into
  * 1,000,000 entries (and into an empty database: the difference is the merge), `list --status-code
- * 503 --limit 20`, `inspect <8-char prefix>`, and 4 `dlq replay` processes sending 10,000 entries
- * to a loopback receiver (duplicates and misses counted from what the receiver got). `list` and
+ * 503 --limit 20`, `inspect <8-char prefix>`, `replay --dry-run` (counted in SQL), a real `replay
+ * --limit 2000` (time to the first request), `store copy` of the 1,000,000 entries to another database
+ * and to a file, and 4 `dlq replay` processes sending 10,000 entries to a loopback receiver
+ * (duplicates and misses counted from what the receiver got). `list` and
  * `inspect` run REPEATS times each, alternating: the row shows the median wall time, its range,
  * and the largest peak RSS; the machine's load average is printed with the results.
  */
@@ -412,6 +414,33 @@ async function postgresCases(): Promise<void> {
     repeatedRow('', 'dlq inspect <8-char prefix>', inspects);
     repeatedRow('', 'dlq --version (Node start-up alone, for scale)', starts);
     if (onlyPostgresReads) return;
+
+    // Replay over 1,000,000 entries: the selection is counted in SQL and claimed a few at a time.
+    const totalOf = (out: string) => (JSON.parse(out) as { total: number }).total;
+    const dries: Measured[] = [];
+    for (let i = 0; i < 3; i++) dries.push(await measure(noServer, [BIN, 'replay', '--to', 'http://127.0.0.1:9/hook', '--dry-run', '--json'], pgEnv(big), totalOf));
+    repeatedRow('', 'dlq replay --dry-run (every entry a candidate)', dries);
+    const dryNewest = await measure(noServer, [BIN, 'replay', '--to', 'http://127.0.0.1:9/hook', '--dry-run', '--json', '--status-code', '5xx', '--order', 'newest', '--limit', '1000'], pgEnv(big), totalOf);
+    row('', 'dlq replay --dry-run --status-code 5xx --order newest --limit 1000', dryNewest);
+    const startReceiver2 = await startReceiver(() => ({ status: 200 }));
+    try {
+      const t0 = performance.now();
+      const started = await measure(noServer, [BIN, 'replay', '--to', startReceiver2.url, '--limit', '2000', '--concurrency', '8', '--json', '--quiet'], pgEnv(big), (out) => (JSON.parse(out) as { succeeded: number }).succeeded);
+      const first = startReceiver2.requests[0];
+      row('', 'dlq replay --limit 2000 (a real run over 1,000,000)', started, first ? `first request ${fmt(first.receivedAt - t0)} after start` : 'no request');
+    } finally {
+      await startReceiver2.close();
+    }
+
+    // store copy streams both ways: PostgreSQL → PostgreSQL and PostgreSQL → file.
+    const copiedOf = (out: string) => (JSON.parse(out) as { copied: number; verified: number }).verified;
+    const copyDb = await makeDatabase(adminUrl, 'bench_copy');
+    const toPg = await measure(noServer, [BIN, 'store', 'copy', big, copyDb, '--json', '--quiet'], {}, copiedOf);
+    row('', 'dlq store copy postgres → postgres (empty)', toPg);
+    const copyFile = join(dir, 'copy.json');
+    const toFile = await measure(noServer, [BIN, 'store', 'copy', big, `file:${copyFile}`, '--json', '--quiet'], {}, copiedOf);
+    row('', 'dlq store copy postgres → file (new file)', toFile);
+    rmSync(copyFile, { force: true });
 
     const replayDb = await makeDatabase(adminUrl, 'bench_replay');
     await loadStore(replayDb, 10_000, (n, batch) => Array.from({ length: n }, (_, i) => replayEntry(`r-${batch}-${String(i).padStart(5, '0')}`)));

@@ -290,7 +290,7 @@ async function runFetch(options: FetchOptions, io: Io, deps: FetchDeps, metrics:
 
   // Fail fast on an obviously unusable store before spending any API quota; the file store's full
   // validation happens when it is read under the lock for the merge.
-  const store = await openStoreSpec(config.store);
+  const store = await openStoreSpec(config.store, env);
   try {
     await store.check();
   } catch (error) {

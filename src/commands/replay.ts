@@ -10,13 +10,12 @@ import { randomUUID } from 'node:crypto';
 import type { Agent } from 'node:http';
 import { version } from '../version.js';
 import { effectiveEnv } from '../config.js';
-import type { DlqEntry } from '../dlq-entry.js';
 import { DlqFileError, ExitCode, isDlqError, type DlqError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter, type Reporter } from '../output/reporter.js';
 import { withRunMetrics, type RunMetrics } from './run-metrics.js';
 import { buildFilter } from '../entries/filters.js';
-import type { DlqStore } from '../store/dlq-store.js';
+import { pickFilter, type DlqStore, type ReplayPlan, type ReplaySelection, type WebhookRef } from '../store/dlq-store.js';
 import { withStore } from '../store/open-store.js';
 import type { StoreFs } from '../store/store-fs.js';
 import { formatDryRun, skippedCount, summarizeDryRun } from '../replay/dry-run.js';
@@ -24,7 +23,7 @@ import { RateLimiter } from '../replay/rate-limiter.js';
 import { parseReplayConfig, type ReplayOptions } from '../replay/replay-config.js';
 import { runReplays, type EntryResult, type Trip } from '../replay/replay-runner.js';
 import { routeResolver, type Route } from '../replay/routes.js';
-import { noPayloadResult, selectForReplay, type SkippedResult } from '../replay/select-entries.js';
+import { noPayloadResult, type SkippedResult } from '../entries/select-for-replay.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../replay/retry-policy.js';
 import { createAgent, formatMs } from '../replay/sender.js';
 import { abortableSleep } from '../sleep.js';
@@ -68,26 +67,34 @@ async function runReplay(options: ReplayOptions, io: Io, deps: ReplayDeps, metri
   const env = effectiveEnv(io, options.envFile);
   const config = parseReplayConfig(options, env, io.cwd);
   const now = io.now();
-  const filter = buildFilter(
-    {
-      since: options.since,
-      until: options.until,
-      statusCode: options.statusCode,
-      webhook: options.webhook,
-      replayStatus: options.replayStatus,
-      grep: options.grep,
-      source: options.source,
-    },
+  const flags = {
+    since: options.since,
+    until: options.until,
+    statusCode: options.statusCode,
+    webhook: options.webhook,
+    replayStatus: options.replayStatus,
+    grep: options.grep,
+    source: options.source,
+  };
+  // Validates every filter flag (exit 2) before the store is opened; the store runs the selection.
+  buildFilter(flags, now);
+  const selection: ReplaySelection = {
+    ids: options.ids ?? [],
+    filter: pickFilter(flags),
     now,
-  );
-  return withStore(options, env, io.cwd, (store) => replayFrom(store, options, config, filter, io, deps, writeSummary));
+    force: options.force === true,
+    maxReplays: config.maxReplays,
+    order: config.order,
+    limit: config.limit,
+  };
+  return withStore(options, env, io.cwd, (store) => replayFrom(store, options, config, selection, io, deps, writeSummary));
 }
 
 async function replayFrom(
   store: DlqStore,
   options: ReplayOptions,
   config: ReturnType<typeof parseReplayConfig>,
-  filter: (entry: DlqEntry) => boolean,
+  query: ReplaySelection,
   io: Io,
   deps: ReplayDeps,
   /** Prints the summary (and hands it to --metrics-file). */
@@ -97,60 +104,57 @@ async function replayFrom(
   const reporter = createReporter(io, { quiet: options.quiet, verbose: options.verbose });
   for (const warning of config.warnings) reporter.warn(warning);
 
-  const { entries, exists } = await store.readAll();
-  // Like list and inspect: a typo'd --file must fail CI, not pass as "nothing to replay".
-  if (!exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
-  const routeOf = config.routed ? routeResolver(config.routes, entries) : () => config.routes[0];
-  const selection = selectForReplay(entries, {
-    ids: options.ids ?? [],
-    filter,
-    force: options.force === true,
-    maxReplays: config.maxReplays,
-    ...(config.routed ? { hasRoute: (e: DlqEntry) => routeOf(e) !== undefined } : {}),
-    order: config.order,
-    limit: config.limit,
-  });
-  const skipped = skippedCount(selection);
+  // With --routes, the store tells which webhooks its entries name (routeResolver's `known`).
+  let routeOf: (webhook: WebhookRef) => Route | undefined = () => config.routes[0];
+  const routing = (known: readonly WebhookRef[]) => {
+    routeOf = routeResolver(config.routes, known);
+    return (webhook: WebhookRef) => routeOf(webhook) !== undefined;
+  };
+  // The store counts (a PostgreSQL store in SQL: nothing is loaded per entry); a store that does
+  // not exist is its exit-6 error, like list and inspect: a typo'd --file must fail CI.
+  const plan = await store.planReplay(config.routed ? { ...query, routing } : query);
+  const skipped = skippedCount(plan);
   // Listed in --json results: a script sees why these were not sent.
-  const skippedResults = selection.skippedNoPayload.map(noPayloadResult);
-  if (selection.skippedNoPayload.length > 0) {
+  const skippedResults = plan.skippedNoPayload.map(noPayloadResult);
+  if (plan.skippedNoPayload.length > 0) {
     reporter.info(
-      `skipping ${selection.skippedNoPayload.length} without a payload (operational events carry none: list and inspect them, they cannot be replayed)`,
+      `skipping ${plan.skippedNoPayload.length} without a payload (operational events carry none: list and inspect them, they cannot be replayed)`,
     );
   }
-  if (selection.skippedResolved.length > 0) {
-    reporter.info(`skipping ${selection.skippedResolved.length} resolved (name them by id with --force to resend)`);
+  if (plan.skippedResolved > 0) {
+    reporter.info(`skipping ${plan.skippedResolved} resolved (name them by id with --force to resend)`);
   }
-  if (selection.skippedSucceeded.length > 0) {
-    reporter.info(`skipping ${selection.skippedSucceeded.length} already succeeded (use --force to resend)`);
+  if (plan.skippedSucceeded > 0) {
+    reporter.info(`skipping ${plan.skippedSucceeded} already succeeded (use --force to resend)`);
   }
-  if (selection.skippedMaxReplays.length > 0) {
-    reporter.info(`skipping ${selection.skippedMaxReplays.length} that already failed ${config.maxReplays} replays (--max-replays)`);
+  if (plan.skippedMaxReplays > 0) {
+    reporter.info(`skipping ${plan.skippedMaxReplays} that already failed ${config.maxReplays} replays (--max-replays)`);
   }
-  if (selection.skippedNoRoute.length > 0) {
-    reporter.info(`skipping ${selection.skippedNoRoute.length} with no route in ${options.routes} (no "*" route)`);
+  if (plan.skippedNoRoute > 0) {
+    reporter.info(`skipping ${plan.skippedNoRoute} with no route in ${options.routes} (no "*" route)`);
   }
-  if (selection.beyondLimit > 0) {
-    reporter.info(`sending the ${config.order} ${selection.toSend.length} (--limit); ${selection.beyondLimit} more left for a later run`);
+  if (plan.beyondLimit > 0) {
+    reporter.info(`sending the ${config.order} ${plan.total} (--limit); ${plan.beyondLimit} more left for a later run`);
   }
   const target = config.routed ? null : (config.routes[0] as Route).target.redacted;
-  const routeOfSelected = (e: DlqEntry) => routeOf(e) as Route;
+  const routeOfSelected = (e: WebhookRef) => routeOf(e) as Route;
 
   if (options.dryRun) {
     // Read only: no lock, no write, nothing sent.
-    const summary = summarizeDryRun(selection, target, config.routed ? routeOfSelected : undefined);
+    const summary = summarizeDryRun(plan, target, config.routed ? routeOfSelected : undefined);
     io.stdout.write(options.json ? `${JSON.stringify(summary)}\n` : formatDryRun(summary));
     return ExitCode.ok;
   }
 
-  const total = selection.toSend.length;
+  const total = plan.total;
   const base = {
     target,
-    routeNames: config.routed ? new Map(selection.toSend.map((e) => [e.delivery_id, routeOfSelected(e).name])) : undefined,
+    // With --routes: delivery id → route name, filled as entries are handed out.
+    routeNames: config.routed ? new Map<string, string | undefined>() : undefined,
     total,
     skipped,
     skippedResults,
-    beyondLimit: selection.beyondLimit,
+    beyondLimit: plan.beyondLimit,
     trips: [] as Trip[],
   };
   if (total === 0) {
@@ -160,8 +164,7 @@ async function replayFrom(
 
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...deps.retryPolicy, retries: config.retries };
   const recorder = store.replaySession({
-    entries: selection.toSend,
-    force: options.force === true,
+    plan,
     lockTimeoutMs: config.lockTimeoutMs,
     onLockWait: (holder) =>
       reporter.info(`DLQ file busy${holder.pid ? ` (pid ${holder.pid})` : ''}: waiting up to ${formatMs(config.lockTimeoutMs)} to save`),
@@ -187,7 +190,7 @@ async function replayFrom(
   };
   const started = performance.now();
   const progress = new Progress(reporter, total, started);
-  reporter.info(`replaying ${total} dead ${total === 1 ? 'letter' : 'letters'} to ${target ?? describeRoutes(selection.toSend, routeOfSelected)}`);
+  reporter.info(`replaying ${total} dead ${total === 1 ? 'letter' : 'letters'} to ${target ?? describeRoutes(plan, config.routes, routeOfSelected)}`);
   const trap = trapSignals({
     onFirst: (name) => reporter.info(`${name}: stopping; saving results (again to quit at once)`),
     ...(deps.signals ? { signals: deps.signals } : {}),
@@ -209,8 +212,19 @@ async function replayFrom(
   let trips: Trip[] = [];
   let finalFailure: unknown;
   try {
+    const routeNames = base.routeNames;
+    const source = routeNames
+      ? {
+          next: async () => {
+            const entry = await recorder.next();
+            if (entry) routeNames.set(entry.delivery_id, routeOfSelected(entry).name);
+            return entry;
+          },
+          release: (id: string, tried: boolean) => recorder.release(id, tried),
+        }
+      : recorder;
     ({ results, trips } = await runReplays(
-      selection.toSend,
+      { source, total },
       {
         routeFor: routeOfSelected,
         timeoutMs: config.timeoutMs,
@@ -234,7 +248,6 @@ async function replayFrom(
         onTrip: (route, reason) =>
           reporter.debug(`${routePrefix(route)}${reason}: starting no more deliveries; waiting for those in flight`),
       },
-      recorder,
     ));
   } finally {
     recorder.stopTimer();
@@ -297,9 +310,11 @@ function routePrefix(route: Route): string {
   return route.name === undefined ? '' : `route '${route.name}' (${route.target.redacted}): `;
 }
 
-function describeRoutes(entries: readonly DlqEntry[], routeOf: (e: DlqEntry) => Route): string {
-  const used = new Set(entries.map(routeOf));
-  return `${used.size} ${used.size === 1 ? 'route' : 'routes'} (${[...used].map((r) => `${r.name} → ${r.target.redacted}`).join(', ')})`;
+/** The routes the plan's entries go to, in the routes file's order. */
+function describeRoutes(plan: ReplayPlan, routes: readonly Route[], routeOf: (webhook: WebhookRef) => Route): string {
+  const hit = new Set(plan.groups.map(routeOf));
+  const used = routes.filter((r) => hit.has(r));
+  return `${used.length} ${used.length === 1 ? 'route' : 'routes'} (${[...used].map((r) => `${r.name} → ${r.target.redacted}`).join(', ')})`;
 }
 
 /**

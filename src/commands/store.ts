@@ -3,11 +3,12 @@
  *
  * copy merges by delivery_id: entries missing at the destination are added, entries there are
  * replaced by the source's version, others at the destination are kept. Running it twice changes
- * nothing the second time. At the end it reads the destination back and checks that every source
- * entry is there exactly as in the source (exit 6 otherwise).
+ * nothing the second time. It streams: the source is read in batches (keyset pages on PostgreSQL)
+ * and written in batches (one INSERT … ON CONFLICT transaction per batch on PostgreSQL; one atomic
+ * rewrite fed batch by batch for a file). The destination reads back what it wrote and checks it
+ * (each batch's rows on PostgreSQL, the file's bytes for a file): exit 6 when anything differs.
  */
 import { effectiveEnv, type CommonOptions } from '../config.js';
-import type { DlqEntry } from '../dlq-entry.js';
 import { DlqFileError, ExitCode, StoreError } from '../errors.js';
 import type { Io } from '../io.js';
 import { createReporter } from '../output/reporter.js';
@@ -49,34 +50,35 @@ export interface CopySummary {
 }
 
 export async function storeCopyCommand(options: StoreCopyOptions, io: Io): Promise<number> {
-  // Validates --env-file (PG* variables are read from the real environment by the client).
-  effectiveEnv(io, options.envFile);
+  // PG* variables of --env-file reach both stores' connections.
+  const env = effectiveEnv(io, options.envFile);
   const lockTimeoutMs = parseDuration(options.lockTimeout ?? '30s', '--lock-timeout');
   const fromSpec = parseStoreUrl(options.from, '<from>', io.cwd);
   const toSpec = parseStoreUrl(options.to, '<to>', io.cwd);
   const reporter = createReporter(io, { quiet: options.quiet, verbose: options.verbose });
-  const from = await openStoreSpec(fromSpec);
+  const from = await openStoreSpec(fromSpec, env);
   try {
-    const to = await openStoreSpec(toSpec);
+    const to = await openStoreSpec(toSpec, env);
     try {
-      const { entries, exists } = await from.readAll();
-      if (!exists) throw new DlqFileError(from.location, 'no DLQ file (nothing to copy)');
-      reporter.info(`copying ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'} from ${from.location} to ${to.location}`);
-      const counts = await to.putEntries(entries, { lockTimeoutMs });
-      const verified = await verify(entries, (await to.readAll()).entries);
-      if (verified.missing + verified.different > 0) {
+      // Streamed, a batch at a time on both sides: a million entries never sit in memory at once
+      // (the file store holds its file whole, as it always does).
+      const scan = await from.scan();
+      if (scan === undefined) throw new DlqFileError(from.location, 'no DLQ file (nothing to copy)');
+      reporter.info(`copying ${scan.count} ${scan.count === 1 ? 'entry' : 'entries'} from ${from.location} to ${to.location}`);
+      const counts = await to.putStream(() => scan.batches(), { lockTimeoutMs });
+      if (counts.missing + counts.different > 0) {
         throw new StoreError(
           to.location,
-          `copy verification failed: ${verified.missing} entries missing and ${verified.different} different after the copy`,
+          `copy verification failed: ${counts.missing} entries missing and ${counts.different} different after the copy`,
         );
       }
       const summary: CopySummary = {
         from: from.location,
         to: to.location,
-        copied: entries.length,
+        copied: counts.copied,
         new: counts.added,
         updated: counts.updated,
-        verified: verified.same,
+        verified: counts.verified,
       };
       io.stdout.write(
         options.json
@@ -90,19 +92,4 @@ export async function storeCopyCommand(options: StoreCopyOptions, io: Io): Promi
   } finally {
     await from.close();
   }
-}
-
-/** Every source entry must be at the destination, as the same JSON. */
-async function verify(source: readonly DlqEntry[], destination: readonly DlqEntry[]): Promise<{ same: number; missing: number; different: number }> {
-  const there = new Map(destination.map((e) => [e.delivery_id, e]));
-  let same = 0;
-  let missing = 0;
-  let different = 0;
-  for (const entry of source) {
-    const copy = there.get(entry.delivery_id);
-    if (copy === undefined) missing++;
-    else if (JSON.stringify(copy) !== JSON.stringify(entry)) different++;
-    else same++;
-  }
-  return { same, missing, different };
 }

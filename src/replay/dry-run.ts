@@ -1,12 +1,11 @@
 /**
  * What `dlq replay --dry-run` prints: counts grouped by status code and webhook (and by route with
- * --routes), and the first ids in send order.
+ * --routes), and the first ids in send order, all from the store's ReplayPlan (counted by the
+ * store: a PostgreSQL store counts in SQL, nothing is loaded per entry).
  */
 import { escapeText } from '../output/escape-text.js';
-import type { DlqEntry } from '../dlq-entry.js';
-import { statusCodeOf } from '../entries/filters.js';
+import type { ReplayPlan, WebhookRef } from '../store/dlq-store.js';
 import type { Route } from './routes.js';
-import type { Selection } from './select-entries.js';
 
 export const DRY_RUN_SHOWN_IDS = 5;
 
@@ -32,31 +31,30 @@ export interface DryRunSummary {
   firstIds: string[];
 }
 
-export function summarizeDryRun(selection: Selection, target: string | null, routeOf?: (entry: DlqEntry) => Route): DryRunSummary {
+export function summarizeDryRun(plan: ReplayPlan, target: string | null, routeOf?: (webhook: WebhookRef) => Route): DryRunSummary {
   const byStatusCode = new Map<number | null, number>();
   const byWebhook = new Map<string, number>();
   const byRoute = new Map<Route, number>();
-  for (const entry of selection.toSend) {
+  for (const group of plan.groups) {
     if (routeOf) {
-      const route = routeOf(entry);
-      byRoute.set(route, (byRoute.get(route) ?? 0) + 1);
+      const route = routeOf(group);
+      byRoute.set(route, (byRoute.get(route) ?? 0) + group.count);
     }
-    const code = statusCodeOf(entry) ?? null;
-    byStatusCode.set(code, (byStatusCode.get(code) ?? 0) + 1);
-    const hook = webhookLabel(entry);
-    byWebhook.set(hook, (byWebhook.get(hook) ?? 0) + 1);
+    byStatusCode.set(group.statusCode, (byStatusCode.get(group.statusCode) ?? 0) + group.count);
+    const hook = webhookLabel(group);
+    byWebhook.set(hook, (byWebhook.get(hook) ?? 0) + group.count);
   }
   return {
     dryRun: true,
     target,
-    total: selection.toSend.length,
-    skipped: skippedCount(selection),
-    skippedSucceeded: selection.skippedSucceeded.length,
-    skippedMaxReplays: selection.skippedMaxReplays.length,
-    skippedResolved: selection.skippedResolved.length,
-    skippedNoPayload: selection.skippedNoPayload.length,
-    skippedNoRoute: selection.skippedNoRoute.length,
-    beyondLimit: selection.beyondLimit,
+    total: plan.total,
+    skipped: skippedCount(plan),
+    skippedSucceeded: plan.skippedSucceeded,
+    skippedMaxReplays: plan.skippedMaxReplays,
+    skippedResolved: plan.skippedResolved,
+    skippedNoPayload: plan.skippedNoPayload.length,
+    skippedNoRoute: plan.skippedNoRoute,
+    beyondLimit: plan.beyondLimit,
     ...(routeOf
       ? {
           byRoute: [...byRoute]
@@ -66,7 +64,7 @@ export function summarizeDryRun(selection: Selection, target: string | null, rou
       : {}),
     byStatusCode: sortByCount(byStatusCode).map(([status_code, count]) => ({ status_code, count })),
     byWebhook: sortByCount(byWebhook).map(([webhook, count]) => ({ webhook, count })),
-    firstIds: selection.toSend.slice(0, DRY_RUN_SHOWN_IDS).map((e) => e.delivery_id),
+    firstIds: plan.firstIds.slice(0, DRY_RUN_SHOWN_IDS),
   };
 }
 
@@ -100,19 +98,13 @@ function skippedNote(s: DryRunSummary): string {
 }
 
 /** Every entry the selection leaves out, whatever the reason. */
-export function skippedCount(selection: Selection): number {
-  return (
-    selection.skippedSucceeded.length +
-    selection.skippedMaxReplays.length +
-    selection.skippedResolved.length +
-    selection.skippedNoPayload.length +
-    selection.skippedNoRoute.length
-  );
+export function skippedCount(plan: ReplayPlan): number {
+  return plan.skippedSucceeded + plan.skippedMaxReplays + plan.skippedResolved + plan.skippedNoPayload.length + plan.skippedNoRoute;
 }
 
-function webhookLabel(entry: DlqEntry): string {
-  if (typeof entry.webhook_name === 'string' && entry.webhook_name !== '') return entry.webhook_name;
-  if (typeof entry.webhook_id === 'string' && entry.webhook_id !== '') return entry.webhook_id;
+function webhookLabel(webhook: WebhookRef): string {
+  if (typeof webhook.webhook_name === 'string' && webhook.webhook_name !== '') return webhook.webhook_name;
+  if (typeof webhook.webhook_id === 'string' && webhook.webhook_id !== '') return webhook.webhook_id;
   return 'unknown';
 }
 

@@ -111,15 +111,18 @@ class RouteState {
   }
 }
 
-/** With a `source`, the entries to send are taken from it (each one of `entries`, in its order) instead. */
+/**
+ * Sends `entries`, or what `source` hands out (a store's replay session: `total` entries at most,
+ * claimed as the run goes, so a million of them never sit in memory). Results are in hand-out order.
+ */
 export async function runReplays(
-  entries: readonly DlqEntry[],
+  entries: readonly DlqEntry[] | { source: EntrySource; total: number },
   config: RunnerConfig,
   deps: RunnerDeps,
-  source: EntrySource = arraySource(entries),
 ): Promise<RunOutcome> {
-  const position = new Map(entries.map((e, i) => [e.delivery_id, i]));
-  const results: (EntryResult | undefined)[] = new Array(entries.length);
+  const { source, total } = Array.isArray(entries) ? { source: arraySource(entries), total: entries.length } : (entries as { source: EntrySource; total: number });
+  let handedOut = 0;
+  const results: (EntryResult | undefined)[] = [];
   // Requests end on a signal only; waits (rate limit, backoff) on a signal or a stop; a first
   // try's waits also when its route's breaker opens. Each through one fan-out (one listener).
   const interrupts = new AbortFanout(deps.signal);
@@ -147,7 +150,7 @@ export async function runReplays(
         source.release?.(entry.delivery_id, false);
         break;
       }
-      const index = position.get(entry.delivery_id) ?? results.length;
+      const index = handedOut++;
       const state = stateOf(config.routeFor(entry));
       if (state.trip) {
         state.countNotAttempted();
@@ -174,7 +177,7 @@ export async function runReplays(
       noteForBreaker(state, outcome.last, config.maxConsecutiveFailures, deps);
     }
   };
-  const workers = Math.max(1, Math.min(config.concurrency, entries.length));
+  const workers = Math.max(1, Math.min(config.concurrency, total));
   try {
     await Promise.all(Array.from({ length: workers }, worker));
   } finally {

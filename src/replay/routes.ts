@@ -14,7 +14,7 @@
  * `header_file` and `sign_secret_env` keep them out of it.
  */
 import { dirname, resolve } from 'node:path';
-import type { DlqEntry } from '../dlq-entry.js';
+import type { WebhookRef } from '../store/dlq-store.js';
 import { UsageError } from '../errors.js';
 import { mergeHeaders, parseHeaderLine, parseHeaderLines, type HeaderList } from './request-headers.js';
 import { readFlagFile } from './read-flag-file.js';
@@ -121,9 +121,9 @@ function parseRoute(
 /**
  * The route of each entry: webhook id (exact), else name (case-insensitive), else "*". Like
  * `--webhook`, a name key also matches seven-field entries (webhook_id only) whose id another
- * entry in `known` (usually the whole file) gives that name.
+ * entry in `known` (every webhook the store's entries name, in store order) gives that name.
  */
-export function routeResolver(routes: readonly Route[], known: readonly DlqEntry[]): (entry: DlqEntry) => Route | undefined {
+export function routeResolver(routes: readonly Route[], known: readonly WebhookRef[]): (entry: WebhookRef) => Route | undefined {
   const byKey = new Map<string, Route>();
   let catchAll: Route | undefined;
   for (const route of routes) {

@@ -11,7 +11,7 @@
  * V8's maximum string length (~512 MiB).
  */
 import { dirname } from 'node:path';
-import { DlqFileError } from '../errors.js';
+import { DlqFileError, isDlqError } from '../errors.js';
 import { tempPathFor } from './file-lock.js';
 import { describeFsError } from './load-dlq.js';
 import { errnoCode, nodeStoreFs, writeAll, type StoreFileHandle, type StoreFs } from './store-fs.js';
@@ -80,7 +80,7 @@ export async function atomicWrite(target: string, chunks: Iterable<Uint8Array> |
       } catch (error) {
         await inFlight?.catch(() => undefined);
         // An async source (a database) reports its own errors; a serialiser's are wrapped.
-        if (Symbol.asyncIterator in chunks) throw error;
+        if (Symbol.asyncIterator in chunks || isDlqError(error)) throw error;
         throw new WriteStepError('cannot serialise the entries', error);
       }
       if (inFlight) await inFlight;

@@ -7,6 +7,7 @@
  * An empty or whitespace-only file (0 bytes included) is an empty DLQ: it loads as no entries
  * and the next update writes a proper JSON array over it, keeping its mode.
  */
+import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DlqFileError, isDlqError, LockBusyError } from '../errors.js';
 import type { DlqEntry } from '../dlq-entry.js';
@@ -17,7 +18,7 @@ import { describeFsError, loadDlq, sameIdentity, statIdentity, type FileIdentity
 import { indexPathFor, readDlqIndex, readDlqIndexHeader, writeDlqIndex } from './dlq-index.js';
 import { readPrunedIds, recordPrunedIds } from './pruned-ids.js';
 import type { UpdateReuse } from './update-reuse.js';
-import { DEFAULT_WRITE_CHUNK_BYTES, serializeDlq, serializeDlqChunks, type EntryLayout } from './serialize-dlq.js';
+import { DEFAULT_WRITE_CHUNK_BYTES, serializeDlq, serializeDlqChunks, serializeDlqStream, type EntryLayout } from './serialize-dlq.js';
 import { errnoCode, nodeStoreFs, writeAll, type StoreFileHandle, type StoreFs } from './store-fs.js';
 import { sameHarvestState, sourceKeyOf, type HarvestState } from './harvest-state.js';
 import { readHarvestStateFile, statePathFor, writeHarvestStateFile } from './harvest-state-file.js';
@@ -381,4 +382,115 @@ async function updateLocked<T>(
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * Rewrites the DLQ file from entries that arrive in batches (`dlq store copy` into a file), under
+ * the lock, with the same temp file, fsync and rename as every update, but without ever holding
+ * the new content whole: `produce` gets the current entries and returns the new content batch by
+ * batch. Each entry is checked as it goes (an object with a non-empty string delivery_id, unique
+ * within its batch and against the entries there before; the sources, stores themselves, never
+ * repeat an id). After the rename the file is read back and its bytes compared (SHA-256) with what
+ * was written. The sidecar index is removed (a cache: the next update writes it again); the
+ * harvest state is kept. Returns how many entries the file holds now.
+ */
+export async function rewriteDlqFileFrom(
+  path: string,
+  produce: (loaded: LoadedEntries) => AsyncIterable<readonly DlqEntry[]>,
+  options: LockOptions = {},
+): Promise<number> {
+  const fs = options.fs ?? nodeStoreFs;
+  try {
+    const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
+    const target = await resolveTarget(path, fs);
+    const lock = await acquireFileLock(target, {
+      staleMs,
+      fs,
+      ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+      ...(options.onLockWait ? { onLockWait: options.onLockWait } : {}),
+    });
+    try {
+      await sweepTempFiles(target, staleMs, fs);
+      const loaded = await loadDlq(target, { fs });
+      const before = new Set(loaded.entries.map((e) => e.delivery_id));
+      const digest = createHash('sha256');
+      let count = 0;
+      let batchIds = new Set<string>();
+      const chunks = serializeDlqStream(
+        (async function* () {
+          for await (const batch of produce({ entries: loaded.entries, exists: loaded.exists })) {
+            batchIds = new Set();
+            yield batch;
+          }
+        })(),
+        (entry, index) => {
+          try {
+            // Shape only (a fresh validator keeps no ids); uniqueness below, per batch.
+            new EntryValidator().check(entry, index);
+          } catch (error) {
+            if (error instanceof EntryProblem) throw new DlqFileError(target, `refusing to write: ${error.message}`, { cause: error });
+            throw error;
+          }
+          if (batchIds.has(entry.delivery_id) || (index >= before.size && before.has(entry.delivery_id))) {
+            throw new DlqFileError(target, `refusing to write: entry ${index + 1}: duplicate delivery_id ${JSON.stringify(entry.delivery_id)}`);
+          }
+          batchIds.add(entry.delivery_id);
+          count = index + 1;
+        },
+        options.writeChunkBytes ?? DEFAULT_WRITE_CHUNK_BYTES,
+      );
+      const hashed = (async function* () {
+        try {
+          for await (const chunk of chunks) {
+            digest.update(chunk);
+            yield chunk;
+          }
+        } catch (error) {
+          // The source store's own errors pass as they are; anything else is this file's serialisation.
+          if (isDlqError(error)) throw error;
+          throw new DlqFileError(target, `cannot serialise the entries: ${(error as Error).message}; the file was left as it was`, { cause: error });
+        }
+      })();
+      await atomicWrite(target, hashed, {
+        mode: loaded.mode ?? 0o600,
+        uid: loaded.uid,
+        gid: loaded.gid,
+        fs,
+        beforeRename: async () => {
+          await lock.verify(target);
+          if (!sameIdentity(await statIdentity(fs, target), loaded.identity)) {
+            throw new LockBusyError(target, `${target} was replaced by another writer while locked; nothing was written`);
+          }
+        },
+      });
+      await fs.unlink(indexPathFor(target)).catch(() => undefined);
+      await verifyWritten(target, digest.digest('hex'), fs);
+      return count;
+    } finally {
+      await lock.release();
+    }
+  } catch (error) {
+    if (!isDlqError(error) && errnoCode(error) !== undefined) {
+      throw new DlqFileError(path, `cannot update: ${describeFsError(error)}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Reads the file back in chunks: its bytes must hash to `expected`. */
+async function verifyWritten(target: string, expected: string, fs: StoreFs): Promise<void> {
+  const hash = createHash('sha256');
+  const handle = await fs.open(target, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(DEFAULT_WRITE_CHUNK_BYTES);
+    for (let position = 0; ; ) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+  if (hash.digest('hex') !== expected) throw new DlqFileError(target, 'read back after writing, the file differs from what was written');
 }

@@ -8,7 +8,7 @@
  * The shared contract tests (test/store/store-contract.test.ts) run against both.
  */
 import type { DlqEntry, ReplayAttempt } from '../dlq-entry.js';
-import type { GroupField, SortField } from '../entries/fields.js';
+import type { GroupField, ReplayOrder, SortField } from '../entries/fields.js';
 import type { FilterFlags } from '../entries/filters.js';
 import type { GroupCount } from '../entries/group-entries.js';
 import type { HarvestState } from './harvest-state.js';
@@ -87,6 +87,24 @@ export interface PutCounts {
   updated: number;
 }
 
+/** A store read batch by batch (`dlq store copy`). */
+export interface EntryScan {
+  /** Entries when the scan started. */
+  count: number;
+  /** Every entry, whole, in store order; each call reads again from the start. */
+  batches(): AsyncIterable<DlqEntry[]>;
+}
+
+export interface StreamCounts extends PutCounts {
+  /** Source entries written. */
+  copied: number;
+  /** Of them, read back exactly as written. */
+  verified: number;
+  /** Read back missing or different (a concurrent writer, a broken store). */
+  missing: number;
+  different: number;
+}
+
 export interface MergeCounts extends PutCounts {
   /** Harvested ids skipped because `dlq prune` removed them (tombstones). */
   pruned: number;
@@ -94,11 +112,68 @@ export interface MergeCounts extends PutCounts {
   addedEntries: DlqEntry[];
 }
 
-export interface ReplaySessionOptions {
-  /** The selection, in order: the session hands out each of them at most once. */
-  entries: readonly DlqEntry[];
-  /** Resend entries that already succeeded (--force). */
+/** What routes.ts's routeResolver looks at of an entry: its webhook id and name (any JSON value). */
+export interface WebhookRef {
+  webhook_id?: unknown;
+  webhook_name?: unknown;
+}
+
+/**
+ * Which entries `dlq replay` sends, as a query each store runs itself (the rules are
+ * entries/select-for-replay.ts's selectForReplay; the file store runs exactly that in memory, the
+ * PostgreSQL store the same rules in SQL, so a million entries never sit in memory).
+ */
+export interface ReplaySelection {
+  /** Full ids or unique prefixes (unknown or ambiguous: UsageError); empty: every entry is a candidate. */
+  ids: readonly string[];
+  /** Validated by the caller (buildFilter) before the store is opened. */
+  filter: EntryFilter;
+  /** Pins relative times (--since 24h). */
+  now: Date;
   force: boolean;
+  maxReplays: number | undefined;
+  order: ReplayOrder;
+  /** At most this many are sent (after ordering); undefined: all. */
+  limit: number | undefined;
+  /**
+   * With --routes: the store hands over every webhook its entries name (id and name pairs, in store
+   * order of first appearance, as routeResolver's `known`) and gets back whether a webhook has a route.
+   */
+  routing?: (known: readonly WebhookRef[]) => (webhook: WebhookRef) => boolean;
+}
+
+/** How many of the entries to send share a status code and webhook (the dry run's and the summary's counts). */
+export interface ReplayGroup {
+  statusCode: number | null;
+  /** Strings only (anything else counts as absent, as routeResolver and the dry run treat it). */
+  webhook_id: string | undefined;
+  webhook_name: string | undefined;
+  count: number;
+}
+
+/** A replay selection's outcome, counted by the store (nothing is held per entry but the no-payload ids). */
+export interface ReplayPlan {
+  /** Entries this run sends (after --limit). */
+  total: number;
+  skippedSucceeded: number;
+  skippedMaxReplays: number;
+  skippedResolved: number;
+  skippedNoRoute: number;
+  /** Ids of candidates without a payload (never sent; --json lists them), in candidate order. */
+  skippedNoPayload: string[];
+  /** Selected but past --limit: left for a later run. */
+  beyondLimit: number;
+  /** The `total` entries, counted by status code and webhook (status codes as entries/filters.ts's statusCodeOf reads them). */
+  groups: ReplayGroup[];
+  /** The first PLAN_FIRST_IDS ids in send order. */
+  firstIds: string[];
+}
+
+export const PLAN_FIRST_IDS = 5;
+
+export interface ReplaySessionOptions {
+  /** What this run sends: a plan this store made (planReplay); the session hands out each entry at most once. */
+  plan: ReplayPlan;
   lockTimeoutMs: number;
   onLockWait?: (holder: { pid?: number | undefined }) => void;
   /** Stores shared by several machines lease entries; a lease not renewed for this long is taken over. */
@@ -211,14 +286,24 @@ export interface DlqStore {
   pruneEntries(request: PruneRequest): Promise<PruneOutcome>;
   /** `dlq resolve` / `--undo` (mark-resolved.ts's rule), in one atomic change. */
   resolveEntries(request: ResolveRequest): Promise<ResolveResult>;
-  /** `dlq store copy`: merges whole entries by delivery_id (entries already there are replaced). */
+  /** Merges whole entries by delivery_id (entries already there are replaced). */
   putEntries(entries: readonly DlqEntry[], options: { lockTimeoutMs?: number }): Promise<PutCounts>;
+  /** `dlq store copy`, the source: every entry, whole, in store order, a batch at a time; undefined when there is no store yet. */
+  scan(): Promise<EntryScan | undefined>;
+  /**
+   * `dlq store copy`, the destination: merges whole entries by delivery_id, as putEntries, from
+   * batches (`source` is called once per pass; a store may read it twice), never holding them all,
+   * and reads back what it wrote to verify it.
+   */
+  putStream(source: () => AsyncIterable<readonly DlqEntry[]>, options: { lockTimeoutMs?: number }): Promise<StreamCounts>;
   /**
    * `dlq store migrate`: brings the store's schema up to date (stores apply missing migrations
    * whenever they are opened anyway). undefined for a store without a schema (the file).
    */
   migrate(): Promise<{ version: number; applied: number[] } | undefined>;
-  /** `dlq replay`. */
+  /** `dlq replay` (and --dry-run): counts what a selection sends and skips. A store that does not exist yet is its exit-6 error. */
+  planReplay(selection: ReplaySelection): Promise<ReplayPlan>;
+  /** `dlq replay`: sends what `options.plan` (made by this store) selected. */
   replaySession(options: ReplaySessionOptions): ReplaySession;
   close(): Promise<void>;
 }

@@ -12,22 +12,28 @@ import { buildFilter, timestampMs } from '../entries/filters.js';
 import { groupEntries } from '../entries/group-entries.js';
 import { resolveIds } from '../entries/resolve-ids.js';
 import { sortEntries } from '../entries/sort-entries.js';
-import { proveDlqWritable, readDlqFile, readHarvestState, readRecordedIds, updateDlqFile, type LockOptions } from './dlq-file.js';
+import { selectForReplay } from '../entries/select-for-replay.js';
+import { planOfSelection } from './replay-plan.js';
+import { proveDlqWritable, readDlqFile, readHarvestState, readRecordedIds, rewriteDlqFileFrom, updateDlqFile, type LockOptions } from './dlq-file.js';
 import type { HarvestState } from './harvest-state.js';
 import { DlqIndexStaleError, readDlqIndex, readEntriesAt, readEntriesInBatches } from './dlq-index.js';
 import type {
   DlqStore,
   EntryPage,
+  EntryScan,
   EntryQuery,
   GroupQuery,
   MergeCounts,
   PruneOutcome,
   PruneRequest,
   PutCounts,
+  ReplayPlan,
+  ReplaySelection,
   ReplaySession,
   ReplaySessionOptions,
   ResolveRequest,
   ResolveResult,
+  StreamCounts,
   WaitOptions,
 } from './dlq-store.js';
 import { markResolved } from './mark-resolved.js';
@@ -37,9 +43,14 @@ import { UpdateReuse } from './update-reuse.js';
 
 const REPLAY_WRITE_CHUNK_BYTES = 256 * 1024;
 
+/** Entries per batch of a scan (`dlq store copy`). */
+const SCAN_BATCH = 5000;
+
 export class FileStore implements DlqStore {
+  /** The entries each plan of this store selects, in send order (what its replay session hands out). */
+  private readonly planned = new WeakMap<ReplayPlan, readonly DlqEntry[]>();
   /**
-   * What the last readAll read, for the replay session's first save: a replay reads every entry
+   * What the last readAll (or planReplay) read, for the replay session's first save: a replay reads every entry
    * to select from, and without this its first save (2 s in) read and parsed the whole file again
    * while requests were waiting (issue #13). Trusted only while the file keeps its identity.
    */
@@ -202,6 +213,73 @@ export class FileStore implements DlqStore {
     );
   }
 
+  async scan(): Promise<EntryScan | undefined> {
+    // The file is read whole (it is one JSON array); handed out in batches like any store's.
+    const { entries, exists } = await readDlqFile(this.path);
+    if (!exists) return undefined;
+    return {
+      count: entries.length,
+      batches: async function* () {
+        for (let start = 0; start < entries.length; start += SCAN_BATCH) yield entries.slice(start, start + SCAN_BATCH);
+      },
+    };
+  }
+
+  async putStream(source: () => AsyncIterable<readonly DlqEntry[]>, options: { lockTimeoutMs?: number }): Promise<StreamCounts> {
+    let added = 0;
+    let updated = 0;
+    let copied = 0;
+    await rewriteDlqFileFrom(
+      this.path,
+      async function* ({ entries }) {
+        // Entries already there keep their place (replaced by the source's version); new ones
+        // follow in source order. With entries there, a first pass finds the replacements.
+        const at = new Map(entries.map((e, i) => [e.delivery_id, i]));
+        if (entries.length > 0) {
+          const out = entries.slice();
+          for await (const batch of source()) {
+            for (const entry of batch) {
+              const i = at.get(entry.delivery_id);
+              if (i !== undefined) out[i] = entry;
+            }
+          }
+          for (let start = 0; start < out.length; start += SCAN_BATCH) yield out.slice(start, start + SCAN_BATCH);
+        }
+        for await (const batch of source()) {
+          copied += batch.length;
+          const fresh = batch.filter((e) => !at.has(e.delivery_id));
+          added += fresh.length;
+          updated += batch.length - fresh.length;
+          if (fresh.length > 0) yield fresh;
+        }
+      },
+      options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs },
+    );
+    // rewriteDlqFileFrom read the file back and compared every byte: all of them are there.
+    return { added, updated, copied, verified: copied, missing: 0, different: 0 };
+  }
+
+  async planReplay(selection: ReplaySelection): Promise<ReplayPlan> {
+    // One machine, one file: the selection is made in memory (entries/select-for-replay.ts), as
+    // always, from a read that seeds the replay session's first save (this.reuse).
+    const { entries, exists } = await readDlqFile(this.path, { reuse: this.reuse });
+    if (!exists) throw new DlqFileError(this.path, 'no DLQ file (run dlq fetch first)');
+    const hasRoute = selection.routing?.(entries);
+    const chosen = selectForReplay(entries, {
+      ids: selection.ids,
+      // Like `dlq list`: --webhook <name> also matches seven-field entries another entry names.
+      filter: buildFilter(selection.filter, selection.now, selection.filter.webhook === undefined ? undefined : entries),
+      force: selection.force,
+      maxReplays: selection.maxReplays,
+      ...(hasRoute ? { hasRoute } : {}),
+      order: selection.order,
+      limit: selection.limit,
+    });
+    const plan = planOfSelection(chosen);
+    this.planned.set(plan, chosen.toSend);
+    return plan;
+  }
+
   replaySession(options: ReplaySessionOptions): ReplaySession {
     const lockOptions: LockOptions = {
       lockTimeoutMs: options.lockTimeoutMs,
@@ -214,8 +292,9 @@ export class FileStore implements DlqStore {
     };
     const recorder = new ResultRecorder(this.path, lockOptions);
     // One machine, one file lock: the selection is this run's alone, in order.
+    const entries = this.planned.get(options.plan);
+    if (entries === undefined) throw new Error('replaySession: the plan was not made by this store');
     let next = 0;
-    const entries = options.entries;
     return {
       proveWritable: () => proveDlqWritable(this.path, lockOptions),
       unsavedIds: () => recorder.unsavedIds(),

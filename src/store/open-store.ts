@@ -8,14 +8,15 @@ import { resolveStoreSpec, type StoreFlags, type StoreSpec } from './store-url.j
 
 export type { StoreFlags };
 
-export async function openStoreSpec(spec: StoreSpec): Promise<DlqStore> {
+/** `env`: the command's effective environment (--env-file included); PostgreSQL reads its PG* variables. */
+export async function openStoreSpec(spec: StoreSpec, env: NodeJS.ProcessEnv): Promise<DlqStore> {
   if (spec.kind === 'file') return new FileStore(spec.path);
   const { PostgresStore } = await import('./postgres/postgres-store.js');
-  return PostgresStore.open(spec.url, spec.location);
+  return PostgresStore.open(spec.url, spec.location, env);
 }
 
 export function openStore(flags: StoreFlags, env: NodeJS.ProcessEnv, cwd: string): Promise<DlqStore> {
-  return openStoreSpec(resolveStoreSpec(flags, env, cwd));
+  return openStoreSpec(resolveStoreSpec(flags, env, cwd), env);
 }
 
 /** Runs `use` on the store and always closes it (a PostgreSQL pool would otherwise keep the process alive). */

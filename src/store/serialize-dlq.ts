@@ -100,3 +100,46 @@ export function* serializeDlqChunks(
   }
   if (used > 0) yield buffer.subarray(0, used);
 }
+
+/**
+ * The same layout as serializeDlqChunks, for entries that arrive in batches (a copy streaming out
+ * of another store): never more than one batch and one chunk in memory. `onEntry` sees each entry
+ * as it is written (checks, counts).
+ */
+export async function* serializeDlqStream(
+  batches: AsyncIterable<readonly DlqEntry[]>,
+  onEntry: (entry: DlqEntry, index: number) => void,
+  chunkBytes: number = DEFAULT_WRITE_CHUNK_BYTES,
+): AsyncGenerator<Buffer, void, undefined> {
+  const size = Math.max(64, chunkBytes);
+  let buffer = Buffer.allocUnsafe(size);
+  let used = 0;
+  let index = 0;
+  const pending: Buffer[] = [];
+  const put = (text: string) => {
+    if (used + text.length * 3 > size) {
+      if (used > 0) pending.push(buffer.subarray(0, used));
+      buffer = Buffer.allocUnsafe(size);
+      used = 0;
+      if (text.length * 3 > size) {
+        pending.push(Buffer.from(text, 'utf8'));
+        return;
+      }
+    }
+    used += buffer.write(text, used, 'utf8');
+  };
+  for await (const batch of batches) {
+    for (const entry of batch) {
+      onEntry(entry, index);
+      const json = JSON.stringify(entry);
+      if (typeof json !== 'string') throw new TypeError(`entry ${index + 1} cannot be serialised as JSON`);
+      put(index === 0 ? '[\n' : ',\n');
+      put(json);
+      index++;
+    }
+    yield* pending.splice(0);
+  }
+  put(index === 0 ? '[]\n' : '\n]\n');
+  yield* pending.splice(0);
+  if (used > 0) yield buffer.subarray(0, used);
+}

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DlqEntry } from '../../src/dlq-entry.js';
 import { formatDryRun, summarizeDryRun } from '../../src/replay/dry-run.js';
+import { planOfSelection } from '../../src/store/replay-plan.js';
 
 const e = (id: string, code: number, hook?: string): DlqEntry => ({ delivery_id: id, status_code: code, webhook_name: hook });
 
 test('counts by status code and webhook, most frequent first, and the first ids', () => {
   const toSend = [e('1', 503, 'Orders'), e('2', 500, 'Orders'), e('3', 503, 'Payments'), e('4', 503, 'Orders'), e('5', 503), e('6', 429, 'Orders')];
-  const s = summarizeDryRun({ toSend, skippedSucceeded: [e('9', 500)], skippedMaxReplays: [], skippedResolved: [], skippedNoPayload: [], skippedNoRoute: [], beyondLimit: 0 }, 'http://h/x');
+  const s = summarizeDryRun(planOfSelection({ toSend, skippedSucceeded: [e('9', 500)], skippedMaxReplays: [], skippedResolved: [], skippedNoPayload: [], skippedNoRoute: [], beyondLimit: 0 }), 'http://h/x');
   assert.equal(s.total, 6);
   assert.equal(s.skipped, 1);
   assert.deepEqual(s.byStatusCode, [
@@ -28,12 +29,12 @@ test('counts by status code and webhook, most frequent first, and the first ids'
 });
 
 test('nothing selected: one line', () => {
-  const s = summarizeDryRun({ toSend: [], skippedSucceeded: [], skippedMaxReplays: [], skippedResolved: [], skippedNoPayload: [], skippedNoRoute: [], beyondLimit: 0 }, 'http://h/x');
+  const s = summarizeDryRun(planOfSelection({ toSend: [], skippedSucceeded: [], skippedMaxReplays: [], skippedResolved: [], skippedNoPayload: [], skippedNoRoute: [], beyondLimit: 0 }), 'http://h/x');
   assert.equal(formatDryRun(s), 'dry run: would replay 0 dead letters to http://h/x; nothing sent, nothing changed\n');
 });
 
 test('names and ids from the file are shown escaped: no terminal control, no extra lines', () => {
-  const s = summarizeDryRun({ toSend: [e('a\nb', 503, 'Ord\u001b]0;pwn\u0007ers')], skippedSucceeded: [], skippedMaxReplays: [], skippedResolved: [], skippedNoPayload: [], skippedNoRoute: [], beyondLimit: 0 }, 'http://h/x');
+  const s = summarizeDryRun(planOfSelection({ toSend: [e('a\nb', 503, 'Ord\u001b]0;pwn\u0007ers')], skippedSucceeded: [], skippedMaxReplays: [], skippedResolved: [], skippedNoPayload: [], skippedNoRoute: [], beyondLimit: 0 }), 'http://h/x');
   const text = formatDryRun(s);
   assert.doesNotMatch(text, /[\u0000-\u0009\u000b-\u001f]/);
   assert.match(text, /by webhook: {5}Ord\\x1b\]0;pwn\\x07ers ×1/);
@@ -43,7 +44,7 @@ test('names and ids from the file are shown escaped: no terminal control, no ext
 
 test('entries without a payload are counted among the skipped', () => {
   const s = summarizeDryRun(
-    { toSend: [], skippedSucceeded: [], skippedMaxReplays: [], skippedResolved: [e('r', 500)], skippedNoPayload: [e('ev1', 503), e('ev2', 503)], skippedNoRoute: [], beyondLimit: 0 },
+    planOfSelection({ toSend: [], skippedSucceeded: [], skippedMaxReplays: [], skippedResolved: [e('r', 500)], skippedNoPayload: [e('ev1', 503), e('ev2', 503)], skippedNoRoute: [], beyondLimit: 0 }),
     'http://h/x',
   );
   assert.deepEqual([s.skipped, s.skippedNoPayload], [3, 2]);

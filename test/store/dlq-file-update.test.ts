@@ -2,8 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, symlinkSync, lstatSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DlqFileError } from '../../src/errors.js';
-import { readDlqFile, serializeDlq, serializeDlqChunks, updateDlqFile } from '../../src/store/dlq-file.js';
+import type { DlqEntry } from '../../src/dlq-entry.js';
+import { DlqFileError, StoreError } from '../../src/errors.js';
+import { readDlqFile, rewriteDlqFileFrom, serializeDlq, serializeDlqChunks, updateDlqFile } from '../../src/store/dlq-file.js';
 import { nodeStoreFs, type StoreFs } from '../../src/store/store-fs.js';
 import { entry, leftovers, tempDir } from '../support/store-helpers.js';
 
@@ -237,6 +238,50 @@ describe('file-system failures anywhere in an update', () => {
     );
     assert.equal(reads, 1);
     assert.deepEqual(readFileSync(file), before);
+    assert.deepEqual(leftovers(dir), []);
+  });
+});
+
+describe('rewriteDlqFileFrom (store copy into a file)', () => {
+  const batchesOf = async function* (entries: DlqEntry[], size: number, failAfter?: number) {
+    for (let start = 0, n = 0; start < entries.length; start += size, n++) {
+      if (failAfter !== undefined && n === failAfter) throw new StoreError('postgres://db', 'connection lost');
+      yield entries.slice(start, start + size);
+    }
+  };
+
+  it('writes what arrives in batches as serializeDlq would, whatever the chunk size', async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'dlq.json');
+    const entries = Array.from({ length: 30 }, (_, i) => entry(`s${i}`, { big: 'é漢😀'.repeat(i * 7) }));
+    for (const chunk of [64, 1000, 1 << 20]) {
+      const count = await rewriteDlqFileFrom(path, () => batchesOf(entries, 7), { writeChunkBytes: chunk });
+      assert.equal(count, 30);
+      assert.equal(readFileSync(path, 'utf8'), serializeDlq(entries), `chunk ${chunk}`);
+    }
+    await rewriteDlqFileFrom(path, () => batchesOf([], 7));
+    assert.equal(readFileSync(path, 'utf8'), '[]\n');
+    assert.deepEqual(leftovers(dir), []);
+  });
+
+  it('a source failing midway, or an invalid entry, leaves the file byte-for-byte as it was', async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'dlq.json');
+    writeFileSync(path, serializeDlq([entry('old')]));
+    const before = readFileSync(path);
+    const many = Array.from({ length: 20 }, (_, i) => entry(`n${i}`));
+    await assert.rejects(rewriteDlqFileFrom(path, () => batchesOf(many, 5, 2)), (e: unknown) => e instanceof StoreError && /connection lost/.test(e.message));
+    await assert.rejects(rewriteDlqFileFrom(path, () => batchesOf([entry('a'), { nope: 1 } as unknown as DlqEntry], 5)), /refusing to write: entry 2: no delivery_id/);
+    await assert.rejects(rewriteDlqFileFrom(path, () => batchesOf([entry('a'), entry('a')], 5)), /duplicate delivery_id "a"/);
+    // An id already in the file may only come back in its own place (the first entries), not again after them.
+    await assert.rejects(
+      rewriteDlqFileFrom(path, async function* ({ entries }) {
+        yield entries;
+        yield [entry('old')];
+      }),
+      /duplicate delivery_id "old"/,
+    );
+    assert.deepEqual(readFileSync(path), before);
     assert.deepEqual(leftovers(dir), []);
   });
 });

@@ -458,7 +458,7 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
     assert.ok(PRUNES.length > 5);
   });
 
-  test('prune of more rows than one batch (the PostgreSQL store streams 1,000 at a time): the same summary and archive', async () => {
+  test('prune of more rows than one batch (the PostgreSQL store streams 500 at a time): the same summary and archive', async () => {
     const many = makeDlqEntries(2600, { seed: 13, now: NOW });
     const texts: string[] = [];
     for (const url of await freshPair(many)) {
@@ -627,8 +627,9 @@ describe('the store contract, file and PostgreSQL alike', { skip }, () => {
   test('replay on PostgreSQL does not send an entry resolved after the selection was made, even with --force', async () => {
     const [, url] = await freshPair([entry('late-1'), entry('late-2'), entry('late-3', { replay_status: 'resolved' })]);
     const store = await open(url);
-    const selection = (await store.readAll()).entries;
-    const session = store.replaySession({ entries: selection, force: true, lockTimeoutMs: 1000 });
+    const plan = await store.planReplay({ ids: ['late-1', 'late-2', 'late-3'], filter: {}, now: NOW, force: true, maxReplays: undefined, order: 'oldest', limit: undefined });
+    assert.equal(plan.total, 3);
+    const session = store.replaySession({ plan, lockTimeoutMs: 1000 });
     try {
       await store.resolveEntries({ ids: ['late-2'], filter: {}, now: NOW, change: { undo: false, at: NOW.toISOString() }, lockTimeoutMs: 1000 });
       const handed: string[] = [];

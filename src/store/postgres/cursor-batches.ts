@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 
-export const CURSOR_BATCH_ROWS = 1000;
+export const CURSOR_BATCH_ROWS = 500;
 
 export async function* cursorBatches(
   client: pg.ClientBase,

@@ -4,8 +4,8 @@
  * SQL in entry-sql.ts, distributed replay in replay-session.ts.
  *
  * Connections: the URL as given (libpq style, `sslmode` included); the usual PG* variables
- * (PGHOST, PGUSER, PGPASSWORD, PGSSLMODE, ...) fill in what it leaves out (node-postgres reads
- * them). Every failure to reach or use the database is a StoreError (exit 6) naming the URL
+ * (PGHOST, PGUSER, PGPASSWORD, PGSSLMODE, ...) of the command's environment, --env-file included,
+ * fill in what it leaves out (connection-config.ts). Every failure to reach or use the database is a StoreError (exit 6) naming the URL
  * without its password.
  */
 import type pg from 'pg';
@@ -21,6 +21,7 @@ import { sortEntries } from '../../entries/sort-entries.js';
 import type {
   DlqStore,
   EntryPage,
+  EntryScan,
   EntryQuery,
   GroupQuery,
   MergeCounts,
@@ -28,22 +29,30 @@ import type {
   PruneOutcome,
   PruneRequest,
   PutCounts,
+  ReplayPlan,
+  ReplaySelection,
   ReplaySession,
   ReplaySessionOptions,
   ResolveRequest,
   ResolveResult,
+  StreamCounts,
 } from '../dlq-store.js';
 import { orderBy, whereClause, type WhereClause } from './entry-sql.js';
 import { MAX_CANDIDATES } from '../../entries/resolve-ids.js';
 import { lookupError, prefixPattern } from './id-lookup.js';
 import { BATCH_ROWS, insertEntries, putWholeEntries } from './entry-writes.js';
 import { HARVEST_STATE_VERSION, parseHarvestState, sameHarvestState, type HarvestState } from '../harvest-state.js';
+import { clientConfig } from './connection-config.js';
 import { currentVersion, migrate } from './migrations.js';
 import { decodeAttempt, decodeEntry, encodeEntry, ENTRY_COLUMN_NAMES } from './row-codec.js';
 import { pruneEntries, TOMBSTONE_LOCK } from './prune-entries.js';
 import { PostgresReplaySession } from './replay-session.js';
 import { resolveEntries } from './resolve-entries.js';
 import { pg as pgClient } from './pg-client.js';
+import { planReplay, type PlannedReplay } from './replay-selection.js';
+
+/** Entries per batch of a scan (`dlq store copy`, readAll). */
+const SCAN_ROWS = 5000;
 
 /** Any fixed number: the advisory lock that serialises watermark updates (pg_advisory_xact_lock). */
 const WATERMARK_LOCK = 0x646c7177; // "dlqw"
@@ -68,8 +77,8 @@ export class PostgresStore implements DlqStore {
   ) {}
 
   /** Connects and applies any missing migrations. */
-  static async open(url: string, location: string): Promise<PostgresStore> {
-    const pool = new pgClient.Pool({ connectionString: url, max: 4, application_name: 'dlq', connectionTimeoutMillis: 30_000 });
+  static async open(url: string, location: string, env: NodeJS.ProcessEnv): Promise<PostgresStore> {
+    const pool = new pgClient.Pool({ ...clientConfig(url, env), max: 4, application_name: 'dlq', connectionTimeoutMillis: 30_000 });
     // An idle connection dropped by the server must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
     const store = new PostgresStore(pool, location);
@@ -104,35 +113,28 @@ export class PostgresStore implements DlqStore {
    * `work` inside one transaction (rolled back on any error). With `lockTimeoutMs`, a lock held
    * by another run longer than that (rows, an advisory lock) is LockBusyError (exit 75), as a busy file is.
    */
-  async transaction<T>(work: (client: pg.PoolClient) => Promise<T>, options: { lockTimeoutMs?: number } = {}): Promise<T> {
+  transaction<T>(work: (client: pg.PoolClient) => Promise<T>, options: { lockTimeoutMs?: number } = {}): Promise<T> {
+    return this.use((client) => this.transactionOn(client, work, options));
+  }
+
+  /** transaction() on a connection the caller holds (one that keeps session state, a temp table). */
+  async transactionOn<C extends pg.ClientBase, T>(client: C, work: (client: C) => Promise<T>, options: { lockTimeoutMs?: number } = {}): Promise<T> {
     const { lockTimeoutMs } = options;
+    await client.query('BEGIN');
     try {
-      return await this.inTransaction(async (client) => {
-        if (lockTimeoutMs !== undefined) await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
-        return work(client);
-      });
+      if (lockTimeoutMs !== undefined) await client.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`);
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
     } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
       // 55P03 lock_not_available: what lock_timeout raises.
-      if (lockTimeoutMs !== undefined && error instanceof StoreError && (error.cause as { code?: unknown } | undefined)?.code === '55P03') {
+      if (lockTimeoutMs !== undefined && (error as { code?: unknown }).code === '55P03') {
         const waited = Math.round(lockTimeoutMs / 100) / 10;
         throw new LockBusyError(this.location, `${this.location} is busy: another run holds the entries (gave up after ${waited}s; see --lock-timeout); nothing was changed`);
       }
       throw error;
     }
-  }
-
-  private inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return this.use(async (client) => {
-      await client.query('BEGIN');
-      try {
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
   }
 
   async check(): Promise<void> {
@@ -283,26 +285,54 @@ export class PostgresStore implements DlqStore {
 
   async readAll(): Promise<{ entries: DlqEntry[]; exists: boolean }> {
     const entries: DlqEntry[] = [];
-    await this.scanAll(async (batch) => {
-      entries.push(...batch);
-    });
+    for await (const batch of this.scanBatches()) entries.push(...batch);
     return { entries, exists: true };
   }
 
-  /** Every entry, whole, in store order, in batches (bounded memory for `store copy`). */
-  async scanAll(onBatch: (entries: DlqEntry[]) => Promise<void>, batchRows = 5000): Promise<void> {
-    let after = -1n;
+  async scan(): Promise<EntryScan> {
+    return { count: await this.count(), batches: () => this.scanBatches() };
+  }
+
+  /** Every entry, whole, in store order (seq), keyset-paginated: each batch its own short query. */
+  async *scanBatches(batchRows = SCAN_ROWS): AsyncGenerator<DlqEntry[]> {
+    let after = '-1';
     for (;;) {
       const batch = await this.use(async (client) => {
-        const found = await client.query(`SELECT seq, ${WHOLE_COLUMNS} FROM dlq_entries WHERE seq > $1 ORDER BY seq LIMIT ${batchRows}`, [after.toString()]);
+        const found = await client.query(`SELECT seq::text AS seq_text, ${WHOLE_COLUMNS} FROM dlq_entries WHERE seq > $1::int8 ORDER BY seq LIMIT ${batchRows}`, [after]);
         const last = found.rows[found.rows.length - 1];
-        if (last) after = BigInt(last['seq'] as string);
+        if (last) after = last['seq_text'] as string;
         return this.wholeEntries(client, found.rows);
       });
       if (batch.length === 0) return;
-      await onBatch(batch);
+      yield batch;
       if (batch.length < batchRows) return;
     }
+  }
+
+  /** Each batch in its own transaction (batched INSERT … ON CONFLICT), then read back and compared. */
+  async putStream(source: () => AsyncIterable<readonly DlqEntry[]>): Promise<StreamCounts> {
+    const counts: StreamCounts = { added: 0, updated: 0, copied: 0, verified: 0, missing: 0, different: 0 };
+    for await (const batch of source()) {
+      const put = await this.transaction((client) => putWholeEntries(client, batch));
+      counts.added += put.added;
+      counts.updated += put.updated;
+      counts.copied += batch.length;
+      // The last of a repeated id wins, as in putWholeEntries.
+      const expected = new Map(batch.map((e) => [e.delivery_id, e]));
+      const back = await this.use(async (client) => {
+        const found = await client.query(`SELECT ${WHOLE_COLUMNS} FROM dlq_entries WHERE delivery_id = ANY($1::text[])`, [[...expected.keys()]]);
+        return this.wholeEntries(client, found.rows);
+      });
+      const got = new Map(back.map((e) => [e.delivery_id, JSON.stringify(e)]));
+      for (const [id, entry] of expected) {
+        const text = got.get(id);
+        if (text === undefined) counts.missing++;
+        else if (text !== JSON.stringify(entry)) counts.different++;
+        else counts.verified++;
+      }
+      counts.verified += batch.length - expected.size;
+    }
+    return counts;
   }
 
   async count(): Promise<number> {
@@ -441,8 +471,17 @@ export class PostgresStore implements DlqStore {
     return this.transaction((client) => putWholeEntries(client, entries));
   }
 
+  /** The SQL and bounds each plan of this store selects (what its replay session claims from). */
+  private readonly planned = new WeakMap<ReplayPlan, PlannedReplay>();
+
+  async planReplay(selection: ReplaySelection): Promise<ReplayPlan> {
+    const { plan, planned } = await this.use((client) => planReplay(client, selection));
+    this.planned.set(plan, planned);
+    return plan;
+  }
+
   replaySession(options: ReplaySessionOptions): ReplaySession {
-    return new PostgresReplaySession(this, options);
+    return new PostgresReplaySession(this, options, this.planned.get(options.plan));
   }
 
   async migrate(): Promise<{ version: number; applied: number[] }> {

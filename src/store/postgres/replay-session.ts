@@ -5,6 +5,8 @@
  * - Claims: a worker takes a small batch with `SELECT … FOR UPDATE SKIP LOCKED` (workers never
  *   wait on each other's rows) and marks it `claimed_by` = this run, `lease_until` = now + lease.
  *   The claim is its own short transaction; no transaction is ever open across an HTTP request.
+ *   The batch is the next rows of the selection in send order (replay-selection.ts's SQL, keyset
+ *   paginated from the last row claimed): the selection is never held in memory.
  * - Each try is recorded in its own short transaction (a dlq_replays row, the entry's
  *   replay_status and last_try_at), as soon as it ends.
  * - When the run is done with an entry it releases the claim. An entry counts as handled for every
@@ -23,35 +25,33 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import { isSuccessStatus, replayStatusOf, type DlqEntry, type ReplayAttempt } from '../../dlq-entry.js';
+import { isSuccessStatus, type DlqEntry, type ReplayAttempt } from '../../dlq-entry.js';
 import { abortableSleep } from '../../sleep.js';
 import { StoreError } from '../../errors.js';
 import type { ReplaySession, ReplaySessionOptions } from '../dlq-store.js';
 import { encodeAttempt, ATTEMPT_COLUMN_NAMES } from './row-codec.js';
+import { partOrder, partRange, SEND_PARTS, type PlannedReplay, type SendKey } from './replay-selection.js';
 import type { PostgresStore } from './postgres-store.js';
 import { WHOLE_COLUMNS } from './postgres-store.js';
 
 export const DEFAULT_LEASE_MS = 60_000;
-/** How far into the selection a claim looks first (keeps the claim cheap and in order). */
-const CLAIM_WINDOW = 64;
 
 export class PostgresReplaySession implements ReplaySession {
   private readonly me = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly leaseMs: number;
   private readonly batch: number;
-  /** Selection ids that were resolved when selected: named by id with --force (select-entries.ts). */
-  private readonly resolvedInSelection: string[];
-  /** Selection ids not yet claimed by this run nor seen handled by another, in order. */
-  private remaining: string[];
+  private readonly planned: PlannedReplay;
+  /** The last entry this run claimed in send order: the next claim looks after it (keyset pagination). */
+  private cursor: SendKey | undefined;
+  /** false once the first pass reached the end: claims then sweep the whole selection for what others left. */
+  private firstPass = true;
+  /** Entries this run handed back untried (a tripped breaker, a stop): never claimed again by this run. */
+  private readonly passed = new Set<string>();
   private readonly queue: DlqEntry[] = [];
   private readonly held = new Set<string>();
   private claiming: Promise<void> | undefined;
   private exhausted = false;
   private handedOut = 0;
-  private othersTook = 0;
-  /** Ids looked at since the last successful claim (to tell "all held by others" from "look further"). */
-  private examined = 0;
-  private startedAt: string | undefined;
   private writes: Promise<void> = Promise.resolve();
   private failed: { id: string; write: () => Promise<void> }[] = [];
   /** Tries queued or being written, by delivery id (what unsavedIds reports). */
@@ -62,11 +62,12 @@ export class PostgresReplaySession implements ReplaySession {
 
   constructor(
     private readonly store: PostgresStore,
-    private readonly options: ReplaySessionOptions,
+    options: ReplaySessionOptions,
+    planned: PlannedReplay | undefined,
   ) {
+    if (planned === undefined) throw new Error('replaySession: the plan was not made by this store');
+    this.planned = planned;
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-    this.remaining = options.entries.map((e) => e.delivery_id);
-    this.resolvedInSelection = options.entries.filter((e) => replayStatusOf(e) === 'resolved').map((e) => e.delivery_id);
     // Small batches: what a run holds but has not started yet is what others cannot take.
     this.batch = 8;
   }
@@ -101,74 +102,113 @@ export class PostgresReplaySession implements ReplaySession {
     return entry;
   }
 
+  /**
+   * Claims the next few entries of the selection. First pass: in send order after the cursor
+   * (rows other runs hold or handled are passed by). Then sweeps: the whole selection again, for
+   * rows other runs released untried or whose lease expired; while other runs still hold some,
+   * waits and sweeps again, so every entry is handled when the last run ends.
+   */
   private async claim(): Promise<void> {
-    if (this.remaining.length === 0) {
+    // Never more than the plan's total (rows fetched meanwhile wait for a later run).
+    const want = Math.min(this.batch, this.planned.total - this.handedOut - this.queue.length);
+    if (want <= 0) {
       this.exhausted = true;
       return;
     }
-    this.startedAt ??= await this.store.use(async (c) => (await c.query<{ t: string }>('SELECT now()::text AS t')).rows[0]?.t as string);
-    // A resolved entry is claimed only when the selection holds it resolved (named by id with
-    // --force, select-entries.ts): one resolved after the selection was made is not sent.
-    // `$n`: the parameter holding those ids.
-    const claimable = (n: number) =>
-      `((replay_state <> 'resolved'${this.options.force ? '' : ` AND replay_state <> 'succeeded'`}) OR (replay_state = 'resolved' AND delivery_id = ANY($${n}::text[]))) AND ` +
-      `((claimed_by IS NULL AND (last_try_at IS NULL OR last_try_at < $2::timestamptz)) OR (claimed_by IS NOT NULL AND lease_until < now()))`;
-    // Claims follow the selection's order (--order): always among the next few ids of it.
-    const window = this.remaining.slice(0, CLAIM_WINDOW);
-    const claimed = await this.claimAmong(window, claimable(5));
+    const claimed = await this.claimBatch(want);
     if (claimed.length > 0) {
-      const ids = new Set(claimed.map((e) => e.delivery_id));
-      this.remaining = this.remaining.filter((id) => !ids.has(id));
-      for (const e of claimed) this.held.add(e.delivery_id);
-      this.queue.push(...claimed);
-      this.examined = 0;
+      if (this.firstPass) {
+        const last = claimed[claimed.length - 1] as { key: SendKey };
+        this.cursor = last.key;
+      }
+      for (const { entry } of claimed) {
+        this.held.add(entry.delivery_id);
+        this.queue.push(entry);
+      }
       this.startRenewing();
       return;
     }
-    // Nothing claimable in the window: drop what others handled (or what is gone), and move what
-    // others hold now to the back (it comes round again: if its run dies, its lease expires).
-    const state = await this.store.use((c) =>
-      c.query<{ delivery_id: string; held: boolean }>(
-        `SELECT delivery_id, (claimed_by IS NOT NULL AND lease_until >= now()) AS held FROM dlq_entries
-         WHERE delivery_id = ANY($1::text[]) AND (${claimable(3)} OR (claimed_by IS NOT NULL AND lease_until >= now()))`,
-        [window, this.startedAt, this.resolvedInSelection],
-      ),
-    );
-    const held = new Set(state.rows.filter((r) => r.held).map((r) => r.delivery_id));
-    const open = new Set(state.rows.filter((r) => !r.held).map((r) => r.delivery_id));
-    const rest = this.remaining.slice(window.length);
-    const done = window.filter((id) => !held.has(id) && !open.has(id)).length;
-    this.othersTook += done;
-    this.remaining = [...window.filter((id) => open.has(id)), ...rest, ...window.filter((id) => held.has(id))];
-    if (this.remaining.length === 0) {
+    if (this.firstPass) {
+      this.firstPass = false;
+      return;
+    }
+    // Nothing claimable: done, unless other runs still hold (or are just claiming) some of it.
+    if (!(await this.othersHoldSome())) {
       this.exhausted = true;
       return;
     }
-    // Everything left is held by other runs: wait for them to finish (or their leases to expire).
-    this.examined += window.length - done;
-    if (open.size === 0 && this.examined >= this.remaining.length) {
-      this.examined = 0;
-      await abortableSleep(Math.min(1000, Math.max(50, this.leaseMs / 4)));
-    }
+    await abortableSleep(Math.min(1000, Math.max(50, this.leaseMs / 4)));
   }
 
-  /** One short transaction: lock up to a batch of claimable rows among `ids` (in their order), skipping locked ones, and lease them. */
-  private claimAmong(ids: readonly string[], claimable: string): Promise<DlqEntry[]> {
+  /** The plan's parameters, then those a statement adds. */
+  private parameters(): { params: unknown[]; p: (value: unknown) => string } {
+    const params = [...this.planned.sql.params];
+    return {
+      params,
+      p: (value: unknown) => {
+        params.push(value);
+        return `$${params.length}`;
+      },
+    };
+  }
+
+  /**
+   * One short transaction: lock up to `want` claimable rows in send order (each part of it, see
+   * replay-selection.ts, after the cursor on the first pass), skipping locked ones, and lease them.
+   */
+  private claimBatch(want: number): Promise<{ entry: DlqEntry; key: SendKey }[]> {
+    const { sql, startedAt, boundary } = this.planned;
     return this.store.transaction(async (client) => {
-      const found = await client.query(
-        `WITH picked AS (
-           SELECT delivery_id FROM dlq_entries
-           WHERE delivery_id = ANY($1::text[]) AND ${claimable}
-           ORDER BY array_position($1::text[], delivery_id::text) LIMIT ${this.batch} FOR UPDATE SKIP LOCKED)
-         UPDATE dlq_entries e SET claimed_by = $3, lease_until = now() + make_interval(secs => $4)
-         FROM picked WHERE e.delivery_id = picked.delivery_id
-         RETURNING ${WHOLE_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}`,
-        [ids, this.startedAt, this.me, this.leaseMs / 1000, this.resolvedInSelection],
-      );
-      const order = new Map(ids.map((id, i) => [id, i]));
-      const rows = found.rows.sort((a, b) => (order.get(a['delivery_id'] as string) ?? 0) - (order.get(b['delivery_id'] as string) ?? 0));
-      return this.store.wholeEntries(client, rows);
+      const out: { entry: DlqEntry; key: SendKey }[] = [];
+      for (const part of SEND_PARTS) {
+        if (out.length >= want) break;
+        const { params, p } = this.parameters();
+        const range = partRange(part, sql.descending, { after: this.firstPass ? this.cursor : undefined, upTo: boundary }, p);
+        if (range === undefined) continue;
+        const conds = [sql.where, `(${sql.category}) = 'send'`, ...range];
+        // Not held, and not tried since this run started (another run handled it); or its lease expired.
+        conds.push(
+          `((e.claimed_by IS NULL AND (e.last_try_at IS NULL OR e.last_try_at < ${p(startedAt)}::timestamptz)) OR (e.claimed_by IS NOT NULL AND e.lease_until < now()))`,
+        );
+        if (!this.firstPass && this.passed.size > 0) conds.push(`NOT (e.delivery_id = ANY(${p([...this.passed])}::text[]))`);
+        const found = await client.query(
+          `WITH picked AS (
+             SELECT e.delivery_id FROM dlq_entries e WHERE ${conds.join(' AND ')}
+             ORDER BY ${partOrder(part, sql.descending)} LIMIT ${want - out.length} FOR UPDATE OF e SKIP LOCKED),
+           claimed AS (
+             UPDATE dlq_entries e SET claimed_by = ${p(this.me)}, lease_until = now() + make_interval(secs => ${p(this.leaseMs / 1000)})
+             FROM picked WHERE e.delivery_id = picked.delivery_id
+             RETURNING e.ts_ms::text AS key_ts, ${WHOLE_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}, e.ts_ms)
+           SELECT * FROM claimed e ORDER BY ${partOrder(part, sql.descending)}`,
+          params,
+        );
+        const entries = await this.store.wholeEntries(client, found.rows);
+        entries.forEach((entry, i) => {
+          const row = found.rows[i] as { key_ts: string | null; delivery_id: string };
+          out.push({ entry, key: { ts: row.key_ts, id: row.delivery_id } });
+        });
+      }
+      return out;
     });
+  }
+
+  /** Whether rows of the selection are held by other runs (or claimable but locked: being claimed right now). */
+  private async othersHoldSome(): Promise<boolean> {
+    const { sql, boundary, startedAt } = this.planned;
+    const { params, p } = this.parameters();
+    const conds = [sql.where, `(${sql.category}) = 'send'`];
+    if (boundary) {
+      // At or before the boundary: either part's range.
+      const ranges = SEND_PARTS.map((part) => partRange(part, sql.descending, { upTo: boundary }, p)).filter((r): r is string[] => r !== undefined);
+      conds.push(`(${ranges.map((r) => `(${r.join(' AND ')})`).join(' OR ')})`);
+    }
+    conds.push(
+      `((e.claimed_by IS NOT NULL AND e.claimed_by <> ${p(this.me)} AND e.lease_until >= now()) OR ` +
+        `(e.claimed_by IS NULL AND (e.last_try_at IS NULL OR e.last_try_at < ${p(startedAt)}::timestamptz)))`,
+    );
+    if (this.passed.size > 0) conds.push(`NOT (e.delivery_id = ANY(${p([...this.passed])}::text[]))`);
+    const { rows } = await this.store.use((c) => c.query(`SELECT 1 FROM dlq_entries e WHERE ${conds.join(' AND ')} LIMIT 1`, params));
+    return rows.length > 0;
   }
 
   private startRenewing(): void {
@@ -231,6 +271,7 @@ export class PostgresReplaySession implements ReplaySession {
 
   release(deliveryId: string, tried: boolean): void {
     this.held.delete(deliveryId);
+    if (!tried) this.passed.add(deliveryId);
     this.enqueue(deliveryId, async () => {
       await this.store.use((c) =>
         c.query(
@@ -271,7 +312,8 @@ export class PostgresReplaySession implements ReplaySession {
   }
 
   takenByOthers(): number {
-    return this.exhausted ? this.othersTook : 0;
+    // The plan counted them; what this run did not get, other runs handled (or it is gone).
+    return this.exhausted ? Math.max(0, this.planned.total - this.handedOut) : 0;
   }
 
   async close(): Promise<void> {

@@ -47,11 +47,11 @@ export async function resolveEntries(store: PostgresStore, request: ResolveReque
         target = 'e.delivery_id = ANY($1::text[])';
         params = [ids];
       }
-      // Locks the selection (a concurrent replay's record waits) and counts it.
-      const total = (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM dlq_entries e WHERE ${target} FOR UPDATE) t`, params)).rows[0]?.n ?? 0;
-      const wanted = change.undo ? `e.replay_state = 'resolved'` : `e.replay_state <> 'resolved'`;
-      const changed: { delivery_id: string; seq: string }[] = [];
       const targetParams = params;
+      // After the change, every selected entry is in the wanted state: those the change did not
+      // touch were already (counted without locking them: a lock writes every row it takes).
+      const selected = async () => (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM dlq_entries e WHERE ${target}`, targetParams)).rows[0]?.n ?? 0;
+      const wanted = change.undo ? `e.replay_state = 'resolved'` : `e.replay_state <> 'resolved'`;
       // resolve's SET takes two more parameters; undo's none.
       if (!change.undo) params = [...params, change.at, change.note ?? null];
       const at = `$${params.length - 1}`;
@@ -65,16 +65,21 @@ export async function resolveEntries(store: PostgresStore, request: ResolveReque
                    || CASE WHEN ${note}::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('resolved_note', ${note}::text) END,
            key_order = CASE WHEN ${note}::text IS NULL THEN dlq_with_key(dlq_with_key(e.key_order, 'replay_status'), 'resolved_at')
                        ELSE dlq_with_key(dlq_with_key(dlq_with_key(e.key_order, 'replay_status'), 'resolved_at'), 'resolved_note') END`;
-      const updated = await client.query<{ delivery_id: string; seq: string }>(
-        `UPDATE dlq_entries e SET ${set} WHERE ${target} AND ${wanted} AND e.raw_json IS NULL RETURNING e.delivery_id, e.seq`,
-        params,
-      );
-      changed.push(...updated.rows);
-      changed.push(...(await resolveRaw(store, client, `${target} AND ${wanted} AND e.raw_json IS NOT NULL`, targetParams, request)));
+      // Entries kept as raw JSON text first (usually none); then one UPDATE for all the others.
+      const raw = await resolveRaw(store, client, `${target} AND ${wanted} AND e.raw_json IS NOT NULL`, targetParams, request);
+      const update = `WITH u AS (UPDATE dlq_entries e SET ${set} WHERE ${target} AND ${wanted} AND e.raw_json IS NULL RETURNING e.delivery_id, e.seq)`;
+      if (named === undefined && raw.length === 0) {
+        // Store order from the server, as bare arrays: a million ids stay a few tens of MB.
+        const { rows } = await client.query<[string]>({ text: `${update} SELECT delivery_id FROM u ORDER BY seq`, values: params, rowMode: 'array' });
+        return { changed: rows.map((r) => r[0]), unchanged: Math.max(0, (await selected()) - rows.length) };
+      }
+      const { rows } = await client.query<{ delivery_id: string; seq: string }>(`${update} SELECT delivery_id, seq FROM u`, params);
+      const changed = [...raw];
+      for (const r of rows) changed.push(r);
       // As the file store: argument order for ids, else store order.
       const order = named ? new Map(named.map((id, i) => [id, i])) : undefined;
       changed.sort((a, b) => (order ? (order.get(a.delivery_id) ?? 0) - (order.get(b.delivery_id) ?? 0) : Number(BigInt(a.seq) - BigInt(b.seq))));
-      return { changed: changed.map((c) => c.delivery_id), unchanged: Math.max(0, total - changed.length) };
+      return { changed: changed.map((c) => c.delivery_id), unchanged: Math.max(0, (await selected()) - changed.length) };
     },
     { lockTimeoutMs: request.lockTimeoutMs },
   );

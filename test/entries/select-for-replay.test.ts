@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { DlqEntry, ReplayAttempt } from '../../src/dlq-entry.js';
 import { UsageError } from '../../src/errors.js';
-import { failedReplayRuns, selectForReplay } from '../../src/replay/select-entries.js';
+import { failedReplayRuns, selectForReplay } from '../../src/entries/select-for-replay.js';
 
 const attempt = (status: number | null, run?: string): ReplayAttempt => ({
   at: '2026-01-01T00:00:00.000Z',

@@ -1,5 +1,6 @@
 /**
- * Which entries a replay run sends.
+ * Which entries a replay run sends: the rules, run in memory by the file store (the PostgreSQL
+ * store runs the same rules in SQL, store/postgres/replay-selection.ts).
  *
  * - Ids (full or unique prefix) pick entries; filters (the `dlq list` flags) pick or narrow;
  *   with neither, every entry is a candidate.
@@ -14,9 +15,9 @@
  *   need "started" before "ended"), and --limit keeps the first n of that order (a canary).
  */
 import { isSuccessStatus, replayStatusOf, type DlqEntry, type ReplayAttempt } from '../dlq-entry.js';
-import type { ReplayOrder } from '../entries/fields.js';
-import { resolveIds } from '../entries/resolve-ids.js';
-import { sortEntries } from '../entries/sort-entries.js';
+import type { ReplayOrder } from './fields.js';
+import { resolveIds } from './resolve-ids.js';
+import { sortEntries } from './sort-entries.js';
 
 export interface SelectionInput {
   ids: readonly string[];
@@ -58,8 +59,8 @@ export function hasPayload(entry: DlqEntry): boolean {
   return entry.request_body !== null && entry.request_body !== undefined;
 }
 
-export function noPayloadResult(entry: DlqEntry): SkippedResult {
-  return { delivery_id: entry.delivery_id, status: 'skipped', reason: 'no payload', http_status: null, attempts: 0, error: null };
+export function noPayloadResult(deliveryId: string): SkippedResult {
+  return { delivery_id: deliveryId, status: 'skipped', reason: 'no payload', http_status: null, attempts: 0, error: null };
 }
 
 export function selectForReplay(entries: readonly DlqEntry[], input: SelectionInput): Selection {
