@@ -404,12 +404,15 @@ async function postgresCases(): Promise<void> {
     const prefix = ((await firstPage()).rows[0]?.delivery_id ?? '').slice(0, 8);
     const lists: Measured[] = [];
     const inspects: Measured[] = [];
+    const starts: Measured[] = [];
     for (let i = 0; i < REPEATS; i++) {
       lists.push(await measure(noServer, [BIN, 'list', '--status-code', '503', '--limit', '20'], pgEnv(big), (out) => lines(out) - 1));
       inspects.push(await measure(noServer, [BIN, 'inspect', prefix, '--json'], pgEnv(big), (out) => (out.length > 0 ? 1 : 0)));
+      starts.push(await measure(noServer, [BIN, '--version'], {}, lines));
     }
     repeatedRow(onlyPostgresReads ? label : '', 'dlq list --status-code 503 --limit 20', lists);
     repeatedRow('', 'dlq inspect <8-char prefix>', inspects);
+    repeatedRow('', 'dlq --version (Node start-up alone, for scale)', starts);
     if (onlyPostgresReads) return;
 
     // Replay over 1,000,000 entries: the selection is counted in SQL and claimed a few at a time.
