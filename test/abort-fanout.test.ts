@@ -35,3 +35,35 @@ test('run() releases its link when fn settles; a link can be aborted alone; clos
   f2.close();
   assert.equal(getEventListeners(other.signal, 'abort').length, 0);
 });
+
+test('watch(): each watcher hears the parent abort once, in order; one that settled or removed its listener hears nothing', { timeout: 10_000 }, async () => {
+  const parent = new AbortController();
+  const fanout = new AbortFanout(parent.signal);
+  const heard: string[] = [];
+  let finishEarly: () => void = () => undefined;
+  const early = fanout.watch((w) => new Promise<void>((resolve) => {
+    w.addEventListener('abort', () => heard.push('early'));
+    finishEarly = resolve;
+  }));
+  finishEarly();
+  await early;
+  const removed = fanout.watch((w) => new Promise<boolean>((resolve) => {
+    const listener = () => heard.push('removed');
+    w.addEventListener('abort', listener);
+    w.removeEventListener('abort', listener);
+    parent.signal.addEventListener('abort', () => resolve(w.aborted));
+  }));
+  const live = Array.from({ length: 50 }, (_, i) => fanout.watch((w) => new Promise<boolean>((resolve) => {
+    w.addEventListener('abort', () => {
+      heard.push(`live${i}`);
+      resolve(w.aborted);
+    }, { once: true });
+  })));
+  assert.equal(getEventListeners(parent.signal, 'abort').length, 2, 'the fan-out and the "removed" case: one each');
+  parent.abort();
+  assert.deepEqual(await Promise.all(live), live.map(() => true));
+  assert.equal(await removed, true, 'aborted, though it no longer listened');
+  assert.deepEqual(heard, live.map((_, i) => `live${i}`));
+  // After the abort, a new watcher starts aborted and adds no listener.
+  assert.equal(await fanout.watch(async (w) => w.aborted), true);
+});

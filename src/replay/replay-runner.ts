@@ -311,7 +311,7 @@ async function replayEntry(
       extra: route.headers,
       ...(route.signKey ? { signature: signatureHeaders(route.signKey, id, Math.floor(at.getTime() / 1000), body) } : {}),
     });
-    last = await interrupts.run((signal) =>
+    last = await interrupts.watch((signal) =>
       send({
         url: route.target.url,
         headers,

@@ -9,6 +9,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { urlToHttpOptions } from 'node:url';
+import type { AbortWatch } from '../abort-fanout.js';
 import { describeNetworkError, isPermanentNetworkCode } from '../network-error.js';
 
 export interface SendRequest {
@@ -18,7 +19,7 @@ export interface SendRequest {
   timeoutMs: number;
   agent?: http.Agent;
   /** Aborting (SIGINT/SIGTERM) ends the request at once; the result says "interrupted". */
-  signal?: AbortSignal;
+  signal?: AbortWatch;
 }
 
 export interface SendResult {
