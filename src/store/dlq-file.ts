@@ -246,12 +246,7 @@ export async function proveDlqWritable(path: string, options: LockOptions = {}):
   const fs = options.fs ?? nodeStoreFs;
   try {
     const target = await resolveTarget(path, fs);
-    const lock = await acquireFileLock(target, {
-      staleMs: options.staleMs ?? DEFAULT_STALE_MS,
-      fs,
-      ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
-      ...(options.onLockWait ? { onLockWait: options.onLockWait } : {}),
-    });
+    const lock = await lockDlqFile(target, fs, options.staleMs ?? DEFAULT_STALE_MS, options);
     try {
       const temp = tempPathFor(target);
       let handle: StoreFileHandle | undefined;
@@ -299,6 +294,27 @@ export async function updateDlqFile<T>(
   }
 }
 
+/** The DLQ file's lock, with the caller's wait limit and wait callback. */
+function lockDlqFile(target: string, fs: StoreFs, staleMs: number, options: LockOptions): ReturnType<typeof acquireFileLock> {
+  return acquireFileLock(target, {
+    staleMs,
+    fs,
+    ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
+    ...(options.onLockWait ? { onLockWait: options.onLockWait } : {}),
+  });
+}
+
+/**
+ * Right before a rename over the DLQ file: the lock is still ours, and (belt and braces) the file
+ * is still the version we read, so no writer slipped in.
+ */
+async function stillOurs(lock: Awaited<ReturnType<typeof acquireFileLock>>, fs: StoreFs, target: string, identity: FileIdentity | undefined): Promise<void> {
+  await lock.verify(target);
+  if (!sameIdentity(await statIdentity(fs, target), identity)) {
+    throw new LockBusyError(target, `${target} was replaced by another writer while locked; nothing was written`);
+  }
+}
+
 async function updateLocked<T>(
   path: string,
   update: (loaded: LoadedDlq) => UpdateOutcome<T> | Promise<UpdateOutcome<T>>,
@@ -307,12 +323,7 @@ async function updateLocked<T>(
   const fs = options.fs ?? nodeStoreFs;
   const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
   const target = await resolveTarget(path, fs);
-  const lock = await acquireFileLock(target, {
-    staleMs,
-    fs,
-    ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
-    ...(options.onLockWait ? { onLockWait: options.onLockWait } : {}),
-  });
+  const lock = await lockDlqFile(target, fs, staleMs, options);
   try {
     await sweepTempFiles(target, staleMs, fs);
     const reuse = options.reuse;
@@ -354,13 +365,7 @@ async function updateLocked<T>(
       uid: loaded.uid,
       gid: loaded.gid,
       fs,
-      beforeRename: async () => {
-        await lock.verify(target);
-        // Belt and braces: the file must still be the version we read (no writer slipped in).
-        if (!sameIdentity(await statIdentity(fs, target), loaded.identity)) {
-          throw new LockBusyError(target, `${target} was replaced by another writer while locked; nothing was written`);
-        }
-      },
+      beforeRename: () => stillOurs(lock, fs, target, loaded.identity),
     });
     // Still under the lock, so no other writer's file can be indexed with our entries.
     await writeDlqIndex(target, outcome.entries, layout, {
@@ -403,12 +408,7 @@ export async function rewriteDlqFileFrom(
   try {
     const staleMs = options.staleMs ?? DEFAULT_STALE_MS;
     const target = await resolveTarget(path, fs);
-    const lock = await acquireFileLock(target, {
-      staleMs,
-      fs,
-      ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
-      ...(options.onLockWait ? { onLockWait: options.onLockWait } : {}),
-    });
+    const lock = await lockDlqFile(target, fs, staleMs, options);
     try {
       await sweepTempFiles(target, staleMs, fs);
       const loaded = await loadDlq(target, { fs });
@@ -456,12 +456,7 @@ export async function rewriteDlqFileFrom(
         uid: loaded.uid,
         gid: loaded.gid,
         fs,
-        beforeRename: async () => {
-          await lock.verify(target);
-          if (!sameIdentity(await statIdentity(fs, target), loaded.identity)) {
-            throw new LockBusyError(target, `${target} was replaced by another writer while locked; nothing was written`);
-          }
-        },
+        beforeRename: () => stillOurs(lock, fs, target, loaded.identity),
       });
       await fs.unlink(indexPathFor(target)).catch(() => undefined);
       await verifyWritten(target, digest.digest('hex'), fs);
