@@ -206,6 +206,16 @@ function parseIdentity(value: unknown): FileIdentity | undefined {
   return out as FileIdentity;
 }
 
+/** The header line: this version's, with a valid identity and entry count; else undefined (JSON errors throw). */
+function parseHeader(line: string): { identity: FileIdentity; count: number } | undefined {
+  const h: unknown = JSON.parse(line);
+  if (typeof h !== 'object' || h === null) return undefined;
+  const { version, identity, count } = h as { version?: unknown; identity?: unknown; count?: unknown };
+  if (version !== DLQ_INDEX_VERSION || !Number.isSafeInteger(count)) return undefined;
+  const parsed = parseIdentity(identity);
+  return parsed === undefined ? undefined : { identity: parsed, count: count as number };
+}
+
 function summaryOf(row: unknown, fileSize: number): IndexedEntry | undefined {
   if (!Array.isArray(row) || row.length !== FIELDS.length) return undefined;
   const [offset, length, id] = row as [unknown, unknown, unknown];
@@ -237,16 +247,13 @@ export async function readDlqIndex(path: string): Promise<DlqIndex | undefined> 
     const target = await fsp.realpath(path);
     const bytes = await fsp.readFile(indexPathFor(target));
     const newline = bytes.indexOf(0x0a);
-    if (newline < 0) return undefined;
-    const header: unknown = JSON.parse(bytes.toString('utf8', 0, newline));
-    if (typeof header !== 'object' || header === null) return undefined;
-    const h = header as { version?: unknown; identity?: unknown; count?: unknown };
-    if (h.version !== DLQ_INDEX_VERSION || !Number.isSafeInteger(h.count)) return undefined;
-    const identity = parseIdentity(h.identity);
+    const header = newline < 0 ? undefined : parseHeader(bytes.toString('utf8', 0, newline));
+    if (header === undefined) return undefined;
+    const { identity } = header;
     // Checked before the rows are parsed: a stale index costs one small parse, not a big one.
-    if (identity === undefined || !sameIdentity(identity, identityOf(await fsp.stat(path, { bigint: true })))) return undefined;
+    if (!sameIdentity(identity, identityOf(await fsp.stat(path, { bigint: true })))) return undefined;
     const rows: unknown = JSON.parse(bytes.toString('utf8', newline + 1));
-    if (!Array.isArray(rows) || rows.length !== h.count) return undefined;
+    if (!Array.isArray(rows) || rows.length !== header.count) return undefined;
     const size = Number(identity.size);
     const entries: IndexedEntry[] = new Array<IndexedEntry>(rows.length);
     for (let i = 0; i < rows.length; i++) {
@@ -272,11 +279,7 @@ export async function readDlqIndexHeader(target: string): Promise<{ identity: Fi
     const buffer = Buffer.alloc(4096);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     const newline = buffer.subarray(0, bytesRead).indexOf(0x0a);
-    if (newline < 0) return undefined;
-    const h = JSON.parse(buffer.toString('utf8', 0, newline)) as { version?: unknown; identity?: unknown; count?: unknown } | null;
-    if (h === null || typeof h !== 'object' || h.version !== DLQ_INDEX_VERSION || !Number.isSafeInteger(h.count)) return undefined;
-    const identity = parseIdentity(h.identity);
-    return identity === undefined ? undefined : { identity, count: h.count as number };
+    return newline < 0 ? undefined : parseHeader(buffer.toString('utf8', 0, newline));
   } catch {
     return undefined;
   } finally {
