@@ -75,6 +75,11 @@ export interface UpdateOutcome<T> {
   pruned?: readonly DlqEntry[];
 }
 
+/** What every command but fetch says of a DLQ file that is not there (exit 6). */
+export function noDlqFile(path: string): DlqFileError {
+  return new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
+}
+
 /** Reads and validates the DLQ file without taking the lock (readers never block writers). */
 export async function readDlqFile(path: string, options: ReadOptions & { reuse?: UpdateReuse } = {}): Promise<LoadedEntries> {
   const { reuse, ...readOptions } = options;

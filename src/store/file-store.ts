@@ -14,7 +14,7 @@ import { resolveIds } from '../entries/resolve-ids.js';
 import { sortEntries } from '../entries/sort-entries.js';
 import { selectForReplay } from '../entries/select-for-replay.js';
 import { planOfSelection } from './replay-plan.js';
-import { proveDlqWritable, readDlqFile, readHarvestState, readRecordedIds, rewriteDlqFileFrom, updateDlqFile, type LockOptions } from './dlq-file.js';
+import { noDlqFile, proveDlqWritable, readDlqFile, readHarvestState, readRecordedIds, rewriteDlqFileFrom, updateDlqFile, type LockOptions } from './dlq-file.js';
 import type { HarvestState } from './harvest-state.js';
 import { DlqIndexStaleError, readDlqIndex, readEntriesAt, readEntriesInBatches } from './dlq-index.js';
 import type {
@@ -50,8 +50,8 @@ export class FileStore implements DlqStore {
   /** The entries each plan of this store selects, in send order (what its replay session hands out). */
   private readonly planned = new WeakMap<ReplayPlan, readonly DlqEntry[]>();
   /**
-   * What the last readAll (or planReplay) read, for the replay session's first save: a replay reads every entry
-   * to select from, and without this its first save (2 s in) read and parsed the whole file again
+   * What planReplay read, for the replay session's first save: a replay reads every entry to
+   * select from, and without this its first save (2 s in) read and parsed the whole file again
    * while requests were waiting (issue #13). Trusted only while the file keeps its identity.
    */
   private readonly reuse = new UpdateReuse();
@@ -68,7 +68,7 @@ export class FileStore implements DlqStore {
 
   private async loadExisting(): Promise<DlqEntry[]> {
     const loaded = await readDlqFile(this.path);
-    if (!loaded.exists) throw new DlqFileError(this.path, 'no DLQ file (run dlq fetch first)');
+    if (!loaded.exists) throw noDlqFile(this.path);
     return loaded.entries;
   }
 
@@ -114,7 +114,7 @@ export class FileStore implements DlqStore {
   }
 
   readAll(): Promise<{ entries: DlqEntry[]; exists: boolean }> {
-    return readDlqFile(this.path, { reuse: this.reuse });
+    return readDlqFile(this.path);
   }
 
   async mergeEntries(...[fresh, seenAt, options]: Parameters<DlqStore['mergeEntries']>): Promise<MergeCounts> {
@@ -134,7 +134,7 @@ export class FileStore implements DlqStore {
         const addedEntries = result.entries.slice(entries.length);
         return { entries: result.entries, ...withState, result: { added: result.added, updated: result.updated, pruned: result.pruned, addedEntries } };
       },
-      options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs },
+      lockOptions(options),
     );
   }
 
@@ -177,7 +177,7 @@ export class FileStore implements DlqStore {
     return updateDlqFile(
       this.path,
       ({ entries, exists }) => {
-        if (!exists) throw new DlqFileError(this.path, 'no DLQ file (run dlq fetch first)');
+        if (!exists) throw noDlqFile(this.path);
         const filter = buildFilter(request.filter, request.now, entries);
         const targets = (request.ids.length > 0 ? resolveIds(entries, request.ids) : entries).filter(filter);
         const result = markResolved(entries, targets, request.change);
@@ -209,7 +209,7 @@ export class FileStore implements DlqStore {
         }
         return { entries: out, result: { added, updated } };
       },
-      options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs },
+      lockOptions(options),
     );
   }
 
@@ -253,7 +253,7 @@ export class FileStore implements DlqStore {
           if (fresh.length > 0) yield fresh;
         }
       },
-      options.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: options.lockTimeoutMs },
+      lockOptions(options),
     );
     // rewriteDlqFileFrom read the file back and compared every byte: all of them are there.
     return { added, updated, copied, verified: copied, missing: 0, different: 0 };
@@ -263,7 +263,7 @@ export class FileStore implements DlqStore {
     // One machine, one file: the selection is made in memory (entries/select-for-replay.ts), as
     // always, from a read that seeds the replay session's first save (this.reuse).
     const { entries, exists } = await readDlqFile(this.path, { reuse: this.reuse });
-    if (!exists) throw new DlqFileError(this.path, 'no DLQ file (run dlq fetch first)');
+    if (!exists) throw noDlqFile(this.path);
     const hasRoute = selection.routing?.(entries);
     const chosen = selectForReplay(entries, {
       ids: selection.ids,
@@ -317,8 +317,12 @@ export class FileStore implements DlqStore {
   async close(): Promise<void> {}
 }
 
-function lockOptions(wait: WaitOptions): LockOptions {
-  return { lockTimeoutMs: wait.lockTimeoutMs, ...(wait.onLockWait ? { onLockWait: wait.onLockWait } : {}) };
+/** A command's wait limit and wait callback, as the file's lock takes them. */
+function lockOptions(wait: Partial<WaitOptions>): LockOptions {
+  return {
+    ...(wait.lockTimeoutMs === undefined ? {} : { lockTimeoutMs: wait.lockTimeoutMs }),
+    ...(wait.onLockWait ? { onLockWait: wait.onLockWait } : {}),
+  };
 }
 
 /** Filters, sorts and limits `all` (whole entries, or index summaries). */

@@ -6,9 +6,8 @@
  * failure before the rewrite leaves the DLQ file byte-for-byte as it was.
  */
 import type { DlqEntry } from '../dlq-entry.js';
-import { DlqFileError } from '../errors.js';
 import { appendToArchive } from './archive-file.js';
-import { updateDlqFile, type LockOptions } from './dlq-file.js';
+import { noDlqFile, updateDlqFile, type LockOptions } from './dlq-file.js';
 
 export interface PruneRequest {
   /** The entries to remove (a subset of `entries`, by identity). */
@@ -26,7 +25,7 @@ export async function pruneDlqFile(path: string, request: PruneRequest, options:
   return updateDlqFile(
     path,
     async ({ entries, exists }) => {
-      if (!exists) throw new DlqFileError(path, 'no DLQ file (run dlq fetch first)');
+      if (!exists) throw noDlqFile(path);
       const removed = request.select(entries);
       if (removed.length === 0) return { entries: null, result: { removed, remaining: entries } };
       if (request.archive) await appendToArchive(request.archive.path, removed.map(request.archive.line));
